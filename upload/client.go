@@ -1,0 +1,208 @@
+// Package upload is Ferry's upload engine: a client for the backend contract
+// (backend/api), upload sources, and a queue that moves bytes with short-lived
+// presigned URLs. It never holds a storage secret and imports no UI package;
+// progress is reported through plain callbacks.
+package upload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ferry-app/ferry/backend/api"
+)
+
+// TokenFunc returns the bearer token for the backend. It is called before
+// every request so that a refreshed token is picked up.
+type TokenFunc func(ctx context.Context) (string, error)
+
+// Client talks to one Ferry backend. It is safe for concurrent use.
+type Client struct {
+	base  *url.URL
+	token TokenFunc
+	http  *http.Client
+}
+
+// maxAnswer caps any JSON answer from the backend; a contract answer is tiny.
+const maxAnswer = 4 << 20
+
+// NewClient returns a client for the backend at baseURL. token may be nil for
+// a backend that needs no authentication. hc may be nil.
+func NewClient(baseURL string, token TokenFunc, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("backend URL %q is not an absolute URL", baseURL)
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Client{base: u, token: token, http: hc}, nil
+}
+
+// BaseURL returns the backend URL the client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Discover fetches the backend's discovery document.
+func (c *Client) Discover(ctx context.Context) (*api.Discovery, error) {
+	var d api.Discovery
+	if err := c.call(ctx, http.MethodGet, api.WellKnownPath, nil, nil, &d, false); err != nil {
+		return nil, fmt.Errorf("backend discovery: %w", err)
+	}
+	if d.Version != api.Version {
+		return nil, fmt.Errorf("backend speaks contract version %d; this Ferry speaks %d", d.Version, api.Version)
+	}
+	return &d, nil
+}
+
+// Params asks for a single presigned PUT for a file.
+func (c *Client) Params(ctx context.Context, name, contentType string, size int64, metadata map[string]string) (*api.ParamsResponse, error) {
+	q := url.Values{}
+	q.Set("filename", name)
+	q.Set("type", contentType)
+	q.Set("size", strconv.FormatInt(size, 10))
+	for k, v := range metadata {
+		q.Set("metadata["+k+"]", v)
+	}
+	var p api.ParamsResponse
+	if err := c.call(ctx, http.MethodGet, api.RouteParams, q, nil, &p, true); err != nil {
+		return nil, err
+	}
+	if p.URL == "" {
+		return nil, errors.New("backend returned no upload URL")
+	}
+	if p.Method == "" {
+		p.Method = http.MethodPut
+	}
+	return &p, nil
+}
+
+// call performs one JSON request against the backend. Non-2xx answers become
+// *api.Error carrying the status and any Retry-After.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, in, out any, auth bool) error {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	if q != nil {
+		u.RawQuery = q.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth && c.token != nil {
+		tok, err := c.token(ctx)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return redactURLError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return fmt.Errorf("reading backend answer: %w", err)
+	}
+	if len(data) > maxAnswer {
+		return errors.New("backend answer too large")
+	}
+	if resp.StatusCode/100 != 2 {
+		return decodeError(resp, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("backend answered malformed JSON: %w", err)
+	}
+	return nil
+}
+
+// decodeError turns a non-2xx answer into *api.Error. Bodies that are not the
+// contract's error shape still yield a code derived from the status.
+func decodeError(resp *http.Response, data []byte) *api.Error {
+	e := &api.Error{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	if json.Unmarshal(data, e) != nil || e.Code == "" {
+		e.Code = statusCode(resp.StatusCode)
+		e.Message = http.StatusText(resp.StatusCode)
+		// S3 answers XML: keep its <Code>/<Message> (never the URL).
+		if code, msg := s3XMLError(data); code != "" {
+			e.Code, e.Message = code, msg
+		}
+	}
+	return e
+}
+
+func statusCode(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return api.CodeUnauthorized
+	case status == http.StatusForbidden:
+		return api.CodeForbidden
+	case status == http.StatusNotFound:
+		return api.CodeNotFound
+	case status == http.StatusTooManyRequests:
+		return api.CodeRateLimited
+	case status == http.StatusRequestEntityTooLarge:
+		return api.CodeTooLarge
+	case status >= 500:
+		return api.CodeUpstream
+	default:
+		return api.CodeBadRequest
+	}
+}
+
+// parseRetryAfter reads delta-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redactURLError strips the query string (a presigned signature) from
+// *url.Error so it can never reach a log or the screen.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// RedactURL removes the query string and user info from a URL for display.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.RawQuery, u.ForceQuery, u.User, u.Fragment = "", false, nil, ""
+	return u.String()
+}

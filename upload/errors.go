@@ -1,0 +1,81 @@
+package upload
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/ferry-app/ferry/backend/api"
+)
+
+// s3XMLError extracts Code and Message from an S3-style XML error body.
+func s3XMLError(data []byte) (code, message string) {
+	var x struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string   `xml:"Code"`
+		Message string   `xml:"Message"`
+	}
+	if xml.Unmarshal(data, &x) != nil {
+		return "", ""
+	}
+	return x.Code, x.Message
+}
+
+// Reason turns an upload error into one sentence a person can act on. It
+// never includes a URL, token or signature.
+func Reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae *api.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The server took too long to answer. Check your connection and retry."
+	case errors.As(err, &ae):
+		switch {
+		case ae.Code == api.CodeTooLarge:
+			return "The file is larger than your organisation allows. " + ae.Message
+		case ae.Code == api.CodeTooSmall:
+			return "The file is smaller than your organisation allows."
+		case ae.Code == api.CodeTypeNotAllowed:
+			return "Your organisation does not accept this type of file."
+		case ae.Code == api.CodeTooManyFiles:
+			return "Too many files in one batch for your organisation's limit."
+		case ae.Status == http.StatusUnauthorized:
+			return "The upload service did not accept your sign-in. Sign in again."
+		case ae.Code == api.CodeExpired || ae.Code == "AccessDenied" && ae.Message == "Request has expired":
+			return "The upload link expired. Retry to get a fresh one."
+		case ae.Status == http.StatusForbidden:
+			return "The upload service refused the file (" + ae.Code + "). Contact your administrator if this persists."
+		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable:
+			return "The upload service is busy. Ferry will retry; you can also retry later."
+		case ae.Status >= 500:
+			return "The upload service had an internal problem. Retry later or contact your administrator."
+		default:
+			return "The upload service refused the request (" + ae.Code + ")."
+		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return "The connection to the upload service failed. Check your connection and retry."
+	}
+	var se *SourceError
+	if errors.As(err, &se) {
+		return se.Reason
+	}
+	return "The upload failed. Retry, or contact your administrator if it keeps failing."
+}
+
+// SourceError is a problem reading the file being uploaded (gone, unreadable,
+// changed while uploading).
+type SourceError struct {
+	Reason string
+	Err    error
+}
+
+func (e *SourceError) Error() string { return e.Reason + ": " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }

@@ -1,0 +1,151 @@
+package upload
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Source is one thing to upload. Open may be called more than once (a retry
+// re-reads from the source, so memory does not grow with the file size) and
+// must return a reader positioned at offset.
+type Source interface {
+	// Name is the path shown to the person and sent as the filename: a
+	// slash-separated relative path for files found inside a dropped folder.
+	Name() string
+	// Size is the length in bytes, or -1 when unknown.
+	Size() int64
+	// ContentType is the MIME type to declare.
+	ContentType() string
+	// Open returns a reader starting at offset.
+	Open(ctx context.Context, offset int64) (io.ReadCloser, error)
+	// Identity distinguishes this exact content version of the source (for
+	// example path, size and modification time) so a changed source is noticed.
+	Identity() string
+	// Origin names where the file came from, for reports ("local:/home/a/x.pdf").
+	Origin() string
+}
+
+// LocalFile is a file on this computer.
+type LocalFile struct {
+	Path    string    // absolute path
+	Rel     string    // name to upload under (slash-separated)
+	Length  int64     // size when queued
+	ModTime time.Time // modification time when queued
+}
+
+// NewLocalFile stats path and returns a source named rel (the base name when rel is empty).
+func NewLocalFile(p, rel string) (*LocalFile, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, &SourceError{Reason: "The file cannot be read", Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &SourceError{Reason: "Only regular files can be uploaded", Err: fmt.Errorf("%s is not a regular file", filepath.Base(abs))}
+	}
+	if rel == "" {
+		rel = filepath.Base(abs)
+	}
+	return &LocalFile{Path: abs, Rel: filepath.ToSlash(rel), Length: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+func (f *LocalFile) Name() string        { return f.Rel }
+func (f *LocalFile) Size() int64         { return f.Length }
+func (f *LocalFile) ContentType() string { return TypeByName(f.Rel) }
+func (f *LocalFile) Origin() string      { return "local:" + f.Path }
+func (f *LocalFile) Identity() string {
+	return fmt.Sprintf("local:%s:%d:%d", f.Path, f.Length, f.ModTime.UnixNano())
+}
+
+// Open opens the file at offset, refusing a file that changed since it was queued.
+func (f *LocalFile) Open(_ context.Context, offset int64) (io.ReadCloser, error) {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return nil, &SourceError{Reason: "The file cannot be read", Err: err}
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, &SourceError{Reason: "The file cannot be read", Err: err}
+	}
+	if fi.Size() != f.Length || !fi.ModTime().Equal(f.ModTime) {
+		fh.Close()
+		return nil, &SourceError{Reason: "The file changed after it was queued", Err: fmt.Errorf("%s changed", filepath.Base(f.Path))}
+	}
+	if offset > 0 {
+		if _, err := fh.Seek(offset, io.SeekStart); err != nil {
+			fh.Close()
+			return nil, err
+		}
+	}
+	return fh, nil
+}
+
+// TypeByName returns the MIME type for a file name's extension, or
+// application/octet-stream.
+func TypeByName(name string) string {
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(name))); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// ExpandPaths turns paths (files or folders, as dropped or given on the
+// command line) into sources. Folders are walked recursively and their files
+// are named with the folder's own name as the first path element, so relative
+// structure is kept. Symbolic links are not followed.
+func ExpandPaths(paths []string) ([]Source, error) {
+	var out []Source
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Lstat(abs)
+		if err != nil {
+			return nil, &SourceError{Reason: "Cannot read " + filepath.Base(abs), Err: err}
+		}
+		if !fi.IsDir() {
+			f, err := NewLocalFile(abs, "")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+			continue
+		}
+		parent := filepath.Dir(abs)
+		err = filepath.WalkDir(abs, func(fp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return &SourceError{Reason: "Cannot read a folder", Err: err}
+			}
+			if !d.Type().IsRegular() {
+				return nil // folders are walked; links, devices and sockets are skipped
+			}
+			rel, err := filepath.Rel(parent, fp)
+			if err != nil {
+				return err
+			}
+			f, err := NewLocalFile(fp, rel)
+			if err != nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
