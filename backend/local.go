@@ -1,0 +1,519 @@
+package backend
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-app/ferry/backend/api"
+)
+
+// Directories inside the local data dir that no key can name (keys never
+// have a segment starting with '.').
+const (
+	localTmpDir       = ".tmp"
+	localMultipartDir = ".multipart"
+)
+
+// localDriver stores objects under a directory and hands out URLs to the
+// backend's own PUT /storage/{key} handler, signed with HMAC-SHA256 under a
+// random per-process key. The signature binds method, key, content length
+// and content type (single PUT) or upload ID and part number (parts), and
+// the expiry; the handler re-checks all of them, like S3 checks a SigV4
+// presigned URL.
+type localDriver struct {
+	dir    string
+	root   *os.Root // every file access goes through it: nothing escapes dir
+	secret []byte
+	base   func() string
+	now    func() time.Time
+	mu     sync.Mutex // serialises part bookkeeping per upload
+}
+
+func newLocalDriver(dir string, base func() string, now func() time.Time) (*localDriver, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("local storage: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("local storage: %w", err)
+	}
+	for _, d := range []string{localTmpDir, localMultipartDir} {
+		if err := root.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("local storage: %w", err)
+		}
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	return &localDriver{dir: dir, root: root, secret: secret, base: base, now: now}, nil
+}
+
+// checkKey refuses keys that could leave the data dir or reach its private
+// directories. Keys come from objectKey, so this is defence in depth.
+func checkKey(key string) error {
+	if key == "" || len(key) > 1024 || !filepath.IsLocal(key) || strings.ContainsAny(key, "\\\x00") {
+		return errors.New("bad key")
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return errors.New("bad key")
+		}
+	}
+	return nil
+}
+
+func escapeKey(key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+func (d *localDriver) sign(fields ...string) string {
+	m := hmac.New(sha256.New, d.secret)
+	for _, f := range fields {
+		// Length-prefix every field so no two field lists collide.
+		fmt.Fprintf(m, "%d:%s\n", len(f), f)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (d *localDriver) putSignature(key, size, typ, expires string) string {
+	return d.sign("PUT", "object", key, size, typ, expires)
+}
+
+func (d *localDriver) partSignature(key, uploadID, part, checksum, expires string) string {
+	return d.sign("PUT", "part", key, uploadID, part, checksum, expires)
+}
+
+func (d *localDriver) storageURL(key string, q url.Values) string {
+	u := d.base() + "/storage/" + escapeKey(key)
+	if q != nil {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+func (d *localDriver) PresignPut(_ context.Context, key, contentType string, size int64, _ map[string]string, lifetime time.Duration) (string, map[string]string, error) {
+	if err := checkKey(key); err != nil {
+		return "", nil, err
+	}
+	exp := strconv.FormatInt(d.now().Add(lifetime).Unix(), 10)
+	sz := strconv.FormatInt(size, 10)
+	q := url.Values{"expires": {exp}, "size": {sz}, "type": {contentType}}
+	q.Set("sig", d.putSignature(key, sz, contentType, exp))
+	return d.storageURL(key, q), map[string]string{"Content-Type": contentType}, nil
+}
+
+// multipartMeta is .multipart/<id>/upload.json.
+type multipartMeta struct {
+	Key       string `json:"key"`
+	Type      string `json:"type"`
+	Checksums bool   `json:"checksums"`
+}
+
+// partMeta is .multipart/<id>/<n>.json; Data names the file holding the bytes.
+type partMeta struct {
+	Data   string `json:"data"`
+	Size   int64  `json:"size"`
+	ETag   string `json:"etag"`
+	SHA256 string `json:"sha256"` // base64
+}
+
+func validUploadID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+func (d *localDriver) uploadDir(id string) string { return localMultipartDir + "/" + id }
+
+func (d *localDriver) readMeta(id string) (*multipartMeta, error) {
+	if !validUploadID(id) {
+		return nil, errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
+	}
+	data, err := d.root.ReadFile(d.uploadDir(id) + "/upload.json")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m multipartMeta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func (d *localDriver) writeJSONFile(name string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp, err := d.tempFile()
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		d.root.Remove(tmp.Name())
+		return err
+	}
+	return d.commit(tmp, name)
+}
+
+func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string, _ map[string]string, checksums bool) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(b)
+	if err := d.root.Mkdir(d.uploadDir(id), 0o700); err != nil {
+		return "", err
+	}
+	if err := d.writeJSONFile(d.uploadDir(id)+"/upload.json", multipartMeta{Key: key, Type: contentType, Checksums: checksums}); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+func (d *localDriver) PresignPart(_ context.Context, key, uploadID string, n int, checksum string, lifetime time.Duration) (string, map[string]string, error) {
+	if err := checkKey(key); err != nil {
+		return "", nil, err
+	}
+	exp := strconv.FormatInt(d.now().Add(lifetime).Unix(), 10)
+	pn := strconv.Itoa(n)
+	q := url.Values{"expires": {exp}, "uploadId": {uploadID}, "partNumber": {pn}}
+	var headers map[string]string
+	if checksum != "" {
+		q.Set("checksum", checksum)
+		headers = map[string]string{"x-amz-checksum-sha256": checksum}
+	}
+	q.Set("sig", d.partSignature(key, uploadID, pn, checksum, exp))
+	return d.storageURL(key, q), headers, nil
+}
+
+func (d *localDriver) ListParts(_ context.Context, key, uploadID string) ([]api.Part, error) {
+	m, err := d.readMeta(uploadID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Key != key {
+		return nil, errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ents, err := fs.ReadDir(d.root.FS(), d.uploadDir(uploadID))
+	if err != nil {
+		return nil, err
+	}
+	parts := []api.Part{}
+	for _, e := range ents {
+		num, ok := strings.CutSuffix(e.Name(), ".json")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			continue
+		}
+		pm, err := d.readPart(uploadID, n)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, api.Part{PartNumber: n, Size: pm.Size, ETag: pm.ETag, ChecksumSHA256: pm.SHA256})
+	}
+	sortParts(parts)
+	return parts, nil
+}
+
+func (d *localDriver) readPart(uploadID string, n int) (*partMeta, error) {
+	data, err := d.root.ReadFile(fmt.Sprintf("%s/%d.json", d.uploadDir(uploadID), n))
+	if err != nil {
+		return nil, err
+	}
+	var pm partMeta
+	return &pm, json.Unmarshal(data, &pm)
+}
+
+func (d *localDriver) Complete(_ context.Context, key, uploadID string, parts []api.Part) (string, error) {
+	m, err := d.readMeta(uploadID)
+	if err != nil {
+		return "", err
+	}
+	if m.Key != key {
+		return "", errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	tmp, err := d.tempFile()
+	if err != nil {
+		return "", err
+	}
+	abandon := func(err error) (string, error) {
+		tmp.Close()
+		d.root.Remove(tmp.Name())
+		return "", err
+	}
+	for _, p := range parts {
+		pm, err := d.readPart(uploadID, p.PartNumber)
+		if err != nil {
+			return abandon(err)
+		}
+		if pm.ETag != p.ETag {
+			return abandon(errorf(http.StatusBadRequest, api.CodeBadRequest, "part %d changed while completing", p.PartNumber))
+		}
+		f, err := d.root.Open(d.uploadDir(uploadID) + "/" + pm.Data)
+		if err != nil {
+			return abandon(err)
+		}
+		_, err = io.Copy(tmp, f)
+		f.Close()
+		if err != nil {
+			return abandon(err)
+		}
+	}
+	if err := d.commit(tmp, key); err != nil {
+		return "", err
+	}
+	if err := d.root.RemoveAll(d.uploadDir(uploadID)); err != nil {
+		return "", err
+	}
+	return d.storageURL(key, nil), nil
+}
+
+func (d *localDriver) Abort(_ context.Context, key, uploadID string) error {
+	m, err := d.readMeta(uploadID)
+	if err != nil {
+		return err
+	}
+	if m.Key != key {
+		return errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.root.RemoveAll(d.uploadDir(uploadID))
+}
+
+// tempFile creates a private file in the data dir's .tmp directory, so that
+// commit's rename stays on one file system and is atomic.
+func (d *localDriver) tempFile() (*os.File, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return d.root.OpenFile(localTmpDir+"/"+hex.EncodeToString(b), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+}
+
+// commit syncs tmp and renames it to name (relative to the data dir).
+func (d *localDriver) commit(tmp *os.File, name string) error {
+	tmpName := localTmpDir + "/" + filepath.Base(tmp.Name())
+	err := tmp.Sync()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = d.root.Chmod(tmpName, 0o640)
+	}
+	if err == nil {
+		if dir := filepath.Dir(name); dir != "." {
+			err = d.root.MkdirAll(dir, 0o750)
+		}
+	}
+	if err == nil {
+		err = d.root.Rename(tmpName, name)
+	}
+	if err != nil {
+		d.root.Remove(tmpName)
+	}
+	return err
+}
+
+// storageError answers a refused storage request. 403s carry the reason the
+// way S3 does ("Request has expired" is what clients look for to re-sign).
+func storageError(w http.ResponseWriter, status int, code, msg string) {
+	writeError(w, status, code, msg)
+}
+
+// handlePut serves PUT /storage/{key...}: a single object or one part.
+func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	q := r.URL.Query()
+	if checkKey(key) != nil {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "the signature does not match the request")
+		return
+	}
+	exp := q.Get("expires")
+	sig := q.Get("sig")
+	isPart := q.Has("uploadId")
+	var want string
+	if isPart {
+		want = d.partSignature(key, q.Get("uploadId"), q.Get("partNumber"), q.Get("checksum"), exp)
+	} else {
+		want = d.putSignature(key, q.Get("size"), q.Get("type"), exp)
+	}
+	if len(sig) != len(want) || !hmac.Equal([]byte(sig), []byte(want)) {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "the signature does not match the request")
+		return
+	}
+	expUnix, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "the signature does not match the request")
+		return
+	}
+	now := d.now()
+	expires := time.Unix(expUnix, 0)
+	if !now.Before(expires) {
+		storageError(w, http.StatusForbidden, api.CodeExpired, "Request has expired")
+		return
+	}
+	if expires.Sub(now) > MaxURLLifetime+time.Second {
+		storageError(w, http.StatusForbidden, api.CodeExpired, "the URL's lifetime exceeds 15 minutes")
+		return
+	}
+	if isPart {
+		d.putPart(w, r, key)
+		return
+	}
+	size, _ := strconv.ParseInt(q.Get("size"), 10, 64)
+	if r.ContentLength != size {
+		storageError(w, http.StatusForbidden, api.CodeSizeMismatch,
+			fmt.Sprintf("Content-Length must be exactly the signed %d bytes", size))
+		return
+	}
+	if r.Header.Get("Content-Type") != q.Get("type") {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "Content-Type differs from the signed type")
+		return
+	}
+	etag, _, err := d.receive(r.Body, size, key)
+	if err != nil {
+		d.receiveError(w, err)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (d *localDriver) receiveError(w http.ResponseWriter, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		storageError(w, he.status, he.code, he.msg)
+		return
+	}
+	storageError(w, http.StatusInternalServerError, api.CodeInternal, "could not store the upload")
+}
+
+// receive streams exactly size bytes of body to a temp file and renames it
+// to name. It returns the quoted hex MD5 ETag and the base64 SHA-256.
+func (d *localDriver) receive(body io.Reader, size int64, name string) (string, string, error) {
+	tmp, err := d.tempFile()
+	if err != nil {
+		return "", "", err
+	}
+	md, sh := md5.New(), sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, md, sh), io.LimitReader(body, size+1))
+	if err == nil && n != size {
+		err = errorf(http.StatusBadRequest, api.CodeSizeMismatch, "body is %d bytes, not the declared %d", n, size)
+	}
+	if err != nil {
+		tmp.Close()
+		d.root.Remove(localTmpDir + "/" + filepath.Base(tmp.Name()))
+		return "", "", err
+	}
+	if err := d.commit(tmp, name); err != nil {
+		return "", "", err
+	}
+	return quotedHex(md), base64.StdEncoding.EncodeToString(sh.Sum(nil)), nil
+}
+
+func quotedHex(h hash.Hash) string { return `"` + hex.EncodeToString(h.Sum(nil)) + `"` }
+
+func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string) {
+	q := r.URL.Query()
+	id := q.Get("uploadId")
+	n, err := strconv.Atoi(q.Get("partNumber"))
+	if err != nil || n < 1 || n > 10000 {
+		storageError(w, http.StatusBadRequest, api.CodeBadRequest, "bad part number")
+		return
+	}
+	m, err := d.readMeta(id)
+	if err != nil {
+		d.receiveError(w, err)
+		return
+	}
+	if m.Key != key {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "the signature does not match the request")
+		return
+	}
+	if r.ContentLength < 0 {
+		storageError(w, http.StatusLengthRequired, api.CodeSizeMismatch, "Content-Length is required")
+		return
+	}
+	if r.ContentLength > maxPartSize {
+		storageError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "a part is at most 5 GiB")
+		return
+	}
+	want := q.Get("checksum")
+	if want != "" && r.Header.Get("x-amz-checksum-sha256") != want {
+		storageError(w, http.StatusForbidden, api.CodeSignature, "x-amz-checksum-sha256 differs from the signed checksum")
+		return
+	}
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		d.receiveError(w, err)
+		return
+	}
+	data := fmt.Sprintf("%d-%s.data", n, hex.EncodeToString(b))
+	etag, sum, err := d.receive(r.Body, r.ContentLength, d.uploadDir(id)+"/"+data)
+	if err != nil {
+		d.receiveError(w, err)
+		return
+	}
+	if want != "" && sum != want {
+		d.root.Remove(d.uploadDir(id) + "/" + data)
+		storageError(w, http.StatusBadRequest, api.CodeBadRequest, "the part's SHA-256 differs from x-amz-checksum-sha256")
+		return
+	}
+	d.mu.Lock()
+	old, _ := d.readPart(id, n)
+	err = d.writeJSONFile(fmt.Sprintf("%s/%d.json", d.uploadDir(id), n), partMeta{Data: data, Size: r.ContentLength, ETag: etag, SHA256: sum})
+	if err == nil && old != nil && old.Data != data {
+		d.root.Remove(d.uploadDir(id) + "/" + old.Data)
+	}
+	d.mu.Unlock()
+	if err != nil {
+		// The upload may have been aborted or completed meanwhile.
+		d.root.Remove(d.uploadDir(id) + "/" + data)
+		d.receiveError(w, err)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	if m.Checksums {
+		w.Header().Set("x-amz-checksum-sha256", sum)
+	}
+	w.WriteHeader(http.StatusOK)
+}
