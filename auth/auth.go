@@ -95,7 +95,7 @@ type Config struct {
 // discovered is what the sign-in flow needs from the server's metadata.
 type discovered struct {
 	authURL, tokenURL, revokeURL string
-	issRequired                  bool           // authorization_response_iss_parameter_supported
+	issRequired                  bool                  // authorization_response_iss_parameter_supported
 	verifier                     *oidc.IDTokenVerifier // nil without discovery
 }
 

@@ -55,4 +55,3 @@ func (c *Config) SignIn(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 }
-
