@@ -1,0 +1,5 @@
+//go:build !linux && !darwin && !windows
+
+package local
+
+func volumes() []Place { return nil }
