@@ -1,0 +1,62 @@
+#!/bin/sh
+# Usage: scripts/with-keyring.sh COMMAND [ARG...]
+#
+# Runs COMMAND inside a private D-Bus session (dbus-run-session) with a fresh
+# gnome-keyring Secret Service whose "login" collection is created and
+# unlocked, so tests can use the real OS keychain headlessly (CI, containers).
+# The keyring lives in a temporary directory, never the user's real keyring;
+# it is removed when COMMAND ends. COMMAND's exit status is returned.
+#
+#   scripts/with-keyring.sh go test -race ./auth/vault/
+#
+# FERRY_KEYRING_PASSWORD sets the keyring password (default "test").
+set -eu
+
+if [ $# -eq 0 ]; then
+	echo "usage: $0 COMMAND [ARG...]" >&2
+	exit 2
+fi
+for tool in dbus-run-session gnome-keyring-daemon secret-tool; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "$0: $tool not found; install it: sudo apt-get install dbus gnome-keyring libsecret-tools" >&2
+		exit 127
+	fi
+done
+
+if [ -z "${FERRY_WITH_KEYRING_INNER:-}" ]; then
+	FERRY_WITH_KEYRING_INNER=1 exec dbus-run-session -- "$0" "$@"
+fi
+unset FERRY_WITH_KEYRING_INNER
+
+# Inside the new session bus.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-keyring.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/data" "$tmp/run"
+chmod 700 "$tmp" "$tmp/run"
+
+# gnome-keyring 42 reads the unlock password on stdin; with no login keyring
+# in its data dir it creates one with that password. A private XDG_DATA_HOME
+# keeps the user's real keyring out of it; a private XDG_RUNTIME_DIR keeps its
+# control socket from colliding with another session's daemon.
+if ! printf %s "${FERRY_KEYRING_PASSWORD:-test}" |
+	XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" \
+		gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>"$tmp/daemon.log"; then
+	echo "$0: gnome-keyring-daemon failed:" >&2
+	cat "$tmp/daemon.log" >&2
+	exit 1
+fi
+
+# Prove the Secret Service works before handing over.
+probe="probe-$$"
+if ! printf %s "$probe" | timeout 10 secret-tool store --label="ferry keyring probe" ferry-probe "$probe" 2>"$tmp/probe.log" ||
+	[ "$(timeout 10 secret-tool lookup ferry-probe "$probe" 2>>"$tmp/probe.log")" != "$probe" ]; then
+	echo "$0: the Secret Service did not store and return a probe secret:" >&2
+	cat "$tmp/daemon.log" "$tmp/probe.log" >&2
+	exit 1
+fi
+timeout 10 secret-tool clear ferry-probe "$probe" || true
+
+set +e
+"$@"
+status=$?
+exit $status
