@@ -12,3 +12,13 @@ import _ "embed"
 //
 //go:embed callback.html
 var CallbackHTML string
+
+// IconPNG is the application icon (256×256), also named in FyneApp.toml.
+//
+//go:embed icon.png
+var IconPNG []byte
+
+// IconSVG is the application icon as a vector, for in-app use.
+//
+//go:embed icon.svg
+var IconSVG []byte

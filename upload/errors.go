@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/ferry-app/ferry/backend/api"
 )
@@ -59,13 +61,15 @@ func Reason(err error) string {
 			return "The upload service refused the request (" + ae.Code + ")."
 		}
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return "The connection to the upload service failed. Check your connection and retry."
-	}
+	// SourceError first: a file error's syscall.Errno also satisfies net.Error.
 	var se *SourceError
 	if errors.As(err, &se) {
 		return se.Reason
+	}
+	var oe *net.OpError
+	var ue *url.Error
+	if errors.As(err, &oe) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "The connection to the upload service failed. Check your connection and retry."
 	}
 	return "The upload failed. Retry, or contact your administrator if it keeps failing."
 }

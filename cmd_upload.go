@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-app/ferry/internal/humanize"
+	"github.com/ferry-app/ferry/upload"
+)
+
+func init() {
+	register(&command{Name: "upload", Usage: "upload [--json] PATH…", Summary: "upload files and folders", Run: runUpload})
+}
+
+func runUpload(ctx context.Context, env *Env, args []string) int {
+	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object per finished file on stdout")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(env.Stderr, "ferry upload: name at least one file or folder")
+		return 2
+	}
+	srcs, err := upload.ExpandPaths(fs.Args())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ferry upload: %s\n", upload.Reason(err))
+		return 1
+	}
+	if len(srcs) == 0 {
+		fmt.Fprintln(env.Stderr, "ferry upload: no files found in what you named")
+		return 1
+	}
+	conn, err := env.Backend(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ferry upload: %v\n", err)
+		return 1
+	}
+
+	cfg, err := env.Config()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ferry upload: %v\n", err)
+		return 1
+	}
+	rep := newProgressReporter(env.Stderr, isTerminal(env.Stderr))
+	var (
+		mu     sync.Mutex
+		failed int
+		enc    = json.NewEncoder(env.Stdout)
+	)
+	q := upload.NewQueue(conn.Client, conn.Discovery, upload.Options{
+		Concurrency: cfg.Upload.Concurrency,
+		OnEvent: func(e upload.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			rep.event(e)
+			switch e.State {
+			case upload.Done:
+				if *asJSON {
+					_ = enc.Encode(e.Result)
+				} else {
+					rep.clear()
+					fmt.Fprintf(env.Stdout, "uploaded %s (%s) sha256 %s → %s\n", e.Result.Name, humanize.Bytes(e.Result.Size), e.Result.SHA256, e.Result.Key)
+				}
+			case upload.Failed, upload.Cancelled:
+				failed++
+				rep.clear()
+				fmt.Fprintf(env.Stderr, "failed %s: %s\n", e.Name, upload.Reason(e.Err))
+				env.Log.Debug("upload failed", "name", e.Name, "err", e.Err)
+			}
+		},
+	})
+	q.Add(srcs...)
+	done := make(chan struct{})
+	go func() { q.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		q.Close()
+	}
+	rep.clear()
+	if failed > 0 || ctx.Err() != nil {
+		return 1
+	}
+	return 0
+}
+
+// progressReporter draws one redrawn line on a terminal, or prints a line
+// per state change otherwise (stderr of a script stays readable).
+type progressReporter struct {
+	w     io.Writer
+	tty   bool
+	jobs  map[upload.JobID]upload.Event
+	drawn bool
+	last  time.Time
+}
+
+func newProgressReporter(w io.Writer, tty bool) *progressReporter {
+	return &progressReporter{w: w, tty: tty, jobs: map[upload.JobID]upload.Event{}}
+}
+
+func (p *progressReporter) event(e upload.Event) {
+	prev, seen := p.jobs[e.ID]
+	p.jobs[e.ID] = e
+	if !p.tty {
+		if !seen || prev.State != e.State {
+			fmt.Fprintf(p.w, "%s %s\n", e.State, e.Name)
+		}
+		return
+	}
+	if time.Since(p.last) < 100*time.Millisecond && !e.State.Final() {
+		return
+	}
+	p.last = time.Now()
+	var sent, total int64
+	var speed float64
+	active := 0
+	for _, j := range p.jobs {
+		sent += j.Sent
+		if j.Total > 0 {
+			total += j.Total
+		}
+		if j.State == upload.Uploading {
+			active++
+			speed += j.BytesPerSec
+		}
+	}
+	const width = 30
+	fill := 0
+	if total > 0 {
+		fill = int(float64(width) * float64(sent) / float64(total))
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %s / %s  %s/s  %d active ", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
+		humanize.Bytes(sent), humanize.Bytes(total), humanize.Bytes(int64(speed)), active)
+	p.drawn = true
+}
+
+func (p *progressReporter) clear() {
+	if p.tty && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

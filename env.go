@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/config"
+	"github.com/ferry-app/ferry/internal/appdirs"
+	"github.com/ferry-app/ferry/upload"
+)
+
+type globalFlags struct {
+	version bool
+	verbose bool
+	config  *config.Flags // configuration keys given as flags (--backend, --upload-concurrency…)
+}
+
+// parseGlobal reads the global flags that come before a command name: every
+// configuration key as a flag (config.BindFlags), plus --version/--verbose.
+func parseGlobal(args []string) (globalFlags, []string, error) {
+	var g globalFlags
+	fs := flag.NewFlagSet("ferry", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&g.version, "version", false, "print the version")
+	fs.BoolVar(&g.verbose, "verbose", false, "log details to stderr")
+	g.config = config.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return g, []string{"help"}, nil
+		}
+		return g, nil, err
+	}
+	return g, fs.Args(), nil
+}
+
+// Env is what every command shares: output streams, logger, configuration
+// and a lazily started backend connection. Close releases what was started.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Flags          globalFlags
+	Log            *slog.Logger
+
+	mu       sync.Mutex
+	cfg      *config.Config
+	cfgErr   error
+	cfgDone  bool
+	conn     *BackendConn
+	embedded *backend.Embedded
+}
+
+// BackendConn is a ready connection to the configured (or embedded) backend.
+type BackendConn struct {
+	Client    *upload.Client
+	Discovery *api.Discovery
+	Embedded  bool
+}
+
+func newEnv(stdout, stderr io.Writer, g globalFlags) *Env {
+	level := slog.LevelWarn
+	if g.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return &Env{Stdout: stdout, Stderr: stderr, Flags: g, Log: log}
+}
+
+// Config loads the layered configuration once (admin file, user file,
+// FERRY_* environment, flags); warnings about locked keys go to the log.
+func (e *Env) Config() (*config.Config, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.configLocked()
+}
+
+func (e *Env) configLocked() (*config.Config, error) {
+	if !e.cfgDone {
+		e.cfgDone = true
+		var warns []config.Warning
+		e.cfg, warns, e.cfgErr = config.Load(config.Options{Flags: e.Flags.config})
+		for _, w := range warns {
+			fmt.Fprintf(e.Stderr, "ferry: warning: %s\n", w)
+		}
+	}
+	return e.cfg, e.cfgErr
+}
+
+// Backend connects to the configured backend, or starts the embedded one on
+// 127.0.0.1 with local storage under the user data dir.
+func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conn != nil {
+		return e.conn, nil
+	}
+	cfg, err := e.configLocked()
+	if err != nil {
+		return nil, err
+	}
+	u := cfg.Backend
+	var client *upload.Client
+	embedded := u == ""
+	if embedded {
+		dir := filepath.Join(appdirs.DataDir(), "backend")
+		e.embedded, err = backend.StartEmbedded(ctx, dir, e.Log)
+		if err != nil {
+			return nil, fmt.Errorf("starting the built-in upload service: %w", err)
+		}
+		tok := e.embedded.Token
+		client, err = upload.NewClient(e.embedded.URL, func(context.Context) (string, error) { return tok, nil }, nil)
+	} else {
+		client, err = upload.NewClient(u, nil, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	d, err := client.Discover(dctx)
+	if err != nil {
+		return nil, err
+	}
+	if d.Auth.Type == api.AuthOIDC && !embedded {
+		return nil, errors.New("this backend requires signing in; run `ferry login` first")
+	}
+	if err := cfg.ApplyDiscovery(d); err != nil {
+		return nil, fmt.Errorf("the backend's discovery document is not usable: %w", err)
+	}
+	e.conn = &BackendConn{Client: client, Discovery: d, Embedded: embedded}
+	return e.conn, nil
+}
+
+// Close stops what the environment started.
+func (e *Env) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.embedded != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.embedded.Close(ctx)
+		e.embedded = nil
+	}
+}

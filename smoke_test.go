@@ -1,0 +1,185 @@
+//go:build !ci
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestGUISmoke starts the real ferry binary under Xvfb, waits for a window
+// titled "Ferry", takes a screenshot and checks that something was drawn.
+// With FERRY_SCREENSHOT_DIR set it keeps the picture (make screenshots).
+func TestGUISmoke(t *testing.T) {
+	bin := buildFerry(t)
+	display := startXvfb(t)
+	home := sampleHome(t)
+
+	cmd := exec.Command(bin)
+	cmd.Env = append(guiEnv(home), "DISPLAY="+display)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+
+	id := waitWindow(t, display, "^Ferry$", exited, &stderr)
+	require.NotEmpty(t, id)
+	time.Sleep(1500 * time.Millisecond) // let the first frames settle
+
+	shot := filepath.Join(t.TempDir(), "main.png")
+	out, err := exec.Command("import", "-display", display, "-window", id, shot).CombinedOutput()
+	require.NoError(t, err, "screenshot: %s", out)
+	assertNotBlank(t, shot)
+	keepScreenshot(t, shot, "main.png")
+
+	// The window must have stayed up: the process is still running.
+	select {
+	case err := <-exited:
+		t.Fatalf("ferry exited early: %v\n%s", err, stderr.String())
+	default:
+	}
+}
+
+func buildFerry(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ferry")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// startXvfb starts a private X server and returns its DISPLAY.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("Xvfb")
+	require.NoError(t, err, "Xvfb not installed: run `make deps-test`")
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	require.NoError(t, cmd.Start())
+	w.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	buf := make([]byte, 16)
+	done := make(chan int, 1)
+	go func() { n, _ := r.Read(buf); done <- n }()
+	select {
+	case n := <-done:
+		require.Positive(t, n, "Xvfb did not report its display")
+		return ":" + strings.TrimSpace(string(buf[:n]))
+	case <-time.After(20 * time.Second):
+		t.Fatal("Xvfb did not start within 20s")
+	}
+	return ""
+}
+
+// sampleHome makes a home folder with a few files so the window has content.
+func sampleHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	for _, d := range []string{"Desktop", "Documents", "Downloads", "Documents/Reports 2026"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(home, d), 0o755))
+	}
+	files := map[string]int{"Documents/budget.xlsx": 48213, "Documents/contract-signed.pdf": 1 << 20,
+		"Documents/notes.txt": 912, "Documents/holiday.jpg": 3 << 20, "Documents/Reports 2026/q1.pdf": 4096}
+	for name, size := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(home, name), bytes.Repeat([]byte{'x'}, size), 0o644))
+	}
+	return home
+}
+
+func guiEnv(home string) []string {
+	env := []string{"HOME=" + home, "LANG=en_US.UTF-8", "PATH=" + os.Getenv("PATH"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache")}
+	if v := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); v != "" {
+		env = append(env, "DBUS_SESSION_BUS_ADDRESS="+v)
+	}
+	return env
+}
+
+// waitWindow polls xdotool until a window whose title matches appears.
+func waitWindow(t *testing.T, display, title string, exited <-chan error, logs *bytes.Buffer) string {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("ferry exited before showing a window: %v\n%s", err, logs.String())
+		default:
+		}
+		cmd := exec.Command("xdotool", "search", "--name", title)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		if out, err := cmd.Output(); err == nil {
+			if ids := strings.Fields(string(out)); len(ids) > 0 {
+				return ids[len(ids)-1]
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("no window titled %s within 90s\n%s", title, logs.String())
+	return ""
+}
+
+// assertNotBlank fails unless the picture has a real variety of colours and
+// a meaningful share of pixels differing from the most common one.
+func assertNotBlank(t *testing.T, file string) {
+	t.Helper()
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	b := img.Bounds()
+	require.Greater(t, b.Dx(), 400, "window too narrow")
+	require.Greater(t, b.Dy(), 300, "window too short")
+	counts := map[uint32]int{}
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			counts[(r>>8)<<16|(g>>8)<<8|bl>>8]++
+		}
+	}
+	total, most := 0, 0
+	for _, n := range counts {
+		total += n
+		most = max(most, n)
+	}
+	require.Greater(t, len(counts), 20, "screenshot has only %d colours: blank window?", len(counts))
+	require.Less(t, float64(most)/float64(total), 0.97, "screenshot is almost one colour")
+	_ = image.Point{}
+}
+
+func keepScreenshot(t *testing.T, src, name string) {
+	dir := os.Getenv("FERRY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	fmt.Fprintf(os.Stderr, "screenshot kept: %s\n", filepath.Join(dir, name))
+}
