@@ -1,0 +1,108 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+
+	"golang.org/x/oauth2"
+)
+
+// Settings is everything configuration (admin/user files, backend
+// discovery) says about one configured source. Main builds it from
+// config.Provider merged with api.ProviderInfo.
+type Settings struct {
+	Name         string // the remote's name as the person types it: "gdrive", "acme-cloud"
+	Type         string // the Kind: local, webdav, gdrive, dropbox, onedrive, box
+	URL          string // server URL (webdav)
+	ClientID     string
+	ClientSecret string // only a published, non-confidential installed-app secret
+	Exchange     string // api.ExchangePKCE or api.ExchangeBackend
+	Tenant       string // Microsoft tenant
+	Ports        []int  // registered fixed loopback ports
+	Scopes       []string
+	// APIBase overrides the provider's API root (tests point it at a fake).
+	APIBase string
+	// AuthBase overrides the provider's authorization server root (tests).
+	AuthBase string
+}
+
+// Deps are what a provider needs at run time.
+type Deps struct {
+	// Tokens yields the signed-in account's access token, refreshing and
+	// persisting as needed (the vault's token source). Nil for sources that
+	// need no OAuth.
+	Tokens oauth2.TokenSource
+	// Transport is the base HTTP transport (tests inject one); nil: default.
+	Transport http.RoundTripper
+	Logger    *slog.Logger
+	// Secret is a non-OAuth credential (a WebDAV app password) from the vault.
+	Secret string
+	// User is the login name that goes with Secret.
+	User string
+}
+
+// SignIn describes how a person signs in to a kind of source through the
+// system browser. Its fields mirror auth.Config (which main fills from it),
+// so this package does not depend on auth.
+type SignIn struct {
+	AuthURL, TokenURL, RevokeURL string
+	Issuer                       string
+	Scopes                       []string
+	AuthParams                   map[string]string
+	// AuthParamsNoRefresh are added when no refresh token is stored yet
+	// (Google's prompt=consent).
+	AuthParamsNoRefresh map[string]string
+}
+
+// Kind is one kind of source: how to sign in and how to build a Provider.
+type Kind struct {
+	Type  string // "gdrive"
+	Title string // "Google Drive"
+	// NeedsClientID is true for OAuth kinds: without a client ID from the
+	// admin the kind cannot be used, and the UI says so.
+	NeedsClientID bool
+	// SignIn returns the sign-in description for s; nil for kinds without OAuth.
+	SignIn func(s Settings) *SignIn
+	// New builds a provider for one account.
+	New func(ctx context.Context, s Settings, d Deps) (Provider, error)
+}
+
+var (
+	kindsMu sync.RWMutex
+	kinds   = map[string]Kind{}
+)
+
+// Register makes a kind available. Provider packages call it from init; main
+// imports them for that effect. Registering a type twice panics.
+func Register(k Kind) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[k.Type]; dup {
+		panic(fmt.Sprintf("providers: kind %q registered twice", k.Type))
+	}
+	kinds[k.Type] = k
+}
+
+// LookupKind returns the registered kind for a type.
+func LookupKind(typ string) (Kind, bool) {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	k, ok := kinds[typ]
+	return k, ok
+}
+
+// Kinds returns every registered kind, sorted by type.
+func Kinds() []Kind {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := make([]Kind, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
+}
