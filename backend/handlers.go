@@ -2,6 +2,7 @@ package backend
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -106,36 +107,63 @@ func checkRequestFields(fr *fileRequest) error {
 	if len(fr.Filename) > maxFilenameInput {
 		return errorf(http.StatusBadRequest, api.CodeBadRequest, "filename too long")
 	}
-	return checkMetadata(fr.Metadata)
+	m, err := normalizeMetadata(fr.Metadata)
+	fr.Metadata = m
+	return err
 }
 
-// checkMetadata keeps metadata to what S3 stores verbatim as x-amz-meta-*:
-// lower-case token keys and printable ASCII values, 2 KiB in all.
-func checkMetadata(m map[string]string) error {
-	if len(m) > maxMetadataEntries {
-		return errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries")
+// normalizeMetadata makes metadata what S3 stores verbatim as x-amz-meta-*:
+// keys lower-cased (S3 does so anyway; Uppy sends "relativePath") and made of
+// a-z, 0-9, '-' and '_'; values outside printable ASCII percent-encoded;
+// 2 KiB in all.
+func normalizeMetadata(in map[string]string) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
 	}
+	if len(in) > maxMetadataEntries {
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries")
+	}
+	out := make(map[string]string, len(in))
 	total := 0
-	for k, v := range m {
-		total += len(k) + len(v)
+	for k, v := range in {
+		k = strings.ToLower(k)
 		if k == "" || len(k) > 64 {
-			return errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 64 characters")
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 64 characters")
 		}
 		for _, c := range k {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys use a-z, 0-9, '-' and '_'")
+				return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys use letters, digits, '-' and '_'")
 			}
 		}
-		for _, c := range v {
-			if c < 0x20 || c > 0x7e {
-				return errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata values are printable ASCII")
-			}
+		if _, dup := out[k]; dup {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata key %q given twice", k)
 		}
+		v = escapeMetadataValue(v)
+		out[k] = v
+		total += len(k) + len(v)
 	}
 	if total > maxMetadataBytes {
-		return errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata larger than 2 KiB")
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata larger than 2 KiB")
 	}
-	return nil
+	return out, nil
+}
+
+// escapeMetadataValue percent-encodes the bytes an HTTP header value cannot
+// carry verbatim (and '%' itself, so decoding is unambiguous).
+func escapeMetadataValue(v string) string {
+	if !strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e || c == '%' }) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // admit applies the upload limits to a declared file and picks its key.
@@ -297,6 +325,14 @@ func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user str
 		s.fail(w, r, err)
 		return
 	}
+	if want := s.cfg.Upload.Checksum == "sha256"; want != (sum != "") {
+		if want {
+			s.fail(w, r, errorf(http.StatusBadRequest, api.CodeBadRequest, "this backend needs checksum=<base64 SHA-256> for every part"))
+		} else {
+			s.fail(w, r, errorf(http.StatusBadRequest, api.CodeBadRequest, "this backend does not take part checksums"))
+		}
+		return
+	}
 	lt := s.lifetime()
 	u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, sum, lt)
 	if err != nil {
@@ -334,6 +370,10 @@ func (s *Server) handleSignBatch(w http.ResponseWriter, r *http.Request, user st
 	id, rec, err := s.ownedUpload(r, user)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if s.cfg.Upload.Checksum == "sha256" {
+		s.fail(w, r, errorf(http.StatusBadRequest, api.CodeBadRequest, "this backend needs a checksum per part; sign parts one at a time"))
 		return
 	}
 	nums, err := s.parsePartNumbers(r.URL.Query().Get("partNumbers"))
@@ -424,12 +464,14 @@ func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request, user str
 			s.fail(w, r, errorf(http.StatusBadRequest, api.CodeBadRequest, "part %d was not uploaded or its ETag differs", p.PartNumber))
 			return
 		}
-		if i < len(req.Parts)-1 && sp.Size < minPartSize {
-			s.fail(w, r, errorf(http.StatusBadRequest, api.CodeTooSmall, "part %d is smaller than 5 MiB and is not the last", p.PartNumber))
-			return
-		}
 		total += sp.Size
 		parts[i] = sp
+	}
+	for i, p := range parts[:len(parts)-1] {
+		if p.Size < minPartSize {
+			s.fail(w, r, errorf(http.StatusBadRequest, api.CodeTooSmall, "part %d is smaller than 5 MiB and is not the last", parts[i].PartNumber))
+			return
+		}
 	}
 	if rec.Size >= 0 && total != rec.Size {
 		s.fail(w, r, errorf(http.StatusBadRequest, api.CodeSizeMismatch, "assembled size %d differs from the declared %d", total, rec.Size))

@@ -1,6 +1,11 @@
 package backend
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,12 +13,233 @@ import (
 	"github.com/ferry-app/ferry/backend/api"
 )
 
+// maxProviderAnswer caps a provider's token JSON passed back to the app.
+const maxProviderAnswer = 64 << 10
+
+// backendProvider returns the provider config for a code-exchange route, or
+// an error when the provider is unknown or does its own (PKCE) exchange.
+func (s *Server) backendProvider(name string) (ProviderConfig, error) {
+	p, ok := s.cfg.Providers[name]
+	if !ok || p.Exchange != api.ExchangeBackend {
+		return p, errorf(http.StatusNotFound, api.CodeUnknownProvider, "this backend does no code exchange for %q", name)
+	}
+	return p, nil
+}
+
+// clientSecret reads the provider's secret from the environment. Only the
+// variable's name is ever logged.
+func (s *Server) clientSecret(name string, p ProviderConfig) (string, error) {
+	sec := s.getenv(p.ClientSecretEnv)
+	if sec == "" {
+		s.log.Error("oauth: client secret missing from the environment", "provider", name, "env", p.ClientSecretEnv)
+		return "", errorf(http.StatusServiceUnavailable, api.CodeInternal, "the backend has no client secret for %q", name)
+	}
+	return sec, nil
+}
+
+// readRequestFields reads a form or JSON object of string fields.
+func readRequestFields(r *http.Request) (url.Values, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/json" {
+		var m map[string]string
+		if err := decodeJSON(r.Body, &m); err != nil {
+			return nil, err
+		}
+		v := url.Values{}
+		for k, x := range m {
+			v.Set(k, x)
+		}
+		return v, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errorf(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "request body too large")
+		}
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "invalid form body")
+	}
+	return r.PostForm, nil
+}
+
+// tokenForm builds the form forwarded to the provider's token endpoint from
+// the app's request: only the fields of the two grants we support, plus the
+// configured client ID and secret (whatever the app sent for those is
+// ignored).
+func tokenForm(in url.Values, clientID, secret string) (url.Values, error) {
+	out := url.Values{}
+	switch gt := in.Get("grant_type"); gt {
+	case "authorization_code":
+		if in.Get("code") == "" || in.Get("redirect_uri") == "" {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "authorization_code needs code and redirect_uri")
+		}
+		for _, k := range []string{"code", "code_verifier", "redirect_uri"} {
+			if v := in.Get(k); v != "" {
+				out.Set(k, v)
+			}
+		}
+	case "refresh_token":
+		if in.Get("refresh_token") == "" {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "refresh_token is required")
+		}
+		out.Set("refresh_token", in.Get("refresh_token"))
+		if v := in.Get("scope"); v != "" {
+			out.Set("scope", v)
+		}
+	default:
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "grant_type must be authorization_code or refresh_token")
+	}
+	for k, vs := range in {
+		if len(vs) > 1 || len(vs[0]) > 8192 || len(k) > 64 {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "malformed token request")
+		}
+	}
+	out.Set("grant_type", in.Get("grant_type"))
+	out.Set("client_id", clientID)
+	out.Set("client_secret", secret)
+	return out, nil
+}
+
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, user string) {
-	writeError(w, http.StatusNotFound, api.CodeUnknownProvider, "no such provider")
+	name := r.PathValue("provider")
+	p, err := s.backendProvider(name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := readRequestFields(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	secret, err := s.clientSecret(name, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	form, err := tokenForm(in, p.ClientID, secret)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, tokenURL(name, p), strings.NewReader(form.Encode()))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	s.forward(w, r, name, "token", req, false)
 }
 
 func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request, user string) {
-	writeError(w, http.StatusNotFound, api.CodeUnknownProvider, "no such provider")
+	name := r.PathValue("provider")
+	p, err := s.backendProvider(name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := readRequestFields(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	token := in.Get("token")
+	if token == "" || len(token) > 8192 {
+		s.fail(w, r, errorf(http.StatusBadRequest, api.CodeBadRequest, "token is required"))
+		return
+	}
+	revokeURL, style := p.RevokeURL, p.RevokeAuth
+	if d, ok := providerDefaults[name]; ok {
+		if revokeURL == "" {
+			revokeURL = d.RevokeURL
+		}
+		if style == "" {
+			style = d.RevokeAuth
+		}
+	}
+	if revokeURL == "" {
+		s.fail(w, r, errorf(http.StatusNotFound, api.CodeNotFound, "%q has no revocation endpoint", name))
+		return
+	}
+	var req *http.Request
+	if style == "bearer" {
+		// Dropbox: the token to revoke is the request's own credential.
+		req, err = http.NewRequestWithContext(r.Context(), http.MethodPost, revokeURL, nil)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+	} else {
+		secret, serr := s.clientSecret(name, p)
+		if serr != nil {
+			s.fail(w, r, serr)
+			return
+		}
+		form := url.Values{"token": {token}, "client_id": {p.ClientID}, "client_secret": {secret}}
+		if h := in.Get("token_type_hint"); h == "access_token" || h == "refresh_token" {
+			form.Set("token_type_hint", h)
+		}
+		req, err = http.NewRequestWithContext(r.Context(), http.MethodPost, revokeURL, strings.NewReader(form.Encode()))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.Header.Set("Accept", "application/json")
+	s.forward(w, r, name, "revoke", req, true)
+}
+
+// forward sends req to the provider and passes its answer through: status
+// and JSON body for the token endpoint; {} on success for revoke. Nothing of
+// either body is logged.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, provider, op string, req *http.Request, emptyOnSuccess bool) {
+	resp, err := s.client.Do(req)
+	if err != nil {
+		// A url.Error holds the URL only (no body, no secret): log just the op.
+		s.log.Warn("oauth: provider unreachable", "provider", provider, "op", op)
+		writeError(w, http.StatusBadGateway, api.CodeUpstream, "the provider cannot be reached")
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderAnswer+1))
+	if err != nil || len(body) > maxProviderAnswer {
+		s.log.Warn("oauth: bad provider answer", "provider", provider, "op", op, "status", resp.StatusCode)
+		writeError(w, http.StatusBadGateway, api.CodeUpstream, "the provider's answer could not be read")
+		return
+	}
+	if resp.StatusCode >= 300 {
+		s.log.Info("oauth: provider refused", "provider", provider, "op", op, "status", resp.StatusCode)
+	}
+	if emptyOnSuccess && resp.StatusCode < 300 {
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
+	status := resp.StatusCode
+	if status >= 500 {
+		status = http.StatusBadGateway
+	}
+	if !json.Valid(body) {
+		if resp.StatusCode < 300 {
+			// Some token endpoints answer form-encoded despite Accept.
+			if v, perr := url.ParseQuery(string(body)); perr == nil && v.Get("access_token") != "" {
+				m := map[string]string{}
+				for k := range v {
+					m[k] = v.Get(k)
+				}
+				writeJSON(w, http.StatusOK, m)
+				return
+			}
+		}
+		writeError(w, http.StatusBadGateway, api.CodeUpstream, fmt.Sprintf("the provider answered %d without JSON", resp.StatusCode))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // providerDefaults are the token and revoke endpoints of well-known

@@ -102,7 +102,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		}
 		s.local, s.drv = ld, ld
 	case "s3":
-		if s.drv, err = newS3Driver(context.Background(), cfg.Storage); err != nil {
+		if s.drv, err = newS3Driver(context.Background(), cfg.Storage, nil, s.now); err != nil {
 			return nil, err
 		}
 	default:
