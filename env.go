@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/backend"
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/config"
@@ -55,6 +56,9 @@ type Env struct {
 	cfgDone  bool
 	conn     *BackendConn
 	embedded *backend.Embedded
+
+	vaultMu sync.Mutex
+	vault   *vault.Vault
 }
 
 // BackendConn is a ready connection to the configured (or embedded) backend.
@@ -62,6 +66,8 @@ type BackendConn struct {
 	Client    *upload.Client
 	Discovery *api.Discovery
 	Embedded  bool
+	// Token returns the bearer token for the backend (nil: none needed).
+	Token func(ctx context.Context) (string, error)
 }
 
 func newEnv(stdout, stderr io.Writer, g globalFlags) *Env {
@@ -106,7 +112,10 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 		return nil, err
 	}
 	u := cfg.Backend
-	var client *upload.Client
+	var (
+		client *upload.Client
+		token  upload.TokenFunc
+	)
 	embedded := u == ""
 	if embedded {
 		dir := filepath.Join(appdirs.DataDir(), "backend")
@@ -114,8 +123,9 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("starting the built-in upload service: %w", err)
 		}
-		tok := e.embedded.Token
-		client, err = upload.NewClient(e.embedded.URL, func(context.Context) (string, error) { return tok, nil }, nil)
+		secret := e.embedded.Token
+		token = func(context.Context) (string, error) { return secret, nil }
+		client, err = upload.NewClient(e.embedded.URL, token, nil)
 	} else {
 		client, err = upload.NewClient(u, nil, nil)
 	}
@@ -129,12 +139,17 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 		return nil, err
 	}
 	if d.Auth.Type == api.AuthOIDC && !embedded {
-		return nil, errors.New("this backend requires signing in; run `ferry login` first")
+		// Sign-in happens lazily: the token func asks the vault each call,
+		// so `ferry login` can run against this same connection.
+		token = e.backendToken(d)
+		if client, err = upload.NewClient(u, token, nil); err != nil {
+			return nil, err
+		}
 	}
 	if err := cfg.ApplyDiscovery(d); err != nil {
 		return nil, fmt.Errorf("the backend's discovery document is not usable: %w", err)
 	}
-	e.conn = &BackendConn{Client: client, Discovery: d, Embedded: embedded}
+	e.conn = &BackendConn{Client: client, Discovery: d, Embedded: embedded, Token: token}
 	return e.conn, nil
 }
 

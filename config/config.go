@@ -76,6 +76,10 @@ type Provider struct {
 	Tenant   string
 	Ports    []int
 	Scopes   []string
+	// APIURL and AuthURL replace the provider's API and authorization server
+	// roots (national clouds, self-hosted Box-compatible servers, tests).
+	APIURL  string
+	AuthURL string
 	// ClientSecret is a non-confidential installed-app secret published by
 	// the backend's discovery for exactly this ClientID; never from a file.
 	ClientSecret string

@@ -54,6 +54,10 @@ var keys = []keyDef{
 		provider(func(p *Provider) *[]int { return &p.Ports })),
 	listKey("providers.*.scopes", "OAuth scopes to request",
 		provider(func(p *Provider) *[]string { return &p.Scopes }), nil),
+	urlKey("providers.*.api_url", "replaces the provider's API root (national clouds, tests)",
+		provider(func(p *Provider) *string { return &p.APIURL }), validateHTTPURL),
+	urlKey("providers.*.auth_url", "replaces the provider's authorization server root (national clouds, tests)",
+		provider(func(p *Provider) *string { return &p.AuthURL }), validateHTTPURL),
 }
 
 // ProviderTypes are the accepted values of providers.<name>.type.
