@@ -2,8 +2,10 @@ package backend
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +118,19 @@ func TestParseByteSize(t *testing.T) {
 	for _, in := range []string{"", "-1", "MiB", "1.5GiB", "99999999999999TiB"} {
 		_, err := ParseByteSize(in)
 		assert.Error(t, err, in)
+	}
+}
+
+// TestReadmeExamplesParse keeps the documented configs valid.
+func TestReadmeExamplesParse(t *testing.T) {
+	doc, err := os.ReadFile("README-config.md")
+	require.NoError(t, err)
+	blocks := strings.Split(string(doc), "```toml\n")[1:]
+	require.Len(t, blocks, 2)
+	for i, b := range blocks {
+		text := b[:strings.Index(b, "```")]
+		c, err := ParseConfig([]byte(text), fmt.Sprintf("README-config.md#%d", i))
+		require.NoError(t, err)
+		assert.NotEmpty(t, c.Storage.Driver)
 	}
 }

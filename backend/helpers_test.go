@@ -62,7 +62,7 @@ func (b *logBuffer) logger() *slog.Logger {
 }
 
 // startEmbedded runs an embedded backend for the test and stops it after.
-func startEmbedded(t *testing.T, opts ...Option) (*Embedded, string, *logBuffer) {
+func startEmbedded(t testing.TB, opts ...Option) (*Embedded, string, *logBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	logs := &logBuffer{}
@@ -78,7 +78,7 @@ func startEmbedded(t *testing.T, opts ...Option) (*Embedded, string, *logBuffer)
 
 // apiClient is a minimal contract client for tests.
 type apiClient struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -130,7 +130,7 @@ func (c *apiClient) apiError(status int, method, path string, q url.Values, body
 	return decodeAPIError(c.t, resp, data)
 }
 
-func decodeAPIError(t *testing.T, resp *http.Response, data []byte) api.Error {
+func decodeAPIError(t testing.TB, resp *http.Response, data []byte) api.Error {
 	t.Helper()
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"), string(data))
 	var e api.Error
@@ -152,7 +152,7 @@ func (c *apiClient) params(name, typ string, size int64) api.ParamsResponse {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // put sends body to a presigned URL with the given headers.
-func put(t *testing.T, rawURL string, headers map[string]string, body []byte) (*http.Response, []byte) {
+func put(t testing.TB, rawURL string, headers map[string]string, body []byte) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, rawURL, bytes.NewReader(body))
 	require.NoError(t, err)

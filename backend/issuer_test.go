@@ -120,7 +120,7 @@ func oidcConfig(iss *testIssuer, dataDir string) *Config {
 
 // serve validates cfg, starts a Server on a loopback port and returns it
 // with its base URL.
-func serve(t *testing.T, cfg *Config, opts ...Option) (*Server, string) {
+func serve(t testing.TB, cfg *Config, opts ...Option) (*Server, string) {
 	t.Helper()
 	require.NoError(t, cfg.validate(nil))
 	l, err := net.Listen("tcp4", "127.0.0.1:0")

@@ -38,10 +38,10 @@ func startGateway(t testing.TB) *gateway {
 	port := testenv.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	g := &gateway{Endpoint: "http://" + addr, Access: "ferrytestaccess", Secret: "ferrytestsecret0123456789", Bucket: "uploads"}
-	var logs bytes.Buffer
+	logs := &logBuffer{}
 	cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+g.Access, "ROOT_SECRET_ACCESS_KEY="+g.Secret)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -58,7 +58,9 @@ func startGateway(t testing.TB) *gateway {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := g.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(g.Bucket)})
-	require.NoError(t, err, "versitygw: %s", logs.String())
+	if err != nil {
+		t.Fatalf("versitygw: create bucket: %v\n%s", err, logs.String())
+	}
 	return g
 }
 
