@@ -83,6 +83,9 @@ func (p clockPresigner) PresignHTTP(ctx context.Context, cred aws.Credentials, r
 	return p.inner.PresignHTTP(ctx, cred, r, payloadHash, service, region, p.now().UTC(), optFns...)
 }
 
+// emptyMD5 is the base64 MD5 of zero bytes.
+const emptyMD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
+
 // clientHeaders turns the signed headers into the ones the client must send;
 // Host and Content-Length are set by every HTTP stack from the URL and body.
 func clientHeaders(h http.Header) map[string]string {
@@ -107,6 +110,12 @@ func (d *s3Driver) PresignPut(ctx context.Context, key, contentType string, size
 		ContentType:   aws.String(contentType),
 		ContentLength: aws.Int64(size),
 		Metadata:      metadata,
+	}
+	if size == 0 {
+		// SigV4 signs Content-Length only when it is above zero, so an empty
+		// file's URL would take a body of any size. Binding the MD5 of the
+		// empty body (a signed header the storage checks) closes that.
+		in.ContentMD5 = aws.String(emptyMD5)
 	}
 	req, err := d.presign.PresignPutObject(ctx, in, s3.WithPresignExpires(lifetime))
 	if err != nil {

@@ -88,6 +88,20 @@ func TestS3SinglePutStoresTheObject(t *testing.T) {
 	assert.NotContains(t, e.logs.String(), mustQuery(t, p.URL).Get("X-Amz-Signature"))
 }
 
+func TestS3EmptyFileURLTakesNoBody(t *testing.T) {
+	e := newS3Env(t, nil)
+	p := e.alice.params("empty.txt", "text/plain", 0)
+	assert.NotContains(t, mustQuery(t, p.URL).Get("X-Amz-SignedHeaders"), "content-length")
+	resp, data := put(t, p.URL, p.Headers, []byte("smuggled bytes"))
+	s3e := requireS3Refusal(t, resp, data)
+	t.Logf("versitygw: %d %s", resp.StatusCode, s3e.Code)
+	assert.False(t, e.g.exists(t, p.Key))
+	resp, data = put(t, p.URL, p.Headers, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(data))
+	got, _ := e.g.object(t, p.Key)
+	assert.Empty(t, got)
+}
+
 func TestS3RefusalsComeFromTheStorageServer(t *testing.T) {
 	e := newS3Env(t, nil)
 	body := randomBytes(t, 64<<10)
