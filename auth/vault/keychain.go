@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -182,35 +183,41 @@ func (k *Keychain) do(ctx context.Context, op string, fn func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	var abandoned atomic.Bool
+	var (
+		mu        sync.Mutex
+		finished  bool
+		abandoned bool
+	)
 	go func() {
 		err := probe(ctx)
 		if err == nil {
 			err = fn()
 		}
-		if abandoned.Load() {
+		mu.Lock()
+		finished = true
+		if abandoned {
 			k.stuck.Add(-1)
 		}
+		mu.Unlock()
 		done <- err
 	}()
 	select {
 	case err := <-done:
 		return classify(op, err)
 	case <-ctx.Done():
-		// Mark the call abandoned unless it finished at this very moment.
-		k.stuck.Add(1)
-		abandoned.Store(true)
-		select {
-		case err := <-done:
-			k.stuck.Add(-1)
-			return classify(op, err)
-		default:
-		}
-		if ctx.Err() == context.DeadlineExceeded {
-			return &KeychainError{Op: op, Cause: ErrKeychainTimedOut, After: timeout, Err: ctx.Err()}
-		}
-		return &KeychainError{Op: op, Err: ctx.Err()}
 	}
+	mu.Lock()
+	if finished { // it returned at the deadline after all
+		mu.Unlock()
+		return classify(op, <-done)
+	}
+	abandoned = true
+	k.stuck.Add(1)
+	mu.Unlock()
+	if ctx.Err() == context.DeadlineExceeded {
+		return &KeychainError{Op: op, Cause: ErrKeychainTimedOut, After: timeout, Err: ctx.Err()}
+	}
+	return &KeychainError{Op: op, Err: ctx.Err()}
 }
 
 // classify maps go-keyring and D-Bus errors to a KeychainError.

@@ -97,6 +97,7 @@ type Vault struct {
 	reason     string
 	notice     string
 	lost       bool // a vault file was moved aside during this run
+	opened     bool // Open has returned
 	entries    map[string]*record
 	accountMu  map[string]*sync.Mutex
 }
@@ -142,6 +143,9 @@ func Open(ctx context.Context, opts Options) *Vault {
 	if v.Persistent() {
 		v.log.Debug("vault: opened", "path", v.path, "accounts", v.count())
 	}
+	v.mu.Lock()
+	v.opened = true
+	v.mu.Unlock()
 	return v
 }
 
@@ -417,11 +421,16 @@ func (v *Vault) degradeErr(err error) {
 // degrade makes the vault memory-only for the rest of the run.
 func (v *Vault) degrade(reason string) {
 	v.mu.Lock()
-	was := v.persistent
+	was, opened := v.persistent, v.opened
 	v.persistent, v.reason, v.key = false, reason, nil
 	v.mu.Unlock()
+	// At Open the caller shows Reason (banner, doctor); later it is news.
+	level := slog.LevelInfo
+	if opened {
+		level = slog.LevelWarn
+	}
 	if was {
-		v.log.Warn("vault: sign-ins won't be remembered", "reason", reason)
+		v.log.Log(context.Background(), level, "vault: sign-ins won't be remembered", "reason", reason)
 	}
 }
 
