@@ -196,3 +196,25 @@ func TestKeychainErrorReasons(t *testing.T) {
 		assert.True(t, strings.HasPrefix(tc.err.Error(), "keychain "+tc.err.Op+": "))
 	}
 }
+
+// A keychain call blocked past its timeout is abandoned; while it stays
+// blocked, further calls fail at once instead of piling up goroutines.
+func TestBlockedKeychainCallIsAbandoned(t *testing.T) {
+	testenv.RequireSecretService(t)
+	ctx := context.Background()
+	k := NewKeychain(testAppID(t), 200*time.Millisecond)
+	release := make(chan struct{})
+	err := k.do(ctx, "get", func() error { <-release; return nil })
+	require.ErrorIs(t, err, ErrKeychainTimedOut)
+
+	calls := 0
+	err = k.do(ctx, "get", func() error { calls++; return nil })
+	require.ErrorIs(t, err, ErrKeychainTimedOut)
+	assert.Contains(t, err.Error(), "did not answer")
+	assert.Zero(t, calls, "not started while the first call is stuck")
+
+	close(release)
+	require.Eventually(t, func() bool { return k.stuck.Load() == 0 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, k.do(ctx, "get", func() error { calls++; return nil }))
+	assert.Equal(t, 1, calls)
+}

@@ -80,7 +80,9 @@ func ConfigRefresher(cfg *oauth2.Config) Refresher {
 // (nil: the account needs sign-in when its token expires). Refreshes are
 // single-flight across goroutines and processes: under the file lock the
 // vault re-reads the file and uses a token another process just refreshed.
-// New tokens are written to the vault before they are returned. A rejected
+// New tokens are written to the vault before they are returned (if that
+// write fails the vault turns memory-only, Reason says why, and the token
+// is still returned so this run keeps working). A rejected
 // grant marks the account needs-sign-in and every later call fails at once
 // with a *NeedsSignInError, without calling refresh again.
 //
