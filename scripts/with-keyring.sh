@@ -46,6 +46,22 @@ if ! printf %s "${FERRY_KEYRING_PASSWORD:-test}" |
 	exit 1
 fi
 
+# The daemon may claim its bus name a moment after it returns; wait for it
+# so no call races it into D-Bus activating a second daemon.
+if command -v gdbus >/dev/null 2>&1; then
+	i=0
+	until gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+		--method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q true; do
+		i=$((i + 1))
+		if [ "$i" -ge 100 ]; then
+			echo "$0: gnome-keyring-daemon did not claim org.freedesktop.secrets within 10s" >&2
+			cat "$tmp/daemon.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+fi
+
 # Prove the Secret Service works before handing over.
 probe="probe-$$"
 if ! printf %s "$probe" | timeout 10 secret-tool store --label="ferry keyring probe" ferry-probe "$probe" 2>"$tmp/probe.log" ||

@@ -201,15 +201,23 @@ func (k *Keychain) do(ctx context.Context, op string, fn func() error) error {
 		mu.Unlock()
 		done <- err
 	}()
+	// A call that fails once the deadline has passed failed because of it
+	// (the D-Bus connection is closed at the deadline): report the timeout.
+	result := func(err error) error {
+		if err != nil && ctx.Err() == context.DeadlineExceeded {
+			return &KeychainError{Op: op, Cause: ErrKeychainTimedOut, After: timeout, Err: err}
+		}
+		return classify(op, err)
+	}
 	select {
 	case err := <-done:
-		return classify(op, err)
+		return result(err)
 	case <-ctx.Done():
 	}
 	mu.Lock()
 	if finished { // it returned at the deadline after all
 		mu.Unlock()
-		return classify(op, <-done)
+		return result(<-done)
 	}
 	abandoned = true
 	k.stuck.Add(1)
