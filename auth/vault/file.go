@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -178,6 +179,9 @@ func writeAtomic(path string, data []byte) (err error) {
 }
 
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be flushed there; rename is durable enough
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

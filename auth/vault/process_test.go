@@ -82,7 +82,8 @@ func helperLocked(ctx context.Context, opts Options) (helperResult, error) {
 	defer conn.Close()
 	var locked []dbus.ObjectPath
 	var prompt dbus.ObjectPath
-	err = conn.Object(secretsName, secretsPath).CallWithContext(ctx, secretsService+".Lock", 0, []dbus.ObjectPath{secretsLoginPath}).Store(&locked, &prompt)
+	err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").CallWithContext(ctx,
+		"org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt)
 	if err != nil {
 		return helperResult{}, fmt.Errorf("lock: %w", err)
 	}

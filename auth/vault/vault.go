@@ -310,6 +310,16 @@ func (v *Vault) transact(ctx context.Context, fn func(m map[string]*record) (dir
 // failure the vault degrades to memory-only with what it had; an
 // unreadable file is moved aside.
 func (v *Vault) load(ctx context.Context) map[string]*record {
+	v.mu.Lock()
+	first := !v.opened
+	v.mu.Unlock()
+	if first {
+		// Temp files of a write that crashed; writers hold the file lock.
+		stale, _ := filepath.Glob(v.path + ".tmp-*")
+		for _, p := range stale {
+			os.Remove(p)
+		}
+	}
 	data, err := readFile(v.path)
 	if err != nil {
 		v.degrade("cannot read " + v.path + ": " + err.Error())

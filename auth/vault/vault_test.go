@@ -304,3 +304,16 @@ func TestOtherInstanceForgetAllIsNoticed(t *testing.T) {
 	require.Len(t, accts, 1)
 	assert.Equal(t, "2", accts[0].ID)
 }
+
+func TestOpenRemovesTempFilesOfACrashedWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.vault")
+	keys := &memKeys{}
+	require.NoError(t, openTest(t, path, keys).Put(context.Background(), Account{Provider: "box", ID: "1"}, &oauth2.Token{AccessToken: "a"}))
+	require.NoError(t, os.WriteFile(path+".tmp-12345", []byte("half-written"), 0o600))
+	v := openTest(t, path, keys)
+	_, err := os.Stat(path + ".tmp-12345")
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	accts, err := v.Accounts(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, accts, 1)
+}
