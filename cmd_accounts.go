@@ -15,11 +15,6 @@ func init() {
 	addDoctorCheck(doctorCheck{Name: "keychain", Run: checkKeychain})
 }
 
-// openVault opens the token vault with the app's ID and logger.
-func openVault(ctx context.Context, env *Env) *vault.Vault {
-	return vault.Open(ctx, vault.Options{AppID: appID, Logger: env.Log})
-}
-
 // accountJSON is one line of `ferry accounts --json`; it never holds a secret.
 type accountJSON struct {
 	Provider string `json:"provider"`
@@ -41,7 +36,7 @@ func runAccounts(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "ferry accounts takes no arguments")
 		return 2
 	}
-	v := openVault(ctx, env)
+	v := env.Vault(ctx)
 	if !v.Persistent() {
 		fmt.Fprintf(env.Stderr, "ferry: Sign-ins won't be remembered: %s\n", v.Reason())
 	}
@@ -92,7 +87,7 @@ func runAccounts(ctx context.Context, env *Env, args []string) int {
 
 // checkKeychain is `ferry doctor`'s line for the token vault.
 func checkKeychain(ctx context.Context, env *Env) (bool, string) {
-	v := openVault(ctx, env)
+	v := env.Vault(ctx)
 	if !v.Persistent() {
 		return false, "Sign-ins won't be remembered: " + v.Reason()
 	}

@@ -151,9 +151,7 @@ func (e *Env) OpenRemote(ctx context.Context, name, account string) (providers.P
 		if err != nil {
 			return nil, err
 		}
-		deps.Tokens = v.TokenSource(ctx, name, acct.ID, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-			return ac.Refresh(ctx, t.RefreshToken)
-		})
+		deps.Tokens = v.TokenSource(ctx, name, acct.ID, vaultRefresher(ac))
 	}
 	return k.New(ctx, s, deps)
 }
@@ -292,12 +290,23 @@ func (e *Env) backendToken(d *api.Discovery) upload.TokenFunc {
 		if err != nil {
 			return "", fmt.Errorf("the upload service requires signing in: run `ferry login`: %w", providers.ErrNeedsSignIn)
 		}
-		t, err := v.TokenSource(ctx, BackendRemote, acct.ID, func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
-			return ac.Refresh(ctx, t.RefreshToken)
-		}).Token()
+		t, err := v.TokenSource(ctx, BackendRemote, acct.ID, vaultRefresher(ac)).Token()
 		if err != nil {
 			return "", err
 		}
 		return t.AccessToken, nil
+	}
+}
+
+// vaultRefresher adapts an auth.Config's refresh to the vault: a refresh the
+// authorization server refused for good (invalid_grant) becomes
+// vault.ErrNeedsSignIn, so the vault marks the account and never loops.
+func vaultRefresher(c *auth.Config) vault.Refresher {
+	return func(ctx context.Context, t *oauth2.Token) (*oauth2.Token, error) {
+		nt, err := c.Refresh(ctx, t.RefreshToken)
+		if errors.Is(err, auth.ErrNeedsSignIn) {
+			err = fmt.Errorf("%w: %w", vault.ErrNeedsSignIn, err)
+		}
+		return nt, err
 	}
 }
