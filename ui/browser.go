@@ -1,10 +1,13 @@
 package ui
 
 import (
-	"os"
+	"context"
+	"fmt"
+	"io"
+	"path"
 	"path/filepath"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,107 +15,631 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ferry-app/ferry/internal/humanize"
+	"github.com/ferry-app/ferry/internal/thumbs"
+	"github.com/ferry-app/ferry/providers"
 )
 
-// entry is one row of the folder list.
-type entry struct {
-	Name    string
-	Path    string
-	IsDir   bool
-	Size    int64
-	ModTime time.Time
-	Err     string // why the entry cannot be read, if it cannot
+// source is one place to browse: This Computer or one cloud account.
+type source struct {
+	Key     string // identity for thumbnail keys: "local", or remote and account
+	Title   string // "This Computer", "Google Drive — ann@example.com"
+	Remote  string // the remote's name; "" for This Computer
+	Account string
+	Prov    providers.Provider
+	Feat    providers.Features
+	Local   bool // IDs are OS paths (This Computer)
 }
 
-// browser lists the current local folder: breadcrumbs, then name, size and
-// modified time per row; folders first; tapping a folder opens it.
+// location is what the browser shows: a folder (the trail of folders from
+// a root to it) or, with query set, the provider's search results.
+type location struct {
+	src   *source
+	trail []providers.Entry // root first; the last is the folder listed
+	query string
+}
+
+func (l location) folder() providers.Entry {
+	if len(l.trail) == 0 {
+		return providers.Entry{}
+	}
+	return l.trail[len(l.trail)-1]
+}
+
+// publishEvery spaces out how often a folder still loading hands a new
+// snapshot to the UI goroutine: the first page shows at once, later pages
+// arrive in batches so a 100 000-entry folder costs a few dozen refreshes.
+const publishEvery = 150 * time.Millisecond
+
+// browser is the folder view: toolbar (back, forward, up, breadcrumbs,
+// search, sort, list/grid), the virtualised list or grid, and a status line.
+// All fields are owned by the UI goroutine; listing and thumbnails run on
+// goroutines that hand results back through onMain.
 type browser struct {
-	dir      string
-	entries  []entry
-	selected map[string]bool
-	shown    bool
+	ctx    context.Context
+	thumbs *thumbs.Loader
+	rules  func() restrictions
 
-	crumbs *fyne.Container
-	list   *widget.List
-	status *widget.Label
+	loc       location
+	back, fwd []location
+	gen       int // bumps on every navigation: stale results are dropped
+	cancel    context.CancelFunc
+	lst       *listing
+	all, shown []*item
+	loading   bool
+	loadErr   string
+	spec      sortSpec
+	filter    string
+	gridMode  bool
 
-	onSelectionChanged func(paths []string)
+	selected   map[string]*item // by ID
+	anchor     int              // index in view where a Shift range starts
+	cursor     int              // keyboard cursor, index in view
+	navFocused bool
+
+	jobs sync.WaitGroup // listing, search and thumbnail goroutines (tests wait on it)
+
+	crumbs                *fyne.Container
+	backBtn, fwdBtn, upBt *widget.Button
+	search                *widget.Entry
+	sortSel               *widget.Select
+	orderBtn              *widget.Button
+	listBtn, gridBtn      *widget.Button
+	list                  *widget.List
+	grid                  *widget.GridWrap
+	nav                   *navArea
+	status                *widget.Label
+	root                  fyne.CanvasObject
+
+	onSelectionChanged func([]*item)
+	onCursorChanged    func(*item) // the preview follows the cursor
 }
 
-func newBrowser(start string) *browser {
-	b := &browser{selected: map[string]bool{}, crumbs: container.NewHBox(), status: widget.NewLabel("")}
-	b.list = widget.NewList(func() int { return len(b.entries) }, b.createRow, b.updateRow)
-	b.list.OnSelected = b.onSelected
-	b.open(start)
+func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {
+	b := &browser{ctx: ctx, thumbs: loader, rules: rules, selected: map[string]*item{}, anchor: -1,
+		crumbs: container.NewHBox(), status: &widget.Label{Truncation: fyne.TextTruncateEllipsis}}
+	b.backBtn = &widget.Button{Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: b.goBack}
+	b.fwdBtn = &widget.Button{Icon: theme.NavigateNextIcon(), Importance: widget.LowImportance, OnTapped: b.goForward}
+	b.upBt = &widget.Button{Icon: theme.MoveUpIcon(), Importance: widget.LowImportance, OnTapped: b.goUp}
+	b.search = &widget.Entry{PlaceHolder: "Filter this folder", ActionItem: widget.NewIcon(theme.SearchIcon())}
+	b.search.OnChanged = b.setFilter
+	b.search.OnSubmitted = b.submitSearch
+	b.sortSel = widget.NewSelect([]string{"Name", "Size", "Modified"}, func(s string) {
+		f := map[string]sortField{"Name": sortName, "Size": sortSize, "Modified": sortDate}[s]
+		b.setSort(sortSpec{Field: f, Desc: b.spec.Desc})
+	})
+	b.sortSel.SetSelected("Name")
+	b.orderBtn = &widget.Button{Icon: theme.MenuDropDownIcon(), Importance: widget.LowImportance, OnTapped: func() {
+		b.setSort(sortSpec{Field: b.spec.Field, Desc: !b.spec.Desc})
+	}}
+	b.listBtn = &widget.Button{Icon: theme.ListIcon(), Importance: widget.HighImportance, OnTapped: func() { b.setGrid(false) }}
+	b.gridBtn = &widget.Button{Icon: theme.GridIcon(), Importance: widget.LowImportance, OnTapped: func() { b.setGrid(true) }}
+
+	b.list = widget.NewList(b.length, func() fyne.CanvasObject { return newFileRow(b, false) },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fileRow).bind(i, b.itemAt(i)) })
+	b.grid = widget.NewGridWrap(b.length, func() fyne.CanvasObject { return newFileRow(b, true) },
+		func(i widget.GridWrapItemID, o fyne.CanvasObject) { o.(*fileRow).bind(i, b.itemAt(i)) })
+	b.grid.Hide()
+	b.nav = newNavArea(b, container.NewStack(b.list, b.grid))
+	b.updateButtons()
+
+	toolbar := container.NewBorder(nil, nil,
+		container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(200, b.search.MinSize().Height), b.search), b.sortSel, b.orderBtn, b.listBtn, b.gridBtn),
+		container.NewHScroll(b.crumbs))
+	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
 	return b
 }
 
-func (b *browser) createRow() fyne.CanvasObject {
-	name := widget.NewLabel("name")
-	name.Truncation = fyne.TextTruncateEllipsis
-	size := widget.NewLabel("000.0 MiB")
-	mod := widget.NewLabel("2006-01-02 15:04")
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), container.NewHBox(size, mod), name)
+func (b *browser) view() fyne.CanvasObject { return b.root }
+
+func (b *browser) theme() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
+
+// length counts the rows: the items, plus the "loading more" row.
+func (b *browser) length() int {
+	if b.loading {
+		return len(b.shown) + 1
+	}
+	return len(b.shown)
 }
 
-func (b *browser) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
-	if i >= len(b.entries) {
-		return
+// itemAt returns the item of row i, or nil for the "loading more" row.
+func (b *browser) itemAt(i int) *item {
+	if i < 0 || i >= len(b.shown) {
+		return nil
 	}
-	e := b.entries[i]
-	c := o.(*fyne.Container)
-	name := c.Objects[0].(*widget.Label)
-	icon := c.Objects[1].(*widget.Icon)
-	right := c.Objects[2].(*fyne.Container)
-	label := SafeName(e.Name)
-	if b.selected[e.Path] {
-		label = "✔ " + label
-	}
-	name.SetText(label)
-	switch {
-	case e.Err != "":
-		icon.SetResource(theme.WarningIcon())
-	case e.IsDir:
-		icon.SetResource(theme.FolderIcon())
-	default:
-		icon.SetResource(theme.FileIcon())
-	}
-	size, mod := right.Objects[0].(*widget.Label), right.Objects[1].(*widget.Label)
-	switch {
-	case e.Err != "":
-		size.SetText("")
-		mod.SetText(e.Err)
-	case e.IsDir:
-		size.SetText("—")
-		mod.SetText(e.ModTime.Format("2006-01-02 15:04"))
-	default:
-		size.SetText(humanize.Bytes(e.Size))
-		mod.SetText(e.ModTime.Format("2006-01-02 15:04"))
-	}
+	return b.shown[i]
 }
 
-// onSelected opens folders and toggles files in the selection.
-func (b *browser) onSelected(i widget.ListItemID) {
-	b.list.Unselect(i)
-	if i >= len(b.entries) {
-		return
+func (b *browser) loadingText() string {
+	if b.loc.query != "" {
+		return fmt.Sprintf("Searching… %d found so far", len(b.all))
 	}
-	e := b.entries[i]
-	if e.Err != "" {
-		return
+	return fmt.Sprintf("Loading more… %d items so far", len(b.all))
+}
+
+// Wait blocks until listing, search and thumbnail work started so far has
+// finished (tests; the UI never waits).
+func (b *browser) Wait() { b.jobs.Wait() }
+
+// open shows loc, remembering the current location for Back.
+func (b *browser) open(loc location) {
+	if b.loc.src != nil && len(b.loc.trail) > 0 {
+		b.back = append(b.back, b.loc)
 	}
-	if e.IsDir {
-		b.open(e.Path)
-		return
+	b.fwd = nil
+	b.show(loc)
+}
+
+// openSource starts browsing src at the folder with this ID ("" for its
+// default root), resolving the trail of folders off the UI goroutine.
+func (b *browser) openSource(src *source, folderID string) {
+	b.gen++
+	gen := b.gen
+	b.status.SetText("Opening " + src.Title + "…")
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		trail, err := resolveTrail(b.ctx, src, folderID)
+		onMain(func() {
+			if gen != b.gen {
+				return
+			}
+			if err != nil {
+				b.status.SetText(fmt.Sprintf("Cannot open %s: %s.", src.Title, browseReason(err)))
+				return
+			}
+			b.open(location{src: src, trail: trail})
+		})
+	}()
+}
+
+// resolveTrail finds the folders from a root down to folderID. Local IDs
+// are paths, so the trail is the path's components below its root; for
+// other sources only a root itself can be opened by ID.
+func resolveTrail(ctx context.Context, src *source, folderID string) ([]providers.Entry, error) {
+	roots, err := src.Prov.Roots(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if b.selected[e.Path] {
-		delete(b.selected, e.Path)
+	if len(roots) == 0 {
+		return nil, providers.ErrNotFound
+	}
+	if folderID == "" {
+		return []providers.Entry{roots[0]}, nil
+	}
+	var best *providers.Entry
+	for i, r := range roots {
+		if r.ID == folderID {
+			return []providers.Entry{r}, nil
+		}
+		if src.Local && strings.HasPrefix(folderID, strings.TrimSuffix(r.ID, string(filepath.Separator))+string(filepath.Separator)) &&
+			(best == nil || len(r.ID) > len(best.ID)) {
+			best = &roots[i]
+		}
+	}
+	if best == nil {
+		e, err := src.Prov.Stat(ctx, folderID)
+		if err != nil {
+			return nil, err
+		}
+		return []providers.Entry{e}, nil
+	}
+	trail := []providers.Entry{*best}
+	rel, err := filepath.Rel(best.ID, folderID)
+	if err != nil {
+		return nil, err
+	}
+	cur := best.ID
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		cur = filepath.Join(cur, part)
+		trail = append(trail, providers.Entry{ID: cur, Name: part, Path: cur, IsDir: true, Size: -1})
+	}
+	if _, err := src.Prov.Stat(ctx, folderID); err != nil {
+		return nil, err
+	}
+	return trail, nil
+}
+
+// show replaces what the browser lists with loc and starts loading it.
+func (b *browser) show(loc location) {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.gen++
+	b.loc = loc
+	b.lst = &listing{spec: b.spec, want: b.spec}
+	b.all, b.shown, b.loading, b.loadErr = nil, nil, true, ""
+	b.selected = map[string]*item{}
+	b.anchor, b.cursor = -1, 0
+	if loc.query == "" && b.search.Text != "" {
+		b.filter = ""
+		b.search.OnChanged = nil
+		b.search.SetText("")
+		b.search.OnChanged = b.setFilter
+	}
+	if loc.src.Feat.Searcher != nil {
+		b.search.SetPlaceHolder("Filter, or Enter to search " + loc.src.Title)
 	} else {
-		b.selected[e.Path] = true
+		b.search.SetPlaceHolder("Filter this folder")
 	}
-	b.list.RefreshItem(i)
+	b.buildCrumbs()
+	b.updateButtons()
+	b.status.SetText("")
+	b.refreshRows()
+	b.list.ScrollToTop()
+	b.grid.ScrollToTop()
 	b.notifySelection()
+	b.notifyCursor()
+
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.cancel = cancel
+	b.jobs.Add(1)
+	go b.load(ctx, b.gen, loc, b.lst, b.rules())
+}
+
+// load pages through the folder (or search) on its own goroutine and hands
+// sorted snapshots to the UI goroutine: the first page at once, then at
+// most every publishEvery.
+func (b *browser) load(ctx context.Context, gen int, loc location, lst *listing, rules restrictions) {
+	defer b.jobs.Done()
+	var last time.Time
+	token := ""
+	for first := true; ; first = false {
+		var page providers.Page
+		var err error
+		if loc.query != "" {
+			page, err = loc.src.Feat.Searcher.Search(ctx, loc.query, token)
+		} else {
+			page, err = loc.src.Prov.List(ctx, loc.folder().ID, token)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			onMain(func() {
+				if gen == b.gen {
+					b.loading = false
+					b.loadErr = fmt.Sprintf("Cannot list %s: %s.", SafeName(loc.folder().Name), browseReason(err))
+					b.publish(lst.snapshot(b.spec))
+					b.updateStatus()
+				}
+			})
+			return
+		}
+		items := make([]*item, len(page.Entries))
+		for i, e := range page.Entries {
+			items[i] = newItem(e, rules)
+		}
+		lst.add(items)
+		token = page.NextPageToken
+		done := token == ""
+		if first || done || time.Since(last) >= publishEvery {
+			last = time.Now()
+			snap, spec := lst.current()
+			onMain(func() {
+				if gen != b.gen {
+					return
+				}
+				if spec != b.spec { // the order changed meanwhile
+					snap = lst.snapshot(b.spec)
+				}
+				b.loading = !done
+				b.publish(snap)
+			})
+		}
+		if done {
+			return
+		}
+	}
+}
+
+// publish shows a new snapshot, keeping the selection and cursor on the
+// same items.
+func (b *browser) publish(all []*item) {
+	var cur *item
+	if b.cursor >= 0 && b.cursor < len(b.shown) {
+		cur = b.shown[b.cursor]
+	}
+	b.all = all
+	b.shown = filterItems(all, b.filter)
+	b.cursor = b.indexOf(cur)
+	b.anchor = -1
+	b.refreshRows()
+	b.updateStatus()
+	if cur == nil {
+		b.notifyCursor()
+	}
+}
+
+func (b *browser) indexOf(it *item) int {
+	if it == nil {
+		return 0
+	}
+	for i, v := range b.shown {
+		if v == it {
+			return i
+		}
+	}
+	return 0
+}
+
+func (b *browser) refreshRows() {
+	if b.gridMode {
+		b.grid.Refresh()
+	} else {
+		b.list.Refresh()
+	}
+}
+
+func (b *browser) updateStatus() {
+	switch {
+	case b.loadErr != "":
+		b.status.SetText(b.loadErr)
+	case b.filter != "" && b.loc.query == "":
+		b.status.SetText(fmt.Sprintf("%d of %d items match “%s”", len(b.shown), len(b.all), SafeName(b.filter)))
+	case b.loc.query != "" && !b.loading:
+		b.status.SetText(fmt.Sprintf("%d results for “%s”", len(b.all), SafeName(b.loc.query)))
+	case !b.loading && len(b.all) == 0:
+		b.status.SetText("This folder is empty.")
+	case !b.loading:
+		b.status.SetText(plural(len(b.all), "%d item", "%d items"))
+	default:
+		b.status.SetText("")
+	}
+}
+
+// setSort re-sorts off the UI goroutine (100 000 entries take a moment).
+func (b *browser) setSort(spec sortSpec) {
+	if spec == b.spec {
+		return
+	}
+	b.spec = spec
+	if spec.Desc {
+		b.orderBtn.SetIcon(theme.MenuDropUpIcon())
+	} else {
+		b.orderBtn.SetIcon(theme.MenuDropDownIcon())
+	}
+	lst, gen := b.lst, b.gen
+	if lst == nil {
+		return
+	}
+	lst.setWant(spec)
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		snap := lst.snapshot(spec)
+		onMain(func() {
+			if gen == b.gen && spec == b.spec {
+				b.publish(snap)
+			}
+		})
+	}()
+}
+
+// setFilter narrows the current folder to names containing q, as typed.
+func (b *browser) setFilter(q string) {
+	b.filter = q
+	if b.loc.query != "" {
+		return // the search box holds the provider search's text
+	}
+	b.publish(b.all)
+}
+
+// submitSearch runs the provider's own search (account-wide) when it has
+// one; without, Enter just keeps the filter.
+func (b *browser) submitSearch(q string) {
+	q = strings.TrimSpace(q)
+	if b.loc.src == nil || b.loc.src.Feat.Searcher == nil || q == "" {
+		return
+	}
+	loc := location{src: b.loc.src, trail: b.loc.trail, query: q}
+	b.open(loc)
+}
+
+func (b *browser) focusSearch() {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(b.search); c != nil {
+		c.Focus(b.search)
+	}
+}
+
+func (b *browser) setGrid(on bool) {
+	b.gridMode = on
+	if on {
+		b.list.Hide()
+		b.grid.Show()
+		b.grid.Refresh()
+		b.gridBtn.Importance, b.listBtn.Importance = widget.HighImportance, widget.LowImportance
+	} else {
+		b.grid.Hide()
+		b.list.Show()
+		b.list.Refresh()
+		b.gridBtn.Importance, b.listBtn.Importance = widget.LowImportance, widget.HighImportance
+	}
+	b.gridBtn.Refresh()
+	b.listBtn.Refresh()
+	b.scrollToCursor()
+}
+
+func (b *browser) goBack() {
+	if len(b.back) == 0 {
+		return
+	}
+	prev := b.back[len(b.back)-1]
+	b.back = b.back[:len(b.back)-1]
+	b.fwd = append(b.fwd, b.loc)
+	b.show(prev)
+}
+
+func (b *browser) goForward() {
+	if len(b.fwd) == 0 {
+		return
+	}
+	next := b.fwd[len(b.fwd)-1]
+	b.fwd = b.fwd[:len(b.fwd)-1]
+	b.back = append(b.back, b.loc)
+	b.show(next)
+}
+
+// goUp opens the parent folder; from search results, the folder searched from.
+func (b *browser) goUp() {
+	switch {
+	case b.loc.src == nil:
+	case b.loc.query != "":
+		b.open(location{src: b.loc.src, trail: b.loc.trail})
+	case len(b.loc.trail) > 1:
+		b.open(location{src: b.loc.src, trail: b.loc.trail[:len(b.loc.trail)-1]})
+	}
+}
+
+func (b *browser) updateButtons() {
+	setEnabled(b.backBtn, len(b.back) > 0)
+	setEnabled(b.fwdBtn, len(b.fwd) > 0)
+	setEnabled(b.upBt, b.loc.query != "" || len(b.loc.trail) > 1)
+}
+
+func setEnabled(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
+func (b *browser) buildCrumbs() {
+	b.crumbs.RemoveAll()
+	if b.loc.src == nil {
+		return
+	}
+	b.crumbs.Add(&widget.Label{Text: b.loc.src.Title, TextStyle: fyne.TextStyle{Bold: true}})
+	for i, e := range b.loc.trail {
+		b.crumbs.Add(widget.NewLabel("›"))
+		n := i + 1
+		b.crumbs.Add(&widget.Button{Text: DisplayName(e.Name, 28), Importance: widget.LowImportance, OnTapped: func() {
+			if n < len(b.loc.trail) || b.loc.query != "" {
+				b.open(location{src: b.loc.src, trail: b.loc.trail[:n]})
+			}
+		}})
+	}
+	if b.loc.query != "" {
+		b.crumbs.Add(widget.NewLabel("›"))
+		b.crumbs.Add(widget.NewLabel("Search: “" + SafeName(b.loc.query) + "”"))
+	}
+	b.crumbs.Refresh()
+}
+
+// activate opens a folder, or moves the preview to a file.
+func (b *browser) activate(i int) {
+	it := b.itemAt(i)
+	if it == nil || it.Err != nil {
+		return
+	}
+	if it.IsDir {
+		trail := b.loc.trail
+		if b.loc.query != "" {
+			trail = nil // a search result's own folders are not known
+		}
+		b.open(location{src: b.loc.src, trail: append(append([]providers.Entry{}, trail...), it.Entry)})
+		return
+	}
+	b.setCursor(i)
+}
+
+// click selects as a desktop file manager does: a plain click selects only
+// this item, Ctrl (Cmd) toggles it, Shift extends from the anchor.
+func (b *browser) click(i int, mod fyne.KeyModifier) {
+	it := b.itemAt(i)
+	if it == nil {
+		return
+	}
+	b.focusNav()
+	switch {
+	case mod&fyne.KeyModifierShift != 0 && b.anchor >= 0:
+		if mod&fyne.KeyModifierShortcutDefault == 0 {
+			b.selected = map[string]*item{}
+		}
+		lo, hi := min(b.anchor, i), max(b.anchor, i)
+		for j := lo; j <= hi; j++ {
+			b.selectItem(b.shown[j])
+		}
+	case mod&(fyne.KeyModifierShortcutDefault|fyne.KeyModifierControl) != 0:
+		b.toggle(it)
+		b.anchor = i
+	default:
+		b.selected = map[string]*item{}
+		b.selectItem(it)
+		b.anchor = i
+	}
+	b.setCursor(i)
+	b.refreshRows()
+	b.notifySelection()
+}
+
+// selectItem adds it unless the restrictions exclude it.
+func (b *browser) selectItem(it *item) {
+	if it.reason == "" {
+		b.selected[it.ID] = it
+	}
+}
+
+func (b *browser) toggle(it *item) {
+	if _, ok := b.selected[it.ID]; ok {
+		delete(b.selected, it.ID)
+	} else {
+		b.selectItem(it)
+	}
+}
+
+func (b *browser) isSelected(it *item) bool {
+	_, ok := b.selected[it.ID]
+	return ok
+}
+
+// selectAll selects every item shown (the filter applies) that may be uploaded.
+func (b *browser) selectAll() {
+	for _, it := range b.shown {
+		b.selectItem(it)
+	}
+	b.refreshRows()
+	b.notifySelection()
+}
+
+func (b *browser) clearSelection() {
+	b.selected = map[string]*item{}
+	b.anchor = -1
+	b.refreshRows()
+	b.notifySelection()
+}
+
+// Selection returns the selected items in the order shown.
+func (b *browser) Selection() []*item {
+	out := make([]*item, 0, len(b.selected))
+	if len(b.selected) == 0 {
+		return out
+	}
+	seen := 0
+	for _, it := range b.all {
+		if _, ok := b.selected[it.ID]; ok {
+			out = append(out, it)
+			seen++
+		}
+	}
+	if seen < len(b.selected) { // selected, then the listing moved on
+		for _, it := range b.selected {
+			if b.indexIn(b.all, it) < 0 {
+				out = append(out, it)
+			}
+		}
+	}
+	return out
+}
+
+func (b *browser) indexIn(s []*item, it *item) int {
+	for i, v := range s {
+		if v.ID == it.ID {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *browser) notifySelection() {
@@ -121,102 +648,117 @@ func (b *browser) notifySelection() {
 	}
 }
 
-// Selection returns the selected paths in a stable order.
-func (b *browser) Selection() []string {
-	out := make([]string, 0, len(b.selected))
-	for p := range b.selected {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (b *browser) clearSelection() {
-	b.selected = map[string]bool{}
-	b.list.Refresh()
-	b.notifySelection()
-}
-
-// open reads dir and shows it. Unreadable entries are listed as such.
-func (b *browser) open(dir string) {
-	dir = filepath.Clean(dir)
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		b.status.SetText("Cannot open " + SafeName(filepath.Base(dir)) + ": permission denied or missing.")
+func (b *browser) setCursor(i int) {
+	if i < 0 || i >= len(b.shown) {
 		return
 	}
-	b.dir = dir
-	b.entries = b.entries[:0]
-	for _, de := range des {
-		if strings.HasPrefix(de.Name(), ".") {
-			continue // hidden files: a toggle arrives with the browsing issue
-		}
-		e := entry{Name: de.Name(), Path: filepath.Join(dir, de.Name())}
-		fi, err := os.Stat(e.Path)
-		if err != nil {
-			e.Err = "cannot be read"
-		} else {
-			e.IsDir, e.Size, e.ModTime = fi.IsDir(), fi.Size(), fi.ModTime()
-		}
-		b.entries = append(b.entries, e)
-	}
-	sort.SliceStable(b.entries, func(i, j int) bool {
-		if b.entries[i].IsDir != b.entries[j].IsDir {
-			return b.entries[i].IsDir
-		}
-		return strings.ToLower(b.entries[i].Name) < strings.ToLower(b.entries[j].Name)
-	})
-	b.status.SetText("")
-	b.buildCrumbs()
-	b.list.UnselectAll()
-	if b.shown {
-		b.list.ScrollToTop() // panics before the list's first layout
-	}
-	b.shown = true
-	b.list.Refresh()
+	old := b.cursor
+	b.cursor = i
+	b.refreshRow(old)
+	b.refreshRow(i)
+	b.scrollToCursor()
+	b.notifyCursor()
 }
 
-func (b *browser) buildCrumbs() {
-	b.crumbs.RemoveAll()
-	var parts []string
-	for d := b.dir; ; d = filepath.Dir(d) {
-		parts = append([]string{d}, parts...)
-		if filepath.Dir(d) == d {
-			break
-		}
+func (b *browser) refreshRow(i int) {
+	if b.gridMode {
+		b.grid.RefreshItem(i)
+	} else {
+		b.list.RefreshItem(i)
 	}
-	for i, p := range parts {
-		label := filepath.Base(p)
-		if i == 0 {
-			label = p
-		}
-		target := p
-		btn := &widget.Button{Text: SafeName(label), Importance: widget.LowImportance, OnTapped: func() { b.open(target) }}
-		if i > 0 {
-			b.crumbs.Add(widget.NewLabel("›"))
-		}
-		b.crumbs.Add(btn)
-	}
-	b.crumbs.Refresh()
 }
 
-func (b *browser) view() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(container.NewHScroll(b.crumbs), b.status), nil, nil, nil, b.list)
+func (b *browser) scrollToCursor() {
+	if b.cursor < 0 || b.cursor >= len(b.shown) {
+		return
+	}
+	if b.gridMode {
+		b.grid.ScrollTo(b.cursor)
+	} else {
+		b.list.ScrollTo(b.cursor)
+	}
 }
 
-// SafeName makes a file name safe to show: control characters and bidi
-// overrides become visible escapes, so a name cannot disguise its extension.
-func SafeName(s string) string {
-	var sb strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f:
-			sb.WriteString("\uFFFD")
-		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F:
-			sb.WriteString("\uFFFD")
-		default:
-			sb.WriteRune(r)
+func (b *browser) notifyCursor() {
+	if b.onCursorChanged != nil {
+		b.onCursorChanged(b.itemAt(b.cursor))
+	}
+}
+
+func (b *browser) focusNav() {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(b.nav); c != nil && c.Focused() != b.nav {
+		c.Focus(b.nav)
+	}
+}
+
+// thumbRequest says whether it gets a thumbnail and how to make it: the
+// provider's own thumbnail for cloud files, the file itself for local
+// images. Cloud images without a provider thumbnail keep their icon rather
+// than being downloaded whole.
+func (b *browser) thumbRequest(it *item) (thumbs.Request, bool) {
+	src := b.loc.src
+	if b.thumbs == nil || src == nil || it.IsDir || it.Err != nil {
+		return thumbs.Request{}, false
+	}
+	id := it.ID
+	if tn := src.Feat.Thumbnailer; tn != nil && it.HasThumbnail {
+		rev := it.Revision
+		if rev == "" {
+			rev = fmt.Sprintf("%d-%d", it.Size, it.ModTime.UnixNano())
+		}
+		return thumbs.Request{Key: src.Key + "\x00" + id + "\x00" + rev, Size: thumbPixels,
+			Fetch: func(ctx context.Context) (io.ReadCloser, error) {
+				rc, _, err := tn.Thumbnail(ctx, id, thumbPixels)
+				return rc, err
+			}}, true
+	}
+	if src.Local && isImageName(it.Name, entryType(it.Entry)) {
+		prov := src.Prov
+		return thumbs.Request{Key: thumbs.FileKey(id, it.Size, it.ModTime), Size: thumbPixels,
+			Fetch: func(ctx context.Context) (io.ReadCloser, error) { return prov.Open(ctx, id, 0) }}, true
+	}
+	return thumbs.Request{}, false
+}
+
+// isImageName reports formats the thumbnail engine decodes.
+func isImageName(name, mime string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff":
+		return true
+	}
+	switch mime {
+	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff":
+		return true
+	}
+	return false
+}
+
+// isTextType reports files the preview shows as text.
+func isTextType(name, mime string) bool {
+	if strings.HasPrefix(mime, "text/") {
+		return true
+	}
+	switch mime {
+	case "application/json", "application/xml", "application/javascript", "application/x-sh", "application/toml", "application/yaml":
+		return true
+	}
+	switch strings.ToLower(path.Ext(name)) {
+	case ".txt", ".md", ".csv", ".tsv", ".log", ".json", ".xml", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf",
+		".go", ".py", ".js", ".ts", ".html", ".css", ".sh", ".c", ".h", ".rs", ".java", ".rb", ".sql":
+		return true
+	}
+	return false
+}
+
+// reapplyRules recomputes which items the restrictions exclude (when the
+// discovery document arrives) and drops excluded ones from the selection.
+func (b *browser) reapplyRules(r restrictions) {
+	for _, it := range b.all {
+		it.reason = r.reason(it.Entry)
+		if it.reason != "" {
+			delete(b.selected, it.ID)
 		}
 	}
-	return sb.String()
+	b.refreshRows()
+	b.notifySelection()
 }

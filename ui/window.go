@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,31 +19,89 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/appdirs"
+	"github.com/ferry-app/ferry/internal/humanize"
+	"github.com/ferry-app/ferry/internal/thumbs"
+	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/providers/local"
 	"github.com/ferry-app/ferry/upload"
 )
 
-// Deps is what the window needs from the composition root.
+// Deps is what the window needs from the composition root. Only Connect is
+// required; every other field has a working default, so the window works
+// for This Computer alone and grows as main wires accounts.
 type Deps struct {
 	// Connect returns a ready backend client and its discovery document. It
 	// is called once, off the UI goroutine, the first time something is
 	// uploaded (or at start when Preconnect is set).
 	Connect func(ctx context.Context) (*upload.Client, *api.Discovery, error)
+	// Preconnect connects at start, so the discovery document's upload
+	// restrictions grey out excluded files before the first upload.
+	Preconnect bool
 	// StartDir is the folder shown first (default: the home folder).
 	StartDir string
 	// Concurrency is how many files upload at once.
 	Concurrency int
+
+	// Local is This Computer. Nil: one over local.DefaultPlaces() (plus
+	// StartDir when it lies outside them), closed by Close.
+	Local providers.Provider
+	// ShowHidden shows dot files in the default This Computer (ui.show_hidden).
+	ShowHidden bool
+	// Restrictions are the upload limits known before discovery answers
+	// (the configuration's upload.max_file_size and upload.allowed_types).
+	Restrictions api.UploadInfo
+
+	// Thumbs makes thumbnails. Nil: a loader caching in ThumbnailDir
+	// (default internal/appdirs.CacheDir()/thumbs) up to ThumbnailCacheMB
+	// (default 256).
+	Thumbs           *thumbs.Loader
+	ThumbnailDir     string
+	ThumbnailCacheMB int
+
+	// Accounts lists the signed-in accounts (from the vault) with their
+	// status, grouped by provider title. Called off the UI goroutine; nil
+	// lists none.
+	Accounts func(ctx context.Context) ([]AccountView, error)
+	// Sources lists the remotes "Add account" offers. Nil: every registered
+	// providers.Kind, OAuth kinds marked as needing an administrator's
+	// client ID.
+	Sources func(ctx context.Context) ([]SourceView, error)
+	// OpenRemote returns a provider for one account of a remote (main's
+	// Env.OpenRemote). Called off the UI goroutine.
+	OpenRemote func(ctx context.Context, remote, account string) (providers.Provider, error)
+	// SignIn runs the browser sign-in for a remote and stores the account
+	// (main's Env.SignInRemote). ctx is cancelled when the person cancels.
+	SignIn func(ctx context.Context, remote string) error
+	// RemoteSources turns selected cloud entries (files and folders) into
+	// upload sources, folders recursively with relative paths. Nil: cloud
+	// files cannot be uploaded yet and the window says so.
+	// TODO(upload): wire the provider Source adapter here.
+	RemoteSources func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error)
 }
 
-// Main is Ferry's main screen: sidebar, folder browser, drop hint and the
-// upload queue.
+// providerTimeout bounds the short provider calls the sidebar makes.
+const providerTimeout = 30 * time.Second
+
+// Main is Ferry's main screen: sidebar, folder browser, preview, drop hint,
+// selection bar and the upload queue.
 type Main struct {
 	win  fyne.Window
 	deps Deps
 
-	browser *browser
-	queue   *queueView
-	status  *widget.Label
-	upBtn   *widget.Button
+	local    *source
+	ownLocal io.Closer // the default This Computer, closed by Close
+	rules    restrictions
+	remotes  map[string]*source // opened accounts, by remote and account
+
+	browser  *browser
+	preview  *preview
+	sidebar  *sidebar
+	queue    *queueView
+	status   *widget.Label
+	selLabel *widget.Label
+	upBtn    *widget.Button
+	addMenu  *widget.PopUpMenu
 
 	pending     sync.WaitGroup // AddPaths calls still walking or connecting
 	connectOnce sync.Once
@@ -51,29 +113,75 @@ type Main struct {
 }
 
 // Create builds the main screen inside w, installs the window-wide drop
-// handler and returns the screen. Call Close when the window closes.
+// handler and keyboard shortcuts, starts listing the start folder and
+// returns the screen. Call Close when the window closes.
 func Create(w fyne.Window, deps Deps) *Main {
 	if deps.StartDir == "" {
 		deps.StartDir, _ = os.UserHomeDir()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Main{win: w, deps: deps, queue: newQueueView(), connReady: make(chan struct{}), ctx: ctx, cancel: cancel,
-		status: widget.NewLabel("Drop files or folders anywhere in this window to upload them.")}
-	m.browser = newBrowser(deps.StartDir)
-	m.upBtn = &widget.Button{Text: "Upload selected", Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
-	m.upBtn.Disable()
-	m.browser.onSelectionChanged = func(paths []string) {
-		if len(paths) == 0 {
-			m.upBtn.SetText("Upload selected")
-			m.upBtn.Disable()
-			return
+		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
+		status:   &widget.Label{Text: "Drop files or folders anywhere in this window to upload them.", Truncation: fyne.TextTruncateEllipsis},
+		selLabel: widget.NewLabel("Nothing selected")}
+	m.local = m.localSource()
+	loader := deps.Thumbs
+	if loader == nil {
+		dir := deps.ThumbnailDir
+		if dir == "" {
+			dir = filepath.Join(appdirs.CacheDir(), "thumbs")
 		}
-		m.upBtn.SetText(plural(len(paths), "Upload %d file", "Upload %d files"))
-		m.upBtn.Enable()
+		loader = thumbs.NewLoader(thumbs.Options{Dir: dir, DiskBytes: int64(cmp.Or(deps.ThumbnailCacheMB, 256)) << 20})
 	}
+	m.browser = newBrowser(ctx, loader, func() restrictions { return m.rules })
+	m.preview = newPreview(ctx, loader, &m.browser.jobs)
+	m.sidebar = newSidebar(m)
+	m.upBtn = &widget.Button{Text: "Upload", Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
+	m.upBtn.Disable()
+	m.browser.onSelectionChanged = m.selectionChanged
+	m.browser.onCursorChanged = func(it *item) { m.preview.show(m.browser.loc.src, it) }
 	w.SetOnDropped(m.onDropped)
 	w.SetContent(m.content())
+	w.Canvas().AddShortcut(&fyne.ShortcutSelectAll{}, func(fyne.Shortcut) { m.browser.selectAll() })
+	w.Canvas().AddShortcut(shortcutFind, func(fyne.Shortcut) { m.browser.focusSearch() })
+	m.sidebar.reload()
+	if m.local != nil {
+		m.browser.openSource(m.local, filepath.Clean(deps.StartDir))
+	}
+	if deps.Preconnect {
+		m.pending.Add(1)
+		go func() {
+			defer m.pending.Done()
+			_, _ = m.connect()
+		}()
+	}
 	return m
+}
+
+// localSource returns This Computer: Deps.Local, or one over the default
+// places plus StartDir.
+func (m *Main) localSource() *source {
+	p := m.deps.Local
+	if p == nil {
+		places := local.DefaultPlaces()
+		start := filepath.Clean(m.deps.StartDir)
+		inside := false
+		for _, pl := range places {
+			if rel, err := filepath.Rel(pl.Path, start); err == nil && !strings.HasPrefix(rel, "..") {
+				inside = true
+			}
+		}
+		if !inside && start != "" {
+			places = append(places, local.Place{Name: filepath.Base(start), Path: start, Kind: local.KindFolder})
+		}
+		lp, err := local.New(local.Options{Places: places, ShowHidden: m.deps.ShowHidden})
+		if err != nil {
+			m.status.SetText("This Computer cannot be shown: no folders to show.")
+			return nil
+		}
+		p, m.ownLocal = lp, lp
+	}
+	return &source{Key: "local", Title: "This Computer", Prov: p, Feat: providers.FeaturesOf(p), Local: true}
 }
 
 func (m *Main) content() fyne.CanvasObject {
@@ -81,37 +189,118 @@ func (m *Main) content() fyne.CanvasObject {
 	addFolder := &widget.Button{Text: "Add folder…", Icon: theme.FolderIcon(), OnTapped: m.addFolderDialog}
 	hint := container.NewBorder(nil, nil, widget.NewIcon(theme.UploadIcon()), container.NewHBox(addFiles, addFolder), m.status)
 
-	browserPane := container.NewBorder(nil, container.NewBorder(nil, nil, nil, m.upBtn), nil, nil, m.browser.view())
+	bar := container.NewBorder(nil, nil, nil, m.upBtn, m.selLabel)
+	browserPane := container.NewBorder(nil, bar, nil, nil, m.browser.view())
 	split := container.NewVSplit(browserPane, m.queue.view())
-	split.Offset = 0.6
-	body := container.NewHSplit(m.sidebar(), container.NewBorder(hint, nil, nil, nil, split))
-	body.Offset = 0.2
+	split.Offset = 0.68
+	center := container.NewHSplit(container.NewBorder(hint, nil, nil, nil, split), m.preview.view())
+	center.Offset = 0.74
+	body := container.NewHSplit(m.sidebar.list, center)
+	body.Offset = 0.17
 	return body
 }
 
-// sidebar lists the places of This Computer; cloud accounts join it later.
-func (m *Main) sidebar() fyne.CanvasObject {
-	home, _ := os.UserHomeDir()
-	type place struct{ name, path string }
-	places := []place{{"Home", home}}
-	for _, n := range []string{"Desktop", "Documents", "Downloads"} {
-		p := filepath.Join(home, n)
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			places = append(places, place{n, p})
+// selectionChanged updates the bar: "N selected (size) — Upload".
+func (m *Main) selectionChanged(sel []*item) {
+	if len(sel) == 0 {
+		m.selLabel.SetText("Nothing selected")
+		m.upBtn.Disable()
+		return
+	}
+	var size int64
+	folders := 0
+	for _, it := range sel {
+		if it.IsDir {
+			folders++
+		} else if it.Size > 0 {
+			size += it.Size
 		}
 	}
-	places = append(places, place{"Computer", string(filepath.Separator)})
-	list := widget.NewList(func() int { return len(places) },
-		func() fyne.CanvasObject {
-			return container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), nil, widget.NewLabel("place"))
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			o.(*fyne.Container).Objects[0].(*widget.Label).SetText(places[i].name)
-		})
-	list.OnSelected = func(i widget.ListItemID) { m.browser.open(places[i].path) }
-	title := widget.NewLabelWithStyle("This Computer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewBorder(title, nil, nil, nil, list)
+	txt := fmt.Sprintf("%d selected (%s", len(sel), humanize.Bytes(size))
+	if folders > 0 {
+		txt += plural(folders, " + %d folder", " + %d folders")
+	}
+	m.selLabel.SetText(txt + ")")
+	m.upBtn.Enable()
 }
+
+// openAccount browses an account, or asks to sign in again when it must.
+func (m *Main) openAccount(a AccountView) {
+	if a.Status == StatusNeedsSignIn {
+		m.requestSignIn(a.Remote)
+		return
+	}
+	key := a.Remote + "\x00" + a.Account
+	if src, ok := m.remotes[key]; ok {
+		m.browser.openSource(src, "")
+		return
+	}
+	if m.deps.OpenRemote == nil {
+		m.status.SetText("Cloud accounts cannot be opened in this build.")
+		return
+	}
+	m.status.SetText("Opening " + SafeName(a.Title) + "…")
+	m.browser.jobs.Add(1)
+	go func() {
+		defer m.browser.jobs.Done()
+		p, err := m.deps.OpenRemote(m.ctx, a.Remote, a.Account)
+		onMain(func() {
+			if err != nil {
+				m.status.SetText(fmt.Sprintf("Cannot open %s: %s.", SafeName(a.Title), browseReason(err)))
+				return
+			}
+			title := a.Title
+			if a.Name != "" {
+				title += " — " + a.Name
+			}
+			src := &source{Key: key, Title: SafeName(title), Remote: a.Remote, Account: a.Account, Prov: p, Feat: providers.FeaturesOf(p)}
+			m.remotes[key] = src
+			m.status.SetText("")
+			m.browser.openSource(src, "")
+		})
+	}()
+}
+
+func (m *Main) sources(ctx context.Context) ([]SourceView, error) {
+	if m.deps.Sources != nil {
+		return m.deps.Sources(ctx)
+	}
+	return defaultSources(), nil
+}
+
+// requestSignIn adds an account of remote, or signs one in again. This is
+// the seam for the sign-in dialog of issue 11 (Copy link, paste the
+// redirect, success and failure explained): for now a plain "continue in
+// your browser" dialog whose Cancel cancels the sign-in.
+func (m *Main) requestSignIn(remote string) {
+	if m.deps.SignIn == nil {
+		dialog.ShowInformation("Sign in", "Signing in to cloud accounts is not available in this build.", m.win)
+		return
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	d := dialog.NewCustom("Sign in", "Cancel", widget.NewLabel("Continue in your browser…"), m.win)
+	d.SetOnClosed(cancel)
+	d.Show()
+	go func() {
+		err := m.deps.SignIn(ctx, remote)
+		cancelled := ctx.Err() != nil
+		onMain(func() {
+			d.Hide()
+			switch {
+			case err == nil:
+				m.status.SetText("Signed in.")
+			case cancelled:
+				m.status.SetText("Sign-in cancelled.")
+			default:
+				m.status.SetText("Sign-in failed: " + browseReason(err) + ".")
+			}
+			m.sidebar.reload()
+		})
+	}()
+}
+
+// RefreshAccounts re-reads the account list (after a sign-in or sign-out).
+func (m *Main) RefreshAccounts() { m.sidebar.reload() }
 
 func (m *Main) onDropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string
@@ -136,7 +325,7 @@ func (m *Main) addFileDialog() {
 		r.Close()
 		m.AddPaths([]string{p})
 	}, m.win)
-	if l, err := storage.ListerForURI(storage.NewFileURI(m.browser.dir)); err == nil {
+	if l, err := storage.ListerForURI(storage.NewFileURI(m.deps.StartDir)); err == nil {
 		d.SetLocation(l)
 	}
 	d.Show()
@@ -152,10 +341,48 @@ func (m *Main) addFolderDialog() {
 	d.Show()
 }
 
+// uploadSelection queues the selected items: local files and folders by
+// path (folders recursively, keeping relative paths), cloud ones through
+// Deps.RemoteSources.
 func (m *Main) uploadSelection() {
-	paths := m.browser.Selection()
+	sel := m.browser.Selection()
+	src := m.browser.loc.src
+	if len(sel) == 0 || src == nil {
+		return
+	}
 	m.browser.clearSelection()
-	m.AddPaths(paths)
+	if src.Local {
+		paths := make([]string, len(sel))
+		for i, it := range sel {
+			paths[i] = it.ID
+		}
+		m.AddPaths(paths)
+		return
+	}
+	entries := make([]providers.Entry, len(sel))
+	for i, it := range sel {
+		entries[i] = it.Entry
+	}
+	m.addRemote(src, entries)
+}
+
+// addRemote queues cloud entries through Deps.RemoteSources.
+func (m *Main) addRemote(src *source, entries []providers.Entry) {
+	if m.deps.RemoteSources == nil {
+		m.status.SetText("Uploading from " + src.Title + " is not available yet.")
+		return
+	}
+	m.status.SetText(plural(len(entries), "Adding %d item…", "Adding %d items…"))
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		srcs, err := m.deps.RemoteSources(m.ctx, src.Prov, src.Remote, entries)
+		if err != nil {
+			onMain(func() { m.status.SetText("Cannot add the selection: " + browseReason(err) + ".") })
+			return
+		}
+		m.enqueue(srcs)
+	}()
 }
 
 // AddPaths queues files and folders (folders recursively, keeping relative
@@ -171,14 +398,19 @@ func (m *Main) AddPaths(paths []string) {
 			onMain(func() { m.status.SetText(upload.Reason(err)) })
 			return
 		}
-		q, err := m.connect()
-		if err != nil {
-			onMain(func() { m.status.SetText("Cannot reach the upload service: " + err.Error()) })
-			return
-		}
-		q.Add(srcs...)
-		onMain(func() { m.status.SetText(plural(len(srcs), "Queued %d file.", "Queued %d files.")) })
+		m.enqueue(srcs)
 	}()
+}
+
+// enqueue connects (once) and queues srcs. It runs off the UI goroutine.
+func (m *Main) enqueue(srcs []upload.Source) {
+	q, err := m.connect()
+	if err != nil {
+		onMain(func() { m.status.SetText("Cannot reach the upload service: " + err.Error()) })
+		return
+	}
+	q.Add(srcs...)
+	onMain(func() { m.status.SetText(plural(len(srcs), "Queued %d file.", "Queued %d files.")) })
 }
 
 // connect starts the backend connection once and returns the queue.
@@ -190,6 +422,10 @@ func (m *Main) connect() (*upload.Queue, error) {
 			m.connErr = err
 			return
 		}
+		onMain(func() {
+			m.rules = restrictionsFrom(d.Upload)
+			m.browser.reapplyRules(m.rules)
+		})
 		m.q = upload.NewQueue(client, d, upload.Options{
 			Concurrency: m.deps.Concurrency,
 			OnEvent:     func(e upload.Event) { onMain(func() { m.queue.apply(e) }) },
@@ -212,9 +448,12 @@ func (m *Main) Wait() {
 	}
 }
 
-// Close cancels unfinished uploads.
+// Close cancels unfinished uploads, listings and thumbnails.
 func (m *Main) Close() {
 	m.cancel()
+	if m.ownLocal != nil {
+		defer m.ownLocal.Close()
+	}
 	select {
 	case <-m.connReady:
 		if m.q != nil {

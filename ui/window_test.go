@@ -73,7 +73,7 @@ func TestDropFilesAndFoldersUploadsThemWithRelativePaths(t *testing.T) {
 	top := writeRandom(t, filepath.Join(src, "photos", "index.txt"), 10)
 
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, Concurrency: 2})
+	m := Create(w, Deps{Connect: connect, StartDir: src, Concurrency: 2, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 
 	m.onDropped(fyne.NewPos(10, 10), []fyne.URI{
@@ -116,22 +116,24 @@ func TestBrowserListsFoldersFirstAndOpensThem(t *testing.T) {
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{Connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
 		return nil, nil, errors.New("unused")
-	}, StartDir: src})
+	}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 
-	require.Len(t, m.browser.entries, 2, "hidden file not listed")
-	assert.Equal(t, "Zebra", m.browser.entries[0].Name, "folders first")
-	assert.True(t, m.browser.entries[0].IsDir)
-	m.browser.list.Select(0)
-	assert.Equal(t, filepath.Join(src, "Zebra"), m.browser.dir)
-	require.Len(t, m.browser.entries, 1)
-	assert.Equal(t, "inside.txt", m.browser.entries[0].Name)
+	m.browser.Wait()
+	require.Len(t, m.browser.shown, 2, "hidden file not listed")
+	assert.Equal(t, "Zebra", m.browser.shown[0].Name, "folders first")
+	assert.True(t, m.browser.shown[0].IsDir)
+	m.browser.activate(0)
+	m.browser.Wait()
+	assert.Equal(t, filepath.Join(src, "Zebra"), m.browser.loc.folder().ID)
+	require.Len(t, m.browser.shown, 1)
+	assert.Equal(t, "inside.txt", m.browser.shown[0].Name)
 
-	// Selecting a file enables the upload button with a count.
+	// Selecting a file enables the upload button and counts the selection.
 	assert.True(t, m.upBtn.Disabled())
-	m.browser.list.Select(0)
+	m.browser.click(0, 0)
 	assert.False(t, m.upBtn.Disabled())
-	assert.Equal(t, "Upload 1 file", m.upBtn.Text)
+	assert.Equal(t, "1 selected (3 B)", m.selLabel.Text)
 }
 
 func TestUnreachableBackendIsExplained(t *testing.T) {
@@ -141,7 +143,7 @@ func TestUnreachableBackendIsExplained(t *testing.T) {
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{Connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
 		return nil, nil, errors.New("backend discovery: connection refused")
-	}, StartDir: src})
+	}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.AddPaths([]string{filepath.Join(src, "a.txt")})
 	m.Wait()
@@ -163,7 +165,7 @@ func TestFailedUploadShowsHumanReason(t *testing.T) {
 		}
 		bad, _ := upload.NewClient(c.BaseURL(), func(context.Context) (string, error) { return "wrong", nil }, nil)
 		return bad, d, nil
-	}, StartDir: src})
+	}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.AddPaths([]string{filepath.Join(src, "a.bin")})
 	m.Wait()
