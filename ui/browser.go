@@ -59,17 +59,17 @@ type browser struct {
 	thumbs *thumbs.Loader
 	rules  func() restrictions
 
-	loc       location
-	back, fwd []location
-	gen       int // bumps on every navigation: stale results are dropped
-	cancel    context.CancelFunc
-	lst       *listing
+	loc        location
+	back, fwd  []location
+	gen        int // bumps on every navigation: stale results are dropped
+	cancel     context.CancelFunc
+	lst        *listing
 	all, shown []*item
-	loading   bool
-	loadErr   string
-	spec      sortSpec
-	filter    string
-	gridMode  bool
+	loading    bool
+	loadErr    string
+	spec       sortSpec
+	filter     string
+	gridMode   bool
 
 	selected   map[string]*item // by ID
 	anchor     int              // index in view where a Shift range starts
