@@ -97,6 +97,7 @@ type discovered struct {
 	authURL, tokenURL, revokeURL string
 	issRequired                  bool                  // authorization_response_iss_parameter_supported
 	verifier                     *oidc.IDTokenVerifier // nil without discovery
+	provider                     *oidc.Provider        // nil without discovery
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
@@ -179,6 +180,7 @@ func (c *Config) endpoints(ctx context.Context) (*discovered, error) {
 		revokeURL:   meta.Revocation,
 		issRequired: meta.IssRequired,
 		verifier:    p.Verifier(&oidc.Config{ClientID: c.ClientID}),
+		provider:    p,
 	}
 	return c.disc, nil
 }
@@ -256,9 +258,16 @@ func mapTokenError(err error) error {
 	if re.Response != nil {
 		oe.Status = re.Response.StatusCode
 	}
-	if oe.Description == "" {
-		if m := backendMessage(re.Body); m != "" {
-			oe.Description = m
+	if oe.Code == "" || oe.Description == "" {
+		// The backend's own errors are {"error","message"}; x/oauth2 only
+		// reads JSON error bodies that say they are JSON.
+		if be := backendError(re.Body); be != nil {
+			if oe.Code == "" {
+				oe.Code = be.Code
+			}
+			if oe.Description == "" {
+				oe.Description = be.Message
+			}
 		}
 	}
 	if oe.Code == "" {

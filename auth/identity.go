@@ -32,11 +32,44 @@ func (c *Config) identity(ctx context.Context, d *discovered, tok *oauth2.Token,
 	if err := idt.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("auth: %s: ID token claims: %w", c.ID, err)
 	}
-	return &Identity{
+	id := &Identity{
 		Issuer:        idt.Issuer,
 		Subject:       idt.Subject,
 		Email:         claims.Email,
 		EmailVerified: claims.EmailVerified != nil && *claims.EmailVerified,
 		Name:          claims.Name,
-	}, nil
+	}
+	if id.Email == "" || id.Name == "" {
+		c.addUserInfo(ctx, d, tok, id)
+	}
+	return id, nil
+}
+
+// addUserInfo fills e-mail and name from the UserInfo endpoint when the ID
+// token left them out (many servers put only sub in it). The answer counts
+// only for the same subject (OIDC Core §5.3.2). Failures leave id as it is:
+// the verified subject is the identity; the rest is for display.
+func (c *Config) addUserInfo(ctx context.Context, d *discovered, tok *oauth2.Token, id *Identity) {
+	if d.provider == nil || d.provider.UserInfoEndpoint() == "" {
+		return
+	}
+	ui, err := d.provider.UserInfo(oidc.ClientContext(ctx, c.httpClient()), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		c.logger().Debug("sign-in: userinfo unavailable", "provider", c.ID, "err", err)
+		return
+	}
+	if ui.Subject != id.Subject {
+		c.logger().Warn("sign-in: userinfo subject differs from the ID token; ignored", "provider", c.ID)
+		return
+	}
+	var extra struct {
+		Name string `json:"name"`
+	}
+	_ = ui.Claims(&extra)
+	if id.Email == "" && ui.Email != "" {
+		id.Email, id.EmailVerified = ui.Email, ui.EmailVerified
+	}
+	if id.Name == "" {
+		id.Name = extra.Name
+	}
 }

@@ -140,13 +140,13 @@ func (c *Config) Revoke(ctx context.Context, tok *oauth2.Token) error {
 	return fmt.Errorf("auth: %s: revoke: %w", c.ID, oe)
 }
 
-// backendMessage extracts the message of the backend's error shape.
-func backendMessage(body []byte) string {
+// backendError parses the backend's error shape; nil if body is not one.
+func backendError(body []byte) *api.Error {
 	var e api.Error
-	if json.Unmarshal(body, &e) != nil {
-		return ""
+	if json.Unmarshal(body, &e) != nil || e.Code == "" {
+		return nil
 	}
-	return e.Message
+	return &e
 }
 
 // scrubURLError keeps a transport error's cause but not the request URL
