@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ferry-app/ferry/auth/internal/testop"
+	"github.com/ferry-app/ferry/backend"
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
@@ -292,31 +294,85 @@ func TestOPLoopbackRedirectMatching(t *testing.T) {
 }
 
 // TestEndToEndBackendExchange: a confidential client (secret required, exact
-// redirect URI registered with a fixed port) signed in through Chromium,
-// with the code exchanged by a backend that adds the secret.
+// redirect URI registered with a fixed port) signed in through Chromium, the
+// code exchanged, refreshed and revoked by the reference backend
+// (backend.New, exchange = "backend"), which alone holds the client secret.
+// Neither Ferry's nor the backend's logs contain a secret.
 func TestEndToEndBackendExchange(t *testing.T) {
 	port := testenv.FreePort(t)
 	redirect := "http://127.0.0.1:" + strconv.Itoa(port) + CallbackPathPrefix + "box"
-	op := testop.Start(t, testop.WebClient("box-web", "box-confidential-secret", redirect))
-	backend := relayBackend(t, "box", "app-bearer", op.TokenURL(), op.RevokeURL(), "box-web", "box-confidential-secret")
+	const secret = "box-confidential-secret"
+	op := testop.Start(t, testop.WebClient("box-web", secret, redirect))
+	logger, sink := captureLogs(t)
+
+	bcfg := backend.EmbeddedConfig(t.TempDir())
+	bcfg.Providers = map[string]backend.ProviderConfig{"box": {
+		ClientID: "box-web", ClientSecretEnv: "FERRY_TEST_BOX_SECRET", Exchange: ExchangeBackend,
+		TokenURL: op.TokenURL(), RevokeURL: op.RevokeURL(), RevokeAuth: "form",
+	}}
+	appToken := randomString()
+	bsrv, err := backend.New(bcfg,
+		backend.WithBearerToken(appToken),
+		backend.WithLogger(logger),
+		backend.WithGetenv(func(k string) string {
+			if k == "FERRY_TEST_BOX_SECRET" {
+				return secret
+			}
+			return ""
+		}))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	go bsrv.Serve(ln)
+	t.Cleanup(func() { bsrv.Shutdown(context.Background()) })
+
+	tp := &tap{base: http.DefaultTransport}
 	cfg := &Config{
 		ID: "box", AuthURL: op.AuthURL(), ClientID: "box-web", Scopes: []string{"openid", "offline_access"},
-		Exchange: ExchangeBackend, Backend: backend.URL, Ports: []int{port},
-		BackendToken: func(context.Context) (string, error) { return "app-bearer", nil },
+		Exchange: ExchangeBackend, Backend: "http://" + ln.Addr().String(), Ports: []int{port},
+		BackendToken: func(context.Context) (string, error) { return appToken, nil },
+		HTTPClient:   &http.Client{Transport: tp, Timeout: 30 * time.Second},
+		Logger:       logger,
 	}
-	res, err := cfg.SignIn(context.Background(), Options{Opener: chromiumOpener(t), Timeout: time.Minute})
+	ctx := context.Background()
+	var authURL string
+	res, err := cfg.SignIn(ctx, Options{Opener: chromiumOpener(t), OnURL: func(u string) { authURL = u }, Timeout: time.Minute})
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Token.AccessToken)
 	require.NotEmpty(t, res.Token.RefreshToken)
+	form := tp.codeForm(t)
+	assert.Empty(t, form.Get("client_secret"), "the app never has the secret")
+	assert.Equal(t, redirect, form.Get("redirect_uri"))
 
 	// Without the backend the same client cannot redeem anything.
 	direct := &Config{ID: "box", AuthURL: op.AuthURL(), TokenURL: op.TokenURL(), ClientID: "box-web"}
-	_, err = direct.Refresh(context.Background(), res.Token.RefreshToken)
+	_, err = direct.Refresh(ctx, res.Token.RefreshToken)
 	var oe *OAuthError
 	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "invalid_client", oe.Code)
+	// Nor can anyone without the app's bearer token use the backend.
+	stranger := &Config{ID: "box", AuthURL: op.AuthURL(), ClientID: "box-web", Exchange: ExchangeBackend, Backend: cfg.Backend,
+		BackendToken: func(context.Context) (string, error) { return "not-the-token", nil }}
+	_, err = stranger.Refresh(ctx, res.Token.RefreshToken)
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusUnauthorized, oe.Status)
 
-	fresh, err := cfg.Refresh(context.Background(), res.Token.RefreshToken)
+	fresh, err := cfg.Refresh(ctx, res.Token.RefreshToken)
 	require.NoError(t, err)
-	require.NoError(t, cfg.Revoke(context.Background(), fresh))
-	assert.False(t, op.RefreshTokenValid(context.Background(), fresh.RefreshToken))
+	assert.NotEqual(t, res.Token.AccessToken, fresh.AccessToken)
+	require.NoError(t, cfg.Revoke(ctx, fresh))
+	assert.False(t, op.RefreshTokenValid(ctx, fresh.RefreshToken), "revoked at the OP through the backend")
+
+	au, err := url.Parse(authURL)
+	require.NoError(t, err)
+	logs := sink.String()
+	require.Contains(t, logs, "sign-in: succeeded")
+	for name, v := range map[string]string{
+		"state": au.Query().Get("state"), "code": form.Get("code"), "verifier": form.Get("code_verifier"),
+		"access token": res.Token.AccessToken, "refresh token": res.Token.RefreshToken,
+		"new refresh": fresh.RefreshToken, "client secret": secret, "app bearer": appToken,
+	} {
+		require.NotEmpty(t, v, name)
+		assert.NotContains(t, logs, v, "%s leaked into the logs", name)
+	}
 }
