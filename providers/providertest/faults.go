@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -86,7 +87,13 @@ func (f *FaultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", secs)
 		w.WriteHeader(http.StatusTooManyRequests)
 	case hang:
-		<-r.Context().Done()
+		// The server notices a client hanging up only once the request
+		// body is consumed; the minute bounds a client that never does.
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
 	default:
 		f.next.ServeHTTP(w, r)
 	}
