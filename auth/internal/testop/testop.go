@@ -45,6 +45,7 @@ type Server struct {
 	Logins atomic.Int32
 
 	provider *op.Provider
+	srv      *httptest.Server
 }
 
 // NativeClient is a public client (no secret, PKCE required) whose redirect
@@ -62,9 +63,19 @@ func WebClient(id, secret string, redirectURIs ...string) *storage.Client {
 // Start runs an OP with the given clients until the test ends.
 func Start(t testing.TB, clients ...*storage.Client) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	s, err := New(clients...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts an OP with the given clients on 127.0.0.1; Close stops it.
+func New(clients ...*storage.Client) (*Server, error) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	issuer := "http://" + ln.Addr().String()
 	cm := make(map[string]*storage.Client)
@@ -78,7 +89,7 @@ func Start(t testing.TB, clients ...*storage.Client) *Server {
 	}
 	s.Autofill.Store(true)
 	cfg := &op.Config{
-		CryptoKey:             sha256.Sum256([]byte(t.Name())),
+		CryptoKey:             sha256.Sum256([]byte(issuer)),
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
@@ -86,7 +97,8 @@ func Start(t testing.TB, clients ...*storage.Client) *Server {
 	quiet := slog.New(slog.DiscardHandler)
 	s.provider, err = op.NewOpenIDProvider(issuer, cfg, s.Storage, op.WithAllowInsecure(), op.WithLogger(quiet))
 	if err != nil {
-		t.Fatal(err)
+		ln.Close()
+		return nil, err
 	}
 	interceptor := op.NewIssuerInterceptor(s.provider.IssuerFromRequest)
 	mux := http.NewServeMux()
@@ -98,9 +110,12 @@ func Start(t testing.TB, clients ...*storage.Client) *Server {
 	srv.Listener = ln
 	srv.Config.ErrorLog = slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)
 	srv.Start()
-	t.Cleanup(srv.Close)
-	return s
+	s.srv = srv
+	return s, nil
 }
+
+// Close stops the OP.
+func (s *Server) Close() { s.srv.Close() }
 
 var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Test OP login</title></head><body>
