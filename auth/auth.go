@@ -188,13 +188,14 @@ func (c *Config) endpoints(ctx context.Context) (*discovered, error) {
 // oauth2Config is the x/oauth2 view of c, with the token URL pointing at the
 // backend in ExchangeBackend mode.
 func (c *Config) oauth2Config(d *discovered, redirectURI string) *oauth2.Config {
-	tokenURL := d.tokenURL
+	tokenURL, secret := d.tokenURL, c.ClientSecret
 	if c.backendMode() {
-		tokenURL = c.backendURL("token")
+		// The backend adds the real secret; a published one is not sent.
+		tokenURL, secret = c.backendURL("token"), ""
 	}
 	return &oauth2.Config{
 		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
+		ClientSecret: secret,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:  d.authURL,
 			TokenURL: tokenURL,

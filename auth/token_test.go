@@ -171,6 +171,7 @@ func TestBackendExchange(t *testing.T) {
 	cfg.Exchange = ExchangeBackend
 	cfg.Backend = backend.URL + "/"
 	cfg.BackendToken = func(context.Context) (string, error) { return "app-bearer", nil }
+	cfg.ClientSecret = "published-installed-app-secret" // never sent to the backend
 
 	// The same public client cannot redeem a code without the secret.
 	direct := as.config("box")
