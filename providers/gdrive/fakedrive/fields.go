@@ -131,7 +131,7 @@ var (
 		"createdTime": nil, "viewedByMeTime": nil, "md5Checksum": nil, "sha1Checksum": nil, "sha256Checksum": nil,
 		"thumbnailLink": nil, "hasThumbnail": nil, "iconLink": nil, "webViewLink": nil, "webContentLink": nil,
 		"shortcutDetails": schema{"targetId": nil, "targetMimeType": nil, "targetResourceKey": nil},
-		"headRevisionId": nil, "driveId": nil, "capabilities": nil, "owners": nil, "resourceKey": nil,
+		"headRevisionId":  nil, "driveId": nil, "capabilities": nil, "owners": nil, "resourceKey": nil,
 		"fileExtension": nil, "fullFileExtension": nil, "originalFilename": nil, "quotaBytesUsed": nil,
 		"version": nil, "exportLinks": nil, "shared": nil, "ownedByMe": nil, "spaces": nil,
 	}
