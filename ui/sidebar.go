@@ -83,6 +83,7 @@ type sidebar struct {
 	m    *Main
 	rows []sideRow
 	list *widget.List
+	menu *fyne.Menu // the last "Add account" menu shown
 }
 
 func newSidebar(m *Main) *sidebar {
@@ -254,7 +255,8 @@ func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
 			m.requestSignIn(src.Remote)
 		}))
 	}
-	m.addMenu = widget.NewPopUpMenu(fyne.NewMenu("Add account", items...), m.win.Canvas())
+	s.menu = fyne.NewMenu("Add account", items...)
+	m.addMenu = widget.NewPopUpMenu(s.menu, m.win.Canvas())
 	m.addMenu.ShowAtPosition(fyne.NewPos(20, m.win.Canvas().Size().Height/2))
 }
 

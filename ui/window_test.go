@@ -75,6 +75,7 @@ func TestDropFilesAndFoldersUploadsThemWithRelativePaths(t *testing.T) {
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{Connect: connect, StartDir: src, Concurrency: 2, ThumbnailDir: t.TempDir()})
 	defer m.Close()
+	m.browser.Wait()
 
 	m.onDropped(fyne.NewPos(10, 10), []fyne.URI{
 		storage.NewFileURI(filepath.Join(src, "report.pdf")),
@@ -145,6 +146,7 @@ func TestUnreachableBackendIsExplained(t *testing.T) {
 		return nil, nil, errors.New("backend discovery: connection refused")
 	}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
+	m.browser.Wait()
 	m.AddPaths([]string{filepath.Join(src, "a.txt")})
 	m.Wait()
 	assert.Contains(t, m.status.Text, "Cannot reach the upload service")
@@ -167,6 +169,7 @@ func TestFailedUploadShowsHumanReason(t *testing.T) {
 		return bad, d, nil
 	}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
+	m.browser.Wait()
 	m.AddPaths([]string{filepath.Join(src, "a.bin")})
 	m.Wait()
 	rows := m.queue.Rows()

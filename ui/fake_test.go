@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ferry-app/ferry/providers"
+)
+
+// fakeDrive is a cloud-like provider held in memory: opaque IDs, paging with
+// opaque tokens, optional search and thumbnails. gate, when set, blocks
+// every page after the first until it is closed.
+type fakeDrive struct {
+	entries  []providers.Entry // children of the root, in the service's order
+	pageSize int
+	gate     chan struct{}
+	asked    chan string // receives each page token asked for, when set
+
+	mu          sync.Mutex
+	searches    []string
+	thumbCtx    map[string]context.Context
+	thumbBlock  chan struct{}
+	thumbAsked  chan string
+	content     map[string][]byte
+}
+
+var fixedTime = time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)
+
+func newFakeDrive(n int) *fakeDrive {
+	d := &fakeDrive{pageSize: 500, thumbCtx: map[string]context.Context{}, content: map[string][]byte{}}
+	for i := range n {
+		e := providers.Entry{ID: "id" + strconv.Itoa(i), Name: fmt.Sprintf("file %d.txt", i), Size: int64(i),
+			ModTime: fixedTime.Add(time.Duration(i) * time.Minute), MIMEType: "text/plain", Revision: "r1"}
+		if i%1000 == 7 {
+			e.IsDir, e.Size, e.MIMEType, e.Name = true, -1, "", fmt.Sprintf("folder %d", i)
+		}
+		d.entries = append(d.entries, e)
+	}
+	return d
+}
+
+func (d *fakeDrive) Roots(context.Context) ([]providers.Entry, error) {
+	return []providers.Entry{{ID: "root", Name: "My Drive", IsDir: true, Size: -1}}, nil
+}
+
+func (d *fakeDrive) List(ctx context.Context, folderID, token string) (providers.Page, error) {
+	if d.asked != nil {
+		d.asked <- token
+	}
+	if token != "" && d.gate != nil {
+		select {
+		case <-d.gate:
+		case <-ctx.Done():
+			return providers.Page{}, ctx.Err()
+		}
+	}
+	if folderID != "root" {
+		return providers.Page{}, nil
+	}
+	start := 0
+	if token != "" {
+		start, _ = strconv.Atoi(token)
+	}
+	end := min(start+d.pageSize, len(d.entries))
+	p := providers.Page{Entries: d.entries[start:end]}
+	if end < len(d.entries) {
+		p.NextPageToken = strconv.Itoa(end)
+	}
+	return p, nil
+}
+
+func (d *fakeDrive) Stat(_ context.Context, id string) (providers.Entry, error) {
+	for _, e := range d.entries {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	if id == "root" || id == "" {
+		return providers.Entry{ID: "root", Name: "My Drive", IsDir: true}, nil
+	}
+	return providers.Entry{}, providers.ErrNotFound
+}
+
+func (d *fakeDrive) Open(_ context.Context, id string, _ int64) (io.ReadCloser, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b, ok := d.content[id]; ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return io.NopCloser(bytes.NewReader(nil)), nil
+}
+
+// searchDrive adds Search to fakeDrive.
+type searchDrive struct{ *fakeDrive }
+
+func (d searchDrive) Search(_ context.Context, q, token string) (providers.Page, error) {
+	d.mu.Lock()
+	d.searches = append(d.searches, q)
+	d.mu.Unlock()
+	var out []providers.Entry
+	for _, e := range d.entries {
+		if bytes.Contains([]byte(e.Name), []byte(q)) {
+			out = append(out, e)
+		}
+	}
+	return providers.Page{Entries: out}, nil
+}
+
+// thumbDrive adds Thumbnail to fakeDrive: it records each request's
+// context and blocks until thumbBlock is closed.
+type thumbDrive struct{ *fakeDrive }
+
+func (d thumbDrive) Thumbnail(ctx context.Context, id string, _ int) (io.ReadCloser, string, error) {
+	d.mu.Lock()
+	d.thumbCtx[id] = ctx
+	d.mu.Unlock()
+	if d.thumbAsked != nil {
+		d.thumbAsked <- id
+	}
+	select {
+	case <-d.thumbBlock:
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	return nil, "", providers.ErrNotFound
+}

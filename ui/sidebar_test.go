@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/upload"
+)
+
+func noBackend(context.Context) (*upload.Client, *api.Discovery, error) {
+	return nil, nil, errors.New("unused")
+}
+
+func sideLabels(s *sidebar) []string {
+	out := make([]string, len(s.rows))
+	for i, r := range s.rows {
+		out[i] = r.label
+		if r.detail != "" {
+			out[i] += " [" + r.detail + "]"
+		}
+	}
+	return out
+}
+
+func TestSidebarWithoutAccountsListsPlacesAndAddAccount(t *testing.T) {
+	test.NewTempApp(t)
+	dir := localTree(t)
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir()})
+	defer m.Close()
+	m.browser.Wait()
+	assert.Equal(t, []string{"This Computer", "Test", "Add account…"}, sideLabels(m.sidebar))
+	assert.Equal(t, dir, m.browser.loc.folder().ID)
+
+	// With no Sources from main, Add account lists the registered kinds; an
+	// OAuth kind explains that the administrator must set a client ID.
+	providers.Register(providers.Kind{Type: "uitest-oauth", Title: "Test Cloud", NeedsClientID: true})
+	m.sidebar.presentAddMenu(defaultSources(), nil)
+	var item *fyne.MenuItem
+	for _, it := range m.sidebar.menu.Items {
+		if it.Label == "Test Cloud (uitest-oauth) — needs setup" {
+			item = it
+		}
+	}
+	require.NotNil(t, item, "the kind is offered")
+	item.Action()
+	top := w.Canvas().Overlays().Top()
+	require.NotNil(t, top)
+	assert.Contains(t, allText(top), "administrator must register an app with Test Cloud")
+}
+
+func TestSidebarAccountsByProviderWithStatus(t *testing.T) {
+	test.NewTempApp(t)
+	dir := localTree(t)
+	drive := newFakeDrive(12)
+	var mu sync.Mutex
+	var opened, signedIn []string
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1000, 700))
+	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		Accounts: func(context.Context) ([]AccountView, error) {
+			return []AccountView{
+				{Remote: "gdrive", Title: "Google Drive", Account: "1", Name: "ann@example.com", Status: StatusSignedIn},
+				{Remote: "gdrive", Title: "Google Drive", Account: "2", Name: "bob@example.com", Status: StatusNeedsSignIn},
+				{Remote: "dropbox", Title: "Dropbox", Account: "9", Name: "Ann\u202Egpj.exe", Status: StatusOffline},
+			}, nil
+		},
+		OpenRemote: func(_ context.Context, remote, account string) (providers.Provider, error) {
+			mu.Lock()
+			opened = append(opened, remote+"/"+account)
+			mu.Unlock()
+			return drive, nil
+		},
+		SignIn: func(_ context.Context, remote string) error {
+			mu.Lock()
+			signedIn = append(signedIn, remote)
+			mu.Unlock()
+			return nil
+		},
+	})
+	defer m.Close()
+	m.browser.Wait()
+	assert.Equal(t, []string{"This Computer", "Test", "Google Drive", "ann@example.com", "bob@example.com [Sign in again]",
+		"Dropbox", "Ann\uFFFDgpj.exe [Offline]", "Add account…"}, sideLabels(m.sidebar))
+
+	m.sidebar.list.Select(3) // ann
+	m.browser.Wait()
+	assert.Equal(t, []string{"gdrive/1"}, opened)
+	assert.Equal(t, "Google Drive — ann@example.com", m.browser.loc.src.Title)
+	assert.Len(t, m.browser.shown, 12)
+	m.sidebar.list.Select(1) // back to This Computer
+	m.browser.Wait()
+	m.sidebar.list.Select(3) // the opened account is reused
+	m.browser.Wait()
+	assert.Equal(t, []string{"gdrive/1"}, opened)
+
+	m.sidebar.list.Select(4) // bob needs to sign in again
+	m.browser.Wait()
+	m.pending.Wait()
+	assert.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(signedIn) == 1 }, 5e9, 1e7)
+	assert.Equal(t, []string{"gdrive"}, signedIn)
+}
+
+func TestUploadSelectedFolderKeepsRelativePaths(t *testing.T) {
+	test.NewTempApp(t)
+	connect, _ := embeddedConnect(t)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "photos", "2026", "beach.jpg"), 700)
+	writeRandom(t, filepath.Join(src, "photos", "index.txt"), 10)
+	writeRandom(t, filepath.Join(src, "other.txt"), 10)
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir()})
+	defer m.Close()
+	m.browser.Wait()
+	require.Equal(t, "photos", m.browser.shown[0].Name)
+	m.browser.click(0, 0)
+	assert.Equal(t, "1 selected (0 B + 1 folder)", m.selLabel.Text)
+	test.Tap(m.upBtn)
+	m.Wait()
+	got := map[string]upload.State{}
+	for _, r := range m.queue.Rows() {
+		got[r.Name] = r.State
+	}
+	assert.Equal(t, map[string]upload.State{"photos/2026/beach.jpg": upload.Done, "photos/index.txt": upload.Done}, got)
+	assert.True(t, m.upBtn.Disabled(), "the selection was handed to the queue")
+}
