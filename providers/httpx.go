@@ -401,16 +401,19 @@ type TransportOptions struct {
 // connection/handshake/header timeouts, "Ferry/<Version>" as User-Agent,
 // no redirect from https to http.
 func NewHTTPClient(opts TransportOptions) (*http.Client, error) {
+	// A nil pool means the system's roots, loaded by crypto/tls at the first
+	// handshake: a plain-http (loopback) client never pays for parsing them.
 	pool := opts.RootCAs
-	if pool == nil {
-		var err error
-		if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-	} else {
+	if pool != nil {
 		pool = pool.Clone()
 	}
 	if opts.CABundle != "" {
+		if pool == nil {
+			var err error
+			if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+		}
 		pem, err := os.ReadFile(opts.CABundle)
 		if err != nil {
 			return nil, fmt.Errorf("reading CA bundle: %w", err)
