@@ -68,6 +68,7 @@ type Flow struct {
 	state, verifier, nonce                   string
 
 	srv *http.Server
+	ln  net.Listener
 
 	ctx    context.Context // cancelled when the flow ends; bounds the exchange
 	cancel context.CancelFunc
@@ -117,6 +118,7 @@ func (c *Config) Begin(ctx context.Context, timeout time.Duration) (*Flow, error
 		cancelCh:     make(chan struct{}),
 		done:         make(chan struct{}),
 	}
+	f.ln = ln
 	f.redirectURI = "http://" + f.host + f.callbackPath
 	f.oc = c.oauth2Config(d, f.redirectURI)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.verifier)}
@@ -243,6 +245,9 @@ func (f *Flow) run(parent context.Context, timeout time.Duration) {
 	_ = f.srv.Shutdown(sctx)
 	stop()
 	_ = f.srv.Close()
+	// Serve may not have started (and registered ln) before Shutdown: close
+	// the listener ourselves so it is gone when Done is closed.
+	_ = f.ln.Close()
 	f.res, f.err = o.res, o.err
 	if o.err != nil {
 		f.log.Info("sign-in: ended", "result", errorKind(o.err))
