@@ -56,8 +56,22 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		failed int
 		enc    = json.NewEncoder(env.Stdout)
 	)
+	// The journal lets a second run of the same command resume what a
+	// crash or Ctrl-C interrupted, sending only the parts still missing.
+	journal, err := upload.OpenJournal(upload.DefaultJournalDir())
+	if err != nil {
+		env.Log.Warn("uploads cannot resume after a crash", "err", err)
+	}
 	q := upload.NewQueue(conn.Client, conn.Discovery, upload.Options{
-		Concurrency: cfg.Upload.Concurrency,
+		Concurrency:     cfg.Upload.Concurrency,
+		PartConcurrency: cfg.Upload.PartConcurrency,
+		Journal:         journal,
+		Logger:          env.Log,
+		Restrictions: upload.Restrictions{
+			MaxFileSize:  cfg.Upload.MaxFileSize,
+			MaxFiles:     cfg.Upload.MaxFiles,
+			AllowedTypes: cfg.Upload.AllowedTypes,
+		},
 		OnEvent: func(e upload.Event) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -93,14 +107,26 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	return 0
 }
 
-// progressReporter draws one redrawn line on a terminal, or prints a line
-// per state change otherwise (stderr of a script stays readable).
+// progressLine is one progress report on a stderr that is not a terminal.
+type progressLine struct {
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	Sent        int64  `json:"sent"`
+	Total       int64  `json:"total"`
+	BytesPerSec int64  `json:"bytes_per_sec,omitempty"`
+	ETASeconds  int64  `json:"eta_seconds,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// progressReporter draws one redrawn line on a terminal, or prints JSON
+// lines otherwise (every state change, progress at most once a second).
 type progressReporter struct {
-	w     io.Writer
-	tty   bool
-	jobs  map[upload.JobID]upload.Event
-	drawn bool
-	last  time.Time
+	w        io.Writer
+	tty      bool
+	lastLine map[upload.JobID]time.Time
+	jobs     map[upload.JobID]upload.Event
+	drawn    bool
+	last     time.Time
 }
 
 func newProgressReporter(w io.Writer, tty bool) *progressReporter {
@@ -111,9 +137,22 @@ func (p *progressReporter) event(e upload.Event) {
 	prev, seen := p.jobs[e.ID]
 	p.jobs[e.ID] = e
 	if !p.tty {
-		if !seen || prev.State != e.State {
-			fmt.Fprintf(p.w, "%s %s\n", e.State, e.Name)
+		// Not a terminal: one JSON object per line, for programs to follow.
+		changed := !seen || prev.State != e.State
+		if !changed && time.Since(p.lastLine[e.ID]) < time.Second {
+			return
 		}
+		if p.lastLine == nil {
+			p.lastLine = map[upload.JobID]time.Time{}
+		}
+		p.lastLine[e.ID] = time.Now()
+		line := progressLine{Name: e.Name, State: e.State.String(), Sent: e.Sent, Total: e.Total,
+			BytesPerSec: int64(e.BytesPerSec), ETASeconds: int64(e.ETA.Seconds())}
+		if e.Err != nil {
+			line.Reason = upload.Reason(e.Err)
+		}
+		b, _ := json.Marshal(line)
+		fmt.Fprintf(p.w, "%s\n", b)
 		return
 	}
 	if time.Since(p.last) < 100*time.Millisecond && !e.State.Final() {
@@ -122,6 +161,7 @@ func (p *progressReporter) event(e upload.Event) {
 	p.last = time.Now()
 	var sent, total int64
 	var speed float64
+	var eta time.Duration
 	active := 0
 	for _, j := range p.jobs {
 		sent += j.Sent
@@ -133,13 +173,20 @@ func (p *progressReporter) event(e upload.Event) {
 			speed += j.BytesPerSec
 		}
 	}
+	if speed > 0 && total > sent {
+		eta = time.Duration(float64(total-sent) / speed * float64(time.Second)).Round(time.Second)
+	}
 	const width = 30
 	fill := 0
 	if total > 0 {
 		fill = int(float64(width) * float64(sent) / float64(total))
 	}
-	fmt.Fprintf(p.w, "\r[%s%s] %s / %s  %s/s  %d active ", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
-		humanize.Bytes(sent), humanize.Bytes(total), humanize.Bytes(int64(speed)), active)
+	left := ""
+	if eta > 0 {
+		left = "  " + eta.String() + " left"
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %s / %s  %s/s%s  %d active \033[K", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
+		humanize.Bytes(sent), humanize.Bytes(total), humanize.Bytes(int64(speed)), left, active)
 	p.drawn = true
 }
 

@@ -26,9 +26,10 @@ type TokenFunc func(ctx context.Context) (string, error)
 
 // Client talks to one Ferry backend. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token TokenFunc
-	http  *http.Client
+	base    *url.URL
+	token   TokenFunc
+	http    *http.Client // backend calls: small JSON, bounded by a timeout
+	storage *http.Client // presigned PUTs and tus PATCHes: no overall timeout
 }
 
 // maxAnswer caps any JSON answer from the backend; a contract answer is tiny.
@@ -41,10 +42,29 @@ func NewClient(baseURL string, token TokenFunc, hc *http.Client) (*Client, error
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("backend URL %q is not an absolute URL", baseURL)
 	}
+	storage := &http.Client{Transport: newStorageTransport()}
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
+	} else if hc.Transport != nil {
+		storage = &http.Client{Transport: hc.Transport}
 	}
-	return &Client{base: u, token: token, http: hc}, nil
+	// Storage answers are never followed as redirects: a presigned URL is
+	// exact, and a redirect would carry the body somewhere unsigned.
+	storage.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: u, token: token, http: hc, storage: storage}, nil
+}
+
+// newStorageTransport is tuned for large bodies: bigger write buffers than
+// the default 4 KiB, enough idle connections for parallel parts, and a
+// bounded wait for the storage's answer once a body is sent.
+func newStorageTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	t.WriteBufferSize = 256 << 10
+	t.ReadBufferSize = 64 << 10
+	t.ResponseHeaderTimeout = 2 * time.Minute
+	t.ExpectContinueTimeout = 0
+	return t
 }
 
 // BaseURL returns the backend URL the client talks to.
@@ -75,6 +95,9 @@ func (c *Client) Params(ctx context.Context, name, contentType string, size int6
 	if err := c.call(ctx, http.MethodGet, api.RouteParams, q, nil, &p, true); err != nil {
 		return nil, err
 	}
+	if err := checkStorageURL(p.URL); err != nil {
+		return nil, err
+	}
 	if p.URL == "" {
 		return nil, errors.New("backend returned no upload URL")
 	}
@@ -84,11 +107,99 @@ func (c *Client) Params(ctx context.Context, name, contentType string, size int6
 	return &p, nil
 }
 
+// CreateMultipart starts an S3 multipart upload; the backend picks the key.
+func (c *Client) CreateMultipart(ctx context.Context, req api.CreateMultipartRequest) (*api.CreateMultipartResponse, error) {
+	var out api.CreateMultipartResponse
+	if err := c.call(ctx, http.MethodPost, api.RouteMultipart, nil, req, &out, true); err != nil {
+		return nil, err
+	}
+	if out.UploadID == "" || out.Key == "" {
+		return nil, errors.New("backend returned no upload id or key")
+	}
+	return &out, nil
+}
+
+func multipartPath(uploadID string, rest ...string) string {
+	p := api.RouteMultipart + "/" + url.PathEscape(uploadID)
+	for _, r := range rest {
+		p += "/" + url.PathEscape(r)
+	}
+	return p
+}
+
+// SignPart presigns one part. checksum is the part's base64 SHA-256, required
+// when discovery says checksum = "sha256" and refused otherwise.
+func (c *Client) SignPart(ctx context.Context, key, uploadID string, n int, checksum string) (*api.SignPartResponse, error) {
+	q := url.Values{"key": {key}}
+	if checksum != "" {
+		q.Set("checksum", checksum)
+	}
+	var out api.SignPartResponse
+	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID, strconv.Itoa(n)), q, nil, &out, true); err != nil {
+		return nil, err
+	}
+	return &out, checkStorageURL(out.URL)
+}
+
+// SignParts presigns several parts at once (no checksums).
+func (c *Client) SignParts(ctx context.Context, key, uploadID string, nums []int) (*api.BatchSignResponse, error) {
+	s := make([]string, len(nums))
+	for i, n := range nums {
+		s[i] = strconv.Itoa(n)
+	}
+	q := url.Values{"key": {key}, "partNumbers": {strings.Join(s, ",")}}
+	var out api.BatchSignResponse
+	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID, "batch"), q, nil, &out, true); err != nil {
+		return nil, err
+	}
+	for _, u := range out.PresignedURLs {
+		if err := checkStorageURL(u); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
+}
+
+// ListParts returns the parts the storage holds for an upload, ascending.
+func (c *Client) ListParts(ctx context.Context, key, uploadID string) ([]api.Part, error) {
+	var out []api.Part
+	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID), url.Values{"key": {key}}, nil, &out, true); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Complete assembles the parts (ascending) into the object.
+func (c *Client) Complete(ctx context.Context, key, uploadID string, parts []api.Part) (*api.CompleteResponse, error) {
+	var out api.CompleteResponse
+	if err := c.call(ctx, http.MethodPost, multipartPath(uploadID, "complete"), url.Values{"key": {key}}, api.CompleteRequest{Parts: parts}, &out, true); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Abort discards a multipart upload and its parts.
+func (c *Client) Abort(ctx context.Context, key, uploadID string) error {
+	return c.call(ctx, http.MethodDelete, multipartPath(uploadID), url.Values{"key": {key}}, nil, nil, true)
+}
+
+// checkStorageURL refuses anything but an absolute http(s) URL from the
+// backend, without ever echoing the URL (it carries a signature).
+func checkStorageURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("backend returned an unusable upload URL")
+	}
+	return nil
+}
+
 // call performs one JSON request against the backend. Non-2xx answers become
 // *api.Error carrying the status and any Retry-After.
 func (c *Client) call(ctx context.Context, method, path string, q url.Values, in, out any, auth bool) error {
-	u := *c.base
-	u.Path = strings.TrimRight(u.Path, "/") + path
+	u, err := url.Parse(strings.TrimRight(c.base.String(), "/") + path)
+	if err != nil {
+		return err
+	}
 	if q != nil {
 		u.RawQuery = q.Encode()
 	}

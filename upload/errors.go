@@ -32,7 +32,17 @@ func Reason(err error) string {
 		return ""
 	}
 	var ae *api.Error
+	var re *RestrictionError
+	var de *dupError
 	switch {
+	case errors.As(err, &re):
+		return re.Reason
+	case errors.As(err, &de):
+		return de.Reason
+	case errors.Is(err, ErrClosed):
+		return "Stopped before it finished; uploading the same file again resumes it."
+	case errors.Is(err, errStalled):
+		return "The connection to the storage stopped moving. Check your connection and retry."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled."
 	case errors.Is(err, context.DeadlineExceeded):
@@ -49,7 +59,7 @@ func Reason(err error) string {
 			return "Too many files in one batch for your organisation's limit."
 		case ae.Status == http.StatusUnauthorized:
 			return "The upload service did not accept your sign-in. Sign in again."
-		case ae.Code == api.CodeExpired || ae.Code == "AccessDenied" && ae.Message == "Request has expired":
+		case isExpired(ae):
 			return "The upload link expired. Retry to get a fresh one."
 		case ae.Status == http.StatusForbidden:
 			return "The upload service refused the file (" + ae.Code + "). Contact your administrator if this persists."
@@ -79,6 +89,9 @@ func Reason(err error) string {
 type SourceError struct {
 	Reason string
 	Err    error
+	// Transient marks a failure worth retrying (a cloud download that broke
+	// off); a file that changed or vanished is not.
+	Transient bool
 }
 
 func (e *SourceError) Error() string { return e.Reason + ": " + e.Err.Error() }

@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -24,10 +24,27 @@ const (
 	Done
 	Failed
 	Cancelled
+	// Paused jobs keep their multipart upload and journal entry; Resume
+	// continues with the parts still missing.
+	Paused
 )
 
 func (s State) String() string {
-	return [...]string{"queued", "uploading", "done", "failed", "cancelled"}[s]
+	switch s {
+	case Queued:
+		return "queued"
+	case Uploading:
+		return "uploading"
+	case Done:
+		return "done"
+	case Failed:
+		return "failed"
+	case Cancelled:
+		return "cancelled"
+	case Paused:
+		return "paused"
+	}
+	return "unknown"
 }
 
 // Final reports whether the state is terminal.
@@ -49,26 +66,51 @@ type Result struct {
 }
 
 // Event is a progress or state report for one job. Events for a job arrive in
-// order; Sent never decreases except when a retry restarts the file.
+// order; Sent never decreases except when a failed attempt's bytes are taken
+// back before they are sent again.
 type Event struct {
 	ID          JobID
 	Name        string
 	State       State
 	Sent, Total int64
-	BytesPerSec float64       // smoothed
+	BytesPerSec float64       // smoothed over a few seconds
 	ETA         time.Duration // 0 when unknown
-	Err         error         // set when State is Failed
+	Err         error         // set when State is Failed (and Cancelled by Close)
 	Result      *Result       // set when State is Done
 }
+
+// ErrClosed ends the jobs a Close interrupted. Their multipart uploads and
+// journal entries are kept, so adding the same file again resumes it.
+var ErrClosed = errors.New("upload stopped; it resumes when the same file is uploaded again")
+
+// errPaused is the cause an attempt is cancelled with by Pause.
+var errPaused = errors.New("paused")
 
 // Options configure a queue.
 type Options struct {
 	// Concurrency is how many files upload at once (default 4).
 	Concurrency int
-	// OnEvent receives every event, from the queue's goroutines. It must not block.
+	// PartConcurrency is how many parts of one file upload at once (default 4).
+	PartConcurrency int
+	// PartSize is the multipart part size (default 16 MiB; at least 5 MiB,
+	// grown for files that would need more than 10 000 parts).
+	PartSize int64
+	// OnEvent receives every event, from the queue's goroutines. It must not
+	// block; events of one job are delivered one at a time, in order.
 	OnEvent func(Event)
 	// ProgressInterval is the minimum time between progress events of a job (default 100ms).
 	ProgressInterval time.Duration
+	// Journal records unfinished multipart and tus uploads so they resume
+	// after a crash; nil records nothing.
+	Journal *Journal
+	// Restrictions are the admin configuration's limits, applied on top of
+	// (never loosening) the backend's discovery document.
+	Restrictions Restrictions
+	// StallTimeout abandons (and retries) a transfer whose body has not moved
+	// for this long (default 60s).
+	StallTimeout time.Duration
+	// Logger receives diagnostics; never a token or a presigned URL.
+	Logger *slog.Logger
 }
 
 // Queue uploads sources through a backend with bounded concurrency.
@@ -76,9 +118,12 @@ type Queue struct {
 	client *Client
 	disc   *api.Discovery
 	opts   Options
+	rules  Restrictions
+	pacer  *pacer
+	log    *slog.Logger
 
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	slots  chan struct{}
 	wg     sync.WaitGroup
 	nextID atomic.Int64
@@ -90,8 +135,32 @@ type Queue struct {
 type job struct {
 	id     JobID
 	src    Source
-	cancel context.CancelFunc
-	state  State
+	ctx    context.Context         // the job's lifetime
+	cancel context.CancelCauseFunc // ends it: context.Canceled (Cancel) or ErrClosed (Close)
+	prog   *progress
+	reject error // a restriction refused the file before any byte was sent
+
+	mu      sync.Mutex
+	state   State
+	paused  bool
+	attempt context.CancelCauseFunc // the running attempt, nil when none
+	cleanup func(context.Context)   // aborts the upload on the backend (Cancel)
+	wake    chan struct{}
+
+	emitMu sync.Mutex // serialises OnEvent calls of this job
+}
+
+func (j *job) setCleanup(f func(context.Context)) {
+	j.mu.Lock()
+	j.cleanup = f
+	j.mu.Unlock()
+}
+
+func (j *job) poke() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
 }
 
 // NewQueue returns a queue that uploads through client under the rules of
@@ -100,135 +169,348 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
+	if opts.PartConcurrency <= 0 {
+		opts.PartConcurrency = 4
+	}
+	if opts.PartSize <= 0 {
+		opts.PartSize = defaultPartSize
+	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 100 * time.Millisecond
+	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = defaultStall
 	}
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(Event) {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Queue{client: client, disc: d, opts: opts, ctx: ctx, cancel: cancel,
-		slots: make(chan struct{}, opts.Concurrency), jobs: map[JobID]*job{}}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if d == nil {
+		d = &api.Discovery{Version: api.Version, Upload: api.UploadInfo{Protocol: api.ProtocolS3}}
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
+		rules: RestrictionsFrom(d.Upload).Merge(opts.Restrictions),
+		ctx:   ctx, cancel: cancel, slots: make(chan struct{}, opts.Concurrency), jobs: map[JobID]*job{}}
 }
 
-// Add queues sources and returns their job IDs in order.
+// Add queues sources and returns their job IDs in order. Restrictions (size,
+// type, count, total size, duplicates) are checked here, before any byte is
+// sent: a refused source gets a Failed event whose Err says why (Reason).
 func (q *Queue) Add(srcs ...Source) []JobID {
+	q.mu.Lock()
+	var active []Source
+	for _, j := range q.jobs {
+		if !j.currentState().Final() {
+			active = append(active, j.src)
+		}
+	}
+	q.mu.Unlock()
+	verdicts := q.rules.Check(srcs, active)
 	ids := make([]JobID, 0, len(srcs))
-	for _, s := range srcs {
+	for i, s := range srcs {
 		id := JobID(q.nextID.Add(1))
-		ctx, cancel := context.WithCancel(q.ctx)
-		j := &job{id: id, src: s, cancel: cancel, state: Queued}
+		ctx, cancel := context.WithCancelCause(q.ctx)
+		j := &job{id: id, src: s, ctx: ctx, cancel: cancel, state: Queued, reject: verdicts[i], wake: make(chan struct{}, 1)}
+		j.prog = newProgress(s.Size(), q.opts.ProgressInterval, func(int64, float64, time.Duration) { q.emitProgress(j) })
 		q.mu.Lock()
 		q.jobs[id] = j
 		q.mu.Unlock()
 		ids = append(ids, id)
-		q.emit(Event{ID: id, Name: s.Name(), State: Queued, Total: s.Size()})
+		q.emit(j, Event{State: Queued})
 		q.wg.Add(1)
-		go q.run(ctx, j)
+		go q.run(j)
 	}
 	return ids
 }
 
-// Cancel stops one job; a job already finished is left as it is.
+// Cancel stops one job and discards what it stored (the multipart upload is
+// aborted on the backend, its journal entry removed). A finished job is left
+// as it is.
 func (q *Queue) Cancel(id JobID) {
-	q.mu.Lock()
-	j := q.jobs[id]
-	q.mu.Unlock()
-	if j != nil {
-		j.cancel()
+	if j := q.job(id); j != nil {
+		j.cancel(context.Canceled)
+		j.poke()
 	}
 }
 
-// Wait blocks until every job added so far has reached a final state.
+// CancelAll cancels every unfinished job.
+func (q *Queue) CancelAll() {
+	for _, j := range q.all() {
+		j.cancel(context.Canceled)
+		j.poke()
+	}
+}
+
+// Pause stops a job's transfer, keeping what it stored; Resume continues it.
+func (q *Queue) Pause(id JobID) {
+	if j := q.job(id); j != nil {
+		q.pause(j)
+	}
+}
+
+// Resume continues a paused job.
+func (q *Queue) Resume(id JobID) {
+	if j := q.job(id); j != nil {
+		q.resume(j)
+	}
+}
+
+// PauseAll pauses every unfinished job.
+func (q *Queue) PauseAll() {
+	for _, j := range q.all() {
+		q.pause(j)
+	}
+}
+
+// ResumeAll resumes every paused job.
+func (q *Queue) ResumeAll() {
+	for _, j := range q.all() {
+		q.resume(j)
+	}
+}
+
+func (q *Queue) pause(j *job) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.state.Final() || j.paused {
+		return
+	}
+	j.paused = true
+	if j.attempt != nil {
+		j.attempt(errPaused)
+	}
+	j.poke()
+}
+
+func (q *Queue) resume(j *job) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.paused {
+		return
+	}
+	j.paused = false
+	j.poke()
+}
+
+func (q *Queue) job(id JobID) *job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.jobs[id]
+}
+
+func (q *Queue) all() []*job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]*job, 0, len(q.jobs))
+	for _, j := range q.jobs {
+		out = append(out, j)
+	}
+	return out
+}
+
+// Wait blocks until every job added so far has reached a final state. A
+// paused job is not final: resume or cancel it.
 func (q *Queue) Wait() { q.wg.Wait() }
 
-// Close cancels every unfinished job and waits for the workers to stop.
+// Close stops every unfinished job and waits for the workers to stop. Unlike
+// Cancel it keeps journaled uploads, so they resume next time.
 func (q *Queue) Close() {
-	q.cancel()
+	q.cancel(ErrClosed)
 	q.wg.Wait()
 }
 
-func (q *Queue) emit(e Event) {
-	q.mu.Lock()
-	if j := q.jobs[e.ID]; j != nil {
-		j.state = e.State
+func (j *job) currentState() State {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.state
+}
+
+// emit fills in the job's identity and delivers e, one event at a time per job.
+func (q *Queue) emit(j *job, e Event) {
+	j.emitMu.Lock()
+	defer j.emitMu.Unlock()
+	e.ID, e.Name = j.id, j.src.Name()
+	if e.Total == 0 {
+		e.Total = j.src.Size()
 	}
-	q.mu.Unlock()
+	j.mu.Lock()
+	j.state = e.State
+	j.mu.Unlock()
 	q.opts.OnEvent(e)
 }
 
-func (q *Queue) run(ctx context.Context, j *job) {
-	defer q.wg.Done()
-	defer j.cancel()
-	select {
-	case q.slots <- struct{}{}:
-	case <-ctx.Done():
-		q.emit(Event{ID: j.id, Name: j.src.Name(), State: Cancelled, Total: j.src.Size(), Err: ctx.Err()})
+// emitProgress reports the job's current bytes while it is uploading.
+func (q *Queue) emitProgress(j *job) {
+	j.emitMu.Lock()
+	defer j.emitMu.Unlock()
+	j.mu.Lock()
+	st := j.state
+	j.mu.Unlock()
+	if st != Uploading {
 		return
 	}
-	defer func() { <-q.slots }()
+	sent, speed, eta := j.prog.snapshot()
+	q.opts.OnEvent(Event{ID: j.id, Name: j.src.Name(), State: Uploading, Sent: sent, Total: j.src.Size(), BytesPerSec: speed, ETA: eta})
+}
 
-	res, err := q.uploadSingle(ctx, j)
-	switch {
-	case err == nil:
-		q.emit(Event{ID: j.id, Name: j.src.Name(), State: Done, Sent: res.Size, Total: res.Size, Result: res})
-	case errors.Is(err, context.Canceled):
-		q.emit(Event{ID: j.id, Name: j.src.Name(), State: Cancelled, Total: j.src.Size(), Err: err})
+// run drives one job through its states until it is final.
+func (q *Queue) run(j *job) {
+	defer q.wg.Done()
+	defer j.cancel(nil)
+	if j.reject != nil {
+		q.emit(j, Event{State: Failed, Err: j.reject})
+		return
+	}
+	for {
+		if !q.waitUnpaused(j) {
+			q.end(j, nil, nil)
+			return
+		}
+		select {
+		case q.slots <- struct{}{}:
+		case <-j.ctx.Done():
+			q.end(j, nil, nil)
+			return
+		case <-j.wake:
+			continue // paused (or cancelled) while waiting for a slot
+		}
+		actx, stop := context.WithCancelCause(j.ctx)
+		j.mu.Lock()
+		if j.paused {
+			j.mu.Unlock()
+			stop(nil)
+			<-q.slots
+			continue
+		}
+		j.attempt = stop
+		j.mu.Unlock()
+		q.emit(j, Event{State: Uploading, Sent: j.prog.sent.Load()})
+		res, err := q.transfer(actx, j)
+		paused := errors.Is(context.Cause(actx), errPaused)
+		j.mu.Lock()
+		j.attempt = nil
+		j.mu.Unlock()
+		stop(nil)
+		<-q.slots
+		if err != nil && paused && j.ctx.Err() == nil {
+			continue
+		}
+		q.end(j, res, err)
+		return
+	}
+}
+
+// waitUnpaused blocks while the job is paused; false when it ended meanwhile.
+func (q *Queue) waitUnpaused(j *job) bool {
+	announced := false
+	for {
+		if j.ctx.Err() != nil {
+			return false
+		}
+		j.mu.Lock()
+		paused := j.paused
+		j.mu.Unlock()
+		if !paused {
+			if announced {
+				q.emit(j, Event{State: Queued, Sent: j.prog.sent.Load()})
+			}
+			return true
+		}
+		if !announced {
+			q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
+			announced = true
+		}
+		select {
+		case <-j.wake:
+		case <-j.ctx.Done():
+			return false
+		}
+	}
+}
+
+// end emits the job's final event; a cancelled job's upload is aborted.
+func (q *Queue) end(j *job, res *Result, err error) {
+	switch cause := context.Cause(j.ctx); {
+	case err == nil && res != nil:
+		q.emit(j, Event{State: Done, Sent: res.Size, Total: res.Size, Result: res})
+	case j.ctx.Err() != nil && errors.Is(cause, ErrClosed):
+		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: ErrClosed})
+	case j.ctx.Err() != nil:
+		j.mu.Lock()
+		cleanup := j.cleanup
+		j.mu.Unlock()
+		if cleanup != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			cleanup(ctx)
+			cancel()
+		}
+		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: context.Canceled})
 	default:
-		q.emit(Event{ID: j.id, Name: j.src.Name(), State: Failed, Total: j.src.Size(), Err: err})
+		q.emit(j, Event{State: Failed, Sent: j.prog.sent.Load(), Err: err})
+	}
+}
+
+// transfer uploads the job's source with the protocol discovery announced.
+func (q *Queue) transfer(ctx context.Context, j *job) (*Result, error) {
+	if err := q.rules.checkContent(ctx, j.src); err != nil {
+		return nil, err
+	}
+	size := j.src.Size()
+	threshold := q.disc.Upload.MultipartThreshold
+	if threshold <= 0 {
+		threshold = 100 << 20
+	}
+	switch {
+	case q.disc.Upload.Protocol == api.ProtocolTus:
+		return q.uploadTus(ctx, j)
+	case size < 0 || size >= threshold:
+		return q.uploadMultipart(ctx, j)
+	default:
+		return q.uploadSingle(ctx, j)
 	}
 }
 
 // uploadSingle sends the whole file with one presigned PUT, hashing it with
-// SHA-256 as it is read (no second pass over the data).
+// SHA-256 as it is read (no second pass over the data). A retry re-opens the
+// source and starts the hash over.
 func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 	src := j.src
 	size := src.Size()
-	if size < 0 {
-		return nil, &SourceError{Reason: "The file's size is unknown", Err: errors.New("single PUT needs a known size")}
-	}
 	ctype := src.ContentType()
-	params, err := q.client.Params(ctx, src.Name(), ctype, size, nil)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := src.Open(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-
+	var params *api.ParamsResponse
 	h := sha256.New()
-	pr := &progressReader{r: io.TeeReader(rc, h), total: size, q: q, j: j, interval: q.opts.ProgressInterval, start: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, params.Method, params.URL, pr)
-	if err != nil {
-		return nil, fmt.Errorf("backend returned an unusable upload URL")
-	}
-	req.ContentLength = size
-	if size == 0 {
-		req.Body = http.NoBody
-	}
-	for k, v := range params.Headers {
-		req.Header.Set(k, v)
-	}
-	if req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	q.emit(Event{ID: j.id, Name: src.Name(), State: Uploading, Total: size})
-	resp, err := q.client.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	j.prog.sent.Store(0)
+	err := q.pacer.call(ctx, func() error {
+		if params == nil {
+			p, err := q.client.Params(ctx, src.Name(), ctype, size, nil)
+			if err != nil {
+				return err
+			}
+			params = p
 		}
-		return nil, redactURLError(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if resp.StatusCode/100 != 2 {
-		return nil, decodeError(resp, data)
-	}
-	if pr.n != size {
-		return nil, &SourceError{Reason: "The file changed while it was uploading", Err: fmt.Errorf("read %d of %d bytes", pr.n, size)}
+		rc, err := src.Open(ctx, 0)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		h.Reset()
+		headers := params.Headers
+		if headers["Content-Type"] == "" && headers["content-type"] == "" {
+			headers = cloneHeaders(headers)
+			headers["Content-Type"] = ctype
+		}
+		_, err = q.client.send(ctx, params.Method, params.URL, headers, io.TeeReader(rc, h), size, j.prog, q.opts.StallTimeout)
+		var ae *api.Error
+		if errors.As(err, &ae) && (isExpired(ae) || ae.Status == http.StatusForbidden) {
+			params = nil // sign again
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Result{
 		Name:     src.Name(),
@@ -239,41 +521,4 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 		Location: RedactURL(params.URL),
 		Source:   src.Origin(),
 	}, nil
-}
-
-// progressReader counts bytes and emits throttled progress events with a
-// smoothed speed.
-type progressReader struct {
-	r        io.Reader
-	n, total int64
-	q        *Queue
-	j        *job
-	interval time.Duration
-	start    time.Time
-	last     time.Time
-	lastN    int64
-	speed    float64
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	now := time.Now()
-	if now.Sub(p.last) >= p.interval || err == io.EOF {
-		if !p.last.IsZero() {
-			inst := float64(p.n-p.lastN) / now.Sub(p.last).Seconds()
-			if p.speed == 0 {
-				p.speed = inst
-			} else {
-				p.speed = 0.7*p.speed + 0.3*inst
-			}
-		}
-		p.last, p.lastN = now, p.n
-		var eta time.Duration
-		if p.speed > 0 && p.total > p.n {
-			eta = time.Duration(float64(p.total-p.n) / p.speed * float64(time.Second))
-		}
-		p.q.emit(Event{ID: p.j.id, Name: p.j.src.Name(), State: Uploading, Sent: p.n, Total: p.total, BytesPerSec: p.speed, ETA: eta})
-	}
-	return n, err
 }

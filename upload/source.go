@@ -92,6 +92,29 @@ func (f *LocalFile) Open(_ context.Context, offset int64) (io.ReadCloser, error)
 	return fh, nil
 }
 
+// openReaderAt opens the file for parallel reads at any offset (parts of a
+// multipart upload are io.SectionReaders over it), refusing a changed file.
+func (f *LocalFile) openReaderAt(ctx context.Context) (readerAtCloser, error) {
+	rc, err := f.Open(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	return rc.(*os.File), nil
+}
+
+// readerAtCloser is what a random-access source hands the engine.
+type readerAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// randomAccess is the optional capability of sources that can be read at
+// any offset cheaply (local files): parts are then re-read from the source
+// on retry instead of being held in memory.
+type randomAccess interface {
+	openReaderAt(ctx context.Context) (readerAtCloser, error)
+}
+
 // TypeByName returns the MIME type for a file name's extension, or
 // application/octet-stream.
 func TypeByName(name string) string {

@@ -1,0 +1,197 @@
+package upload
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/appdirs"
+)
+
+// Journal records every unfinished upload on disk so that, after a crash or
+// a reboot, the same source resumes where it stopped: one small JSON file per
+// upload, each replaced atomically (write, sync, rename) after every finished
+// part. A nil *Journal records nothing.
+//
+// An entry holds no secret: upload IDs and keys are only usable with the
+// user's own bearer, and presigned URLs are never written.
+type Journal struct {
+	dir string
+}
+
+// DefaultJournalDir is where Ferry keeps its journal: the user data dir.
+func DefaultJournalDir() string { return filepath.Join(appdirs.DataDir(), "uploads") }
+
+// OpenJournal opens (creating) a journal in dir.
+func OpenJournal(dir string) (*Journal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("upload journal: %w", err)
+	}
+	return &Journal{dir: dir}, nil
+}
+
+// JournalEntry is one unfinished upload.
+type JournalEntry struct {
+	Version int `json:"version"`
+	// Backend is the base URL the upload belongs to.
+	Backend string `json:"backend"`
+	// Origin names the source ("local:/abs/path", "gdrive:me@example.com:ID")
+	// and Identity its content version (path, size, mtime; or provider,
+	// account, file ID, revision): a changed source restarts, never mixes.
+	Origin   string `json:"origin"`
+	Identity string `json:"identity"`
+	Name     string `json:"name"`
+	Size     int64  `json:"size"`
+	Type     string `json:"type"`
+	Protocol string `json:"protocol"` // api.ProtocolS3 or api.ProtocolTus
+
+	// S3 multipart.
+	Key      string     `json:"key,omitempty"`
+	UploadID string     `json:"upload_id,omitempty"`
+	PartSize int64      `json:"part_size,omitempty"`
+	Parts    []api.Part `json:"parts,omitempty"` // finished, with ETags
+	// Checksums says the parts were signed with x-amz-checksum-sha256.
+	Checksums bool `json:"checksums,omitempty"`
+
+	// tus: the upload's URL (not a credential by itself: the server's auth
+	// applies) and the offset acknowledged last.
+	TusURL    string `json:"tus_url,omitempty"`
+	TusOffset int64  `json:"tus_offset,omitempty"`
+
+	// HashState is the SHA-256 state after the first HashedBytes bytes, so a
+	// resumed upload reports the whole file's hash without reading it again.
+	HashState   []byte `json:"hash_state,omitempty"`
+	HashedBytes int64  `json:"hashed_bytes,omitempty"`
+
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+const journalVersion = 1
+
+// LocalPath returns the file path of a local source's entry, or "".
+func (e JournalEntry) LocalPath() string {
+	if p, ok := strings.CutPrefix(e.Origin, "local:"); ok {
+		return p
+	}
+	return ""
+}
+
+func (j *Journal) file(backend, origin string) string {
+	h := sha256.Sum256([]byte(backend + "\x00" + origin))
+	return filepath.Join(j.dir, hex.EncodeToString(h[:16])+".json")
+}
+
+// Pending lists the unfinished uploads, oldest first.
+func (j *Journal) Pending() ([]JournalEntry, error) {
+	if j == nil {
+		return nil, nil
+	}
+	names, err := filepath.Glob(filepath.Join(j.dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []JournalEntry
+	for _, n := range names {
+		e, err := readEntry(n)
+		if err != nil {
+			continue // a foreign or damaged file is not an upload to resume
+		}
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Created.Before(out[b].Created) })
+	return out, nil
+}
+
+func readEntry(name string) (*JournalEntry, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var e JournalEntry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	if e.Version != journalVersion || e.Origin == "" {
+		return nil, errors.New("not a journal entry")
+	}
+	return &e, nil
+}
+
+// load returns the entry for a source on a backend, or nil.
+func (j *Journal) load(backend, origin string) *JournalEntry {
+	if j == nil {
+		return nil
+	}
+	e, err := readEntry(j.file(backend, origin))
+	if err != nil || e.Backend != backend || e.Origin != origin {
+		return nil
+	}
+	return e
+}
+
+// save replaces the entry atomically: a crash leaves the old or the new
+// version, never a torn one.
+func (j *Journal) save(e *JournalEntry) error {
+	if j == nil {
+		return nil
+	}
+	e.Version = journalVersion
+	e.Updated = time.Now().UTC()
+	if e.Created.IsZero() {
+		e.Created = e.Updated
+	}
+	data, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	name := j.file(e.Backend, e.Origin)
+	tmp, err := os.CreateTemp(j.dir, ".entry-*")
+	if err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("upload journal: %w", err)
+	}
+	if runtime.GOOS != "windows" {
+		if d, err := os.Open(j.dir); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}
+
+// Forget removes an entry (the upload finished, was cancelled or restarted).
+func (j *Journal) Forget(backend, origin string) error {
+	if j == nil {
+		return nil
+	}
+	err := os.Remove(j.file(backend, origin))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,97 @@
+package upload
+
+import (
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// progress counts one job's bytes (parts may move in parallel) and turns
+// them into throttled events with a smoothed speed and an ETA.
+type progress struct {
+	sent     atomic.Int64
+	total    int64
+	interval time.Duration
+	emit     func(sent int64, speed float64, eta time.Duration)
+
+	mu    sync.Mutex
+	last  time.Time
+	lastN int64
+	speed float64 // bytes per second, exponentially smoothed
+}
+
+func newProgress(total int64, interval time.Duration, emit func(int64, float64, time.Duration)) *progress {
+	return &progress{total: total, interval: interval, emit: emit, last: time.Now()}
+}
+
+// add counts n bytes (negative when a failed attempt's bytes are taken back)
+// and emits an event when the interval has passed.
+func (p *progress) add(n int64) {
+	if p == nil {
+		return
+	}
+	sent := p.sent.Add(n)
+	p.mu.Lock()
+	now := time.Now()
+	dt := now.Sub(p.last)
+	if dt < p.interval {
+		p.mu.Unlock()
+		return
+	}
+	if d := sent - p.lastN; d >= 0 {
+		inst := float64(d) / dt.Seconds()
+		// A time constant of about 3 seconds: steady enough to read, quick
+		// enough to follow a change of link.
+		alpha := 1 - expNeg(dt.Seconds()/3)
+		if p.speed == 0 {
+			p.speed = inst
+		} else {
+			p.speed += alpha * (inst - p.speed)
+		}
+	}
+	p.last, p.lastN = now, sent
+	speed, eta := p.speed, p.eta(sent)
+	p.mu.Unlock()
+	p.emit(sent, speed, eta)
+}
+
+func (p *progress) eta(sent int64) time.Duration {
+	if p.speed <= 0 || p.total <= 0 || sent >= p.total {
+		return 0
+	}
+	return time.Duration(float64(p.total-sent) / p.speed * float64(time.Second)).Round(time.Second)
+}
+
+func (p *progress) snapshot() (int64, float64, time.Duration) {
+	sent := p.sent.Load()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return sent, p.speed, p.eta(sent)
+}
+
+func expNeg(x float64) float64 { return math.Exp(-x) }
+
+// countingReader reports every read to a progress and remembers how much it
+// counted, so a failed attempt can take its bytes back.
+type countingReader struct {
+	r    io.Reader
+	p    *progress
+	n    int64
+	tick func() // called on every read (stall watchdog), may be nil
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.n += int64(n)
+		if c.p != nil {
+			c.p.add(int64(n))
+		}
+		if c.tick != nil {
+			c.tick()
+		}
+	}
+	return n, err
+}

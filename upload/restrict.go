@@ -1,0 +1,208 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/humanize"
+)
+
+// Restrictions are the limits a batch of files must meet before any byte is
+// sent. Zero values mean "no limit". The backend enforces its own limits
+// again server-side; checking here gives a clear reason per file at once.
+type Restrictions struct {
+	MaxFileSize  int64
+	MinFileSize  int64
+	MaxFiles     int   // per Add
+	MaxTotalSize int64 // per Add
+	// AllowedTypes holds MIME types ("application/pdf"), wildcards
+	// ("image/*", "*/*") and extensions (".docx").
+	AllowedTypes []string
+
+	also []string // a second allowed list (from Merge): both must admit a file
+}
+
+// RestrictionsFrom reads the limits of a discovery document.
+func RestrictionsFrom(u api.UploadInfo) Restrictions {
+	return Restrictions{MaxFileSize: u.MaxFileSize, MinFileSize: u.MinFileSize, MaxFiles: u.MaxFiles,
+		MaxTotalSize: u.MaxTotalSize, AllowedTypes: u.AllowedTypes}
+}
+
+// Merge returns the stricter of r and o for every limit. Allowed types of
+// both must admit a file, so both lists are kept.
+func (r Restrictions) Merge(o Restrictions) Restrictions {
+	lower := func(a, b int64) int64 {
+		if a == 0 || b != 0 && b < a {
+			return b
+		}
+		return a
+	}
+	out := Restrictions{
+		MaxFileSize:  lower(r.MaxFileSize, o.MaxFileSize),
+		MinFileSize:  max(r.MinFileSize, o.MinFileSize),
+		MaxFiles:     int(lower(int64(r.MaxFiles), int64(o.MaxFiles))),
+		MaxTotalSize: lower(r.MaxTotalSize, o.MaxTotalSize),
+	}
+	switch {
+	case len(r.AllowedTypes) == 0:
+		out.AllowedTypes = o.AllowedTypes
+	case len(o.AllowedTypes) == 0:
+		out.AllowedTypes = r.AllowedTypes
+	default:
+		out.AllowedTypes = r.AllowedTypes
+		out.also = o.AllowedTypes
+	}
+	return out
+}
+
+// RestrictionError is a file refused by a restriction. Its message is a
+// sentence a person can act on.
+type RestrictionError struct {
+	Reason string
+}
+
+func (e *RestrictionError) Error() string { return e.Reason }
+
+// ErrDuplicate is wrapped by the restriction error of a file that is already
+// in the batch or in the queue.
+var ErrDuplicate = errors.New("duplicate file")
+
+type dupError struct{ RestrictionError }
+
+func (e *dupError) Unwrap() error { return ErrDuplicate }
+
+func refuse(format string, args ...any) error {
+	return &RestrictionError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Check returns, for each source, nil or the reason it cannot be uploaded:
+// size limits, type by name, count and total size of the batch, and
+// duplicates within the batch or of the active sources. Content sniffing
+// happens later (checkContent), still before any byte is sent.
+func (r Restrictions) Check(batch, active []Source) []error {
+	out := make([]error, len(batch))
+	seen := map[string]bool{}
+	for _, s := range active {
+		seen[s.Identity()] = true
+	}
+	var count int
+	var total int64
+	for i, s := range batch {
+		size := s.Size()
+		switch {
+		case seen[s.Identity()]:
+			out[i] = &dupError{RestrictionError{Reason: "This file is already being uploaded."}}
+			continue
+		case r.MaxFileSize > 0 && size > r.MaxFileSize:
+			out[i] = refuse("The file is %s; the upload service accepts at most %s.", humanize.Bytes(size), humanize.Bytes(r.MaxFileSize))
+		case size >= 0 && size < r.MinFileSize:
+			out[i] = refuse("The file is %s; the upload service needs at least %s.", humanize.Bytes(size), humanize.Bytes(r.MinFileSize))
+		case !r.typeAllowed(s.Name(), s.ContentType()):
+			out[i] = refuse("The upload service does not accept this type of file (%s); it accepts %s.", describeType(s.Name(), s.ContentType()), strings.Join(r.allowed(), ", "))
+		case r.MaxFiles > 0 && count >= r.MaxFiles:
+			out[i] = refuse("Only %d files can be uploaded at once.", r.MaxFiles)
+		case r.MaxTotalSize > 0 && total+max(size, 0) > r.MaxTotalSize:
+			out[i] = refuse("Adding this file would pass the %s the upload service accepts in one batch.", humanize.Bytes(r.MaxTotalSize))
+		}
+		seen[s.Identity()] = true
+		if out[i] == nil {
+			count++
+			total += max(size, 0)
+		}
+	}
+	return out
+}
+
+func describeType(name, ctype string) string {
+	if ext := path.Ext(name); ext != "" {
+		return ext
+	}
+	return ctype
+}
+
+func (r Restrictions) allowed() []string {
+	return append(append([]string(nil), r.AllowedTypes...), r.also...)
+}
+
+// typeAllowed checks a name and declared type against every allowed list.
+func (r Restrictions) typeAllowed(name, ctype string) bool {
+	return typeMatches(r.AllowedTypes, name, ctype) && typeMatches(r.also, name, ctype)
+}
+
+// typeMatches matches exact MIME types, "major/*", "*/*" and ".ext"; an
+// empty list allows everything.
+func typeMatches(allowed []string, name, ctype string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	mt := baseType(ctype)
+	ext := strings.ToLower(path.Ext(name))
+	for _, a := range allowed {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch {
+		case a == "*/*" || a == "*":
+			return true
+		case strings.HasPrefix(a, "."):
+			if ext == a {
+				return true
+			}
+		case strings.HasSuffix(a, "/*"):
+			if strings.HasPrefix(mt, strings.TrimSuffix(a, "*")) {
+				return true
+			}
+		case a == mt:
+			return true
+		}
+	}
+	return false
+}
+
+func baseType(ctype string) string {
+	if mt, _, err := mime.ParseMediaType(ctype); err == nil {
+		return mt
+	}
+	return strings.ToLower(strings.TrimSpace(strings.SplitN(ctype, ";", 2)[0]))
+}
+
+// sniffable are the types http.DetectContentType recognises by signature:
+// a file claiming one of them must carry its signature.
+var sniffable = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/bmp": true,
+	"application/pdf": true, "application/zip": true, "application/x-gzip": true, "application/gzip": true,
+	"application/wasm": true, "font/woff": true, "font/woff2": true,
+}
+
+// checkContent sniffs the first 512 bytes when types are restricted: a file
+// whose content contradicts its name (a renamed executable called
+// photo.png) is refused, as is one whose content is of a type not allowed.
+func (r Restrictions) checkContent(ctx context.Context, s Source) error {
+	if len(r.AllowedTypes) == 0 && len(r.also) == 0 {
+		return nil
+	}
+	rc, err := s.Open(ctx, 0)
+	if err != nil {
+		return err
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(rc, head)
+	rc.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return &SourceError{Reason: "The file cannot be read", Err: err}
+	}
+	sniffed := baseType(http.DetectContentType(head[:n]))
+	declared := baseType(s.ContentType())
+	if sniffable[declared] && sniffed != declared && !(declared == "application/gzip" && sniffed == "application/x-gzip") {
+		return refuse("The file's content does not match its name: it is named as %s but looks like %s.", declared, sniffed)
+	}
+	if sniffable[sniffed] && sniffed != declared && !r.typeAllowed(s.Name(), sniffed) {
+		return refuse("The file's content is %s, which the upload service does not accept.", sniffed)
+	}
+	return nil
+}

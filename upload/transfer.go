@@ -1,0 +1,68 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// defaultStall is how long a body may stand still before the attempt is
+// abandoned and retried.
+const defaultStall = 60 * time.Second
+
+// send makes one storage request (a presigned PUT or a tus PATCH) with body
+// of exactly size bytes, counting bytes into p. A body that stops moving for
+// stall ends the attempt with errStalled, which the pacer retries. The
+// returned error never contains the URL's query string.
+func (c *Client) send(ctx context.Context, method, rawURL string, headers map[string]string, body io.Reader, size int64, p *progress, stall time.Duration) (*http.Response, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if stall <= 0 {
+		stall = defaultStall
+	}
+	timer := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer timer.Stop()
+	cr := &countingReader{r: body, p: p, tick: func() { timer.Reset(stall) }}
+	var rd io.Reader = cr
+	if size == 0 {
+		rd = http.NoBody
+	}
+	req, err := http.NewRequestWithContext(actx, method, rawURL, rd)
+	if err != nil {
+		return nil, errors.New("backend returned an unusable upload URL")
+	}
+	req.ContentLength = size
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.storage.Do(req)
+	if err != nil {
+		p.add(-cr.n)
+		if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w: %w", errStalled, redactURLError(err))
+		}
+		if ctx.Err() != nil {
+			return nil, ctxErr(ctx)
+		}
+		return nil, redactURLError(err)
+	}
+	timer.Stop()
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		p.add(-cr.n)
+		return nil, decodeError(resp, data)
+	}
+	if rerr != nil {
+		p.add(-cr.n)
+		return nil, redactURLError(rerr)
+	}
+	if cr.n != size {
+		p.add(-cr.n)
+		return nil, &SourceError{Reason: "The file changed while it was uploading", Err: fmt.Errorf("sent %d of %d bytes", cr.n, size)}
+	}
+	return resp, nil
+}
