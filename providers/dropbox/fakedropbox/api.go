@@ -222,22 +222,22 @@ func (s *Server) resolve(c *call, p string, allowRoot bool, errTags ...string) *
 	case strings.HasPrefix(p, "/"):
 		cur = s.nodes[""]
 	}
-	if cur == nil {
-		endpointError(c.w, append(errTags, "not_found")...)
-		return nil
+	// The path's form is checked before anything is looked up.
+	var comps []string
+	if rest != "" {
+		comps = strings.Split(rest[1:], "/")
 	}
-	if rest == "" {
-		return cur
-	}
-	if strings.HasSuffix(rest, "/") {
-		endpointError(c.w, append(errTags, "malformed_path")...)
-		return nil
-	}
-	for _, comp := range strings.Split(rest[1:], "/") {
+	for _, comp := range comps {
 		if comp == "" || comp == "." || comp == ".." {
 			endpointError(c.w, append(errTags, "malformed_path")...)
 			return nil
 		}
+	}
+	if cur == nil {
+		endpointError(c.w, append(errTags, "not_found")...)
+		return nil
+	}
+	for _, comp := range comps {
 		if !cur.dir {
 			endpointError(c.w, append(errTags, "not_folder")...)
 			return nil
