@@ -707,9 +707,19 @@ func (p *Provider) take(key string) *cursor {
 }
 
 func (p *Provider) park(key string, c *cursor) {
+	// Every parked answer holds one of the Client's concurrency slots;
+	// leave at least one free for other calls.
+	limit := maxCursors
+	if n := p.c.Concurrency; n > 0 && n-1 < limit {
+		limit = n - 1
+	}
+	if limit <= 0 {
+		c.close()
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.cursors) >= maxCursors {
+	for len(p.cursors) >= limit {
 		// Drop an arbitrary one: the next page of it reopens.
 		for k, o := range p.cursors {
 			o.close()

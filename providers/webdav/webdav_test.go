@@ -496,3 +496,31 @@ func TestReopenedListingInAnotherOrderExpires(t *testing.T) {
 	}
 	assert.Positive(t, expired, "map order differs between answers")
 }
+
+// With one connection slot no answer is parked (it would block every other
+// call); each page re-sends the PROPFIND and skips.
+func TestListingWithOneSlotNeverParks(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 25 {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d", i)), nil, 0o644))
+	}
+	srv, fi := davServer(t, xwebdav.Dir(dir))
+	p, err := New(Options{URL: srv.URL + "/dav/", User: "ana", Password: "app-pass", PageSize: 10,
+		Client: &providers.Client{Concurrency: 1}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	page, err := p.List(ctx, "/", "")
+	require.NoError(t, err)
+	// Another call gets the slot while the listing is between pages.
+	_, err = p.Stat(ctx, "/f00")
+	require.NoError(t, err)
+	n := len(page.Entries)
+	for tok := page.NextPageToken; tok != ""; tok = page.NextPageToken {
+		page, err = p.List(ctx, "/", tok)
+		require.NoError(t, err)
+		n += len(page.Entries)
+	}
+	assert.Equal(t, 25, n)
+	assert.Equal(t, 4, fi.Requests(), "three PROPFINDs for three pages, one for Stat")
+}
