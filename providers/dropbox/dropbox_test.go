@@ -10,6 +10,7 @@ import (
 	"image"
 	_ "image/jpeg"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -435,3 +436,23 @@ const (
 	vec4Mplus1 = "4cbe6c3801a7708e3067f989a7fee908c87623876241605499202eb794a83c29"
 	vec9M      = "2e2a2b1b39e7eaab3abcafabc5964d5a62bdf6e80e73298f662cbff8e2c18c85"
 )
+
+func TestNoTokenInLogs(t *testing.T) {
+	fd := startFake(t, 10)
+	id := must(fd.AddFile("", "a.txt", []byte("a")))
+	at, _ := fd.IssueToken()
+	var logs bytes.Buffer
+	c := fastClient()
+	c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := New(Options{APIBase: fd.URL, ContentBase: fd.URL, Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: at}), Client: c})
+	require.NoError(t, err)
+	fd.Faults.RateLimit(1, time.Second)
+	rc, err := p.Open(ctx(t), id, 0)
+	require.NoError(t, err)
+	rc.Close()
+	_, err = p.Stat(ctx(t), "id:AAAAAAAAAAAAAAAAAAAAAA")
+	require.Error(t, err)
+	assert.Contains(t, logs.String(), "http retry")
+	assert.NotContains(t, logs.String(), at)
+	assert.NotContains(t, err.Error(), at)
+}

@@ -9,6 +9,7 @@ import (
 	"image"
 	_ "image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -511,4 +512,24 @@ func readAll(t *testing.T, p providers.Provider, id string, off int64) string {
 	b, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	return string(b)
+}
+
+func TestNoTokenInLogs(t *testing.T) {
+	fd := startFake(t, 10)
+	fd.AddFile("root", "a.txt", []byte("a"))
+	at, _ := fd.IssueToken()
+	var logs bytes.Buffer
+	c := fastClient()
+	c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := New(Options{APIBase: fd.URL, Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: at}), Client: c})
+	require.NoError(t, err)
+	fd.Faults.RateLimit(1, time.Second)
+	fd.UserRateLimit(1)
+	_, err = p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	_, err = p.Stat(ctx(t), "1NoSuchFileIdAAAAAAAAAAAAAAAAAAAAA")
+	require.Error(t, err)
+	assert.Contains(t, logs.String(), "http retry", "the retries were logged")
+	assert.NotContains(t, logs.String(), at)
+	assert.NotContains(t, err.Error(), at)
 }
