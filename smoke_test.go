@@ -6,7 +6,10 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
+	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,12 +55,49 @@ func TestGUISmoke(t *testing.T) {
 	assertNotBlank(t, shot)
 	keepScreenshot(t, shot, "main.png")
 
+	// Browse into Pictures with the keyboard (the list has focus at start;
+	// folders first: Desktop, Documents, Downloads, Pictures) and let the
+	// thumbnails and the preview of the first photo load.
+	xdo(t, display, "windowfocus", "--sync", id)
+	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return")
+	time.Sleep(5 * time.Second)
+	shoot(t, display, id, "browse-list.png")
+
+	xdo(t, display, "key", "ctrl+2")
+	time.Sleep(1500 * time.Millisecond)
+	shoot(t, display, id, "browse-grid.png")
+
+	// Back to the list; select two photos; move the cursor to the text file
+	// so the preview shows its first lines, metadata and hash.
+	xdo(t, display, "key", "--delay", "80", "ctrl+1", "space", "Down", "space", "End")
+	time.Sleep(1500 * time.Millisecond)
+	shoot(t, display, id, "preview.png")
+
 	// The window must have stayed up: the process is still running.
 	select {
 	case err := <-exited:
 		t.Fatalf("ferry exited early: %v\n%s", err, stderr.String())
 	default:
 	}
+}
+
+// xdo runs xdotool against the private display.
+func xdo(t *testing.T, display string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "xdotool %v: %s", args, out)
+}
+
+// shoot screenshots the window, checks it is not blank and keeps it.
+func shoot(t *testing.T, display, id, name string) {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), name)
+	out, err := exec.Command("import", "-display", display, "-window", id, shot).CombinedOutput()
+	require.NoError(t, err, "screenshot: %s", out)
+	assertNotBlank(t, shot)
+	keepScreenshot(t, shot, name)
 }
 
 func buildFerry(t *testing.T) string {
@@ -107,7 +147,48 @@ func sampleHome(t *testing.T) string {
 	for name, size := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(home, name), bytes.Repeat([]byte{'x'}, size), 0o644))
 	}
+	pics := filepath.Join(home, "Pictures")
+	require.NoError(t, os.MkdirAll(pics, 0o755))
+	for i, name := range []string{"aurora.jpg", "beach.jpg", "canyon.jpg", "dunes.jpg", "evening.jpg", "forest.jpg", "glacier.jpg", "harbour.png"} {
+		writePicture(t, filepath.Join(pics, name), i)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(pics, "trip-notes-from-the-long-summer-holiday-2026.txt"),
+		[]byte("Day 1: arrived at the harbour.\nDay 2: walked the dunes at sunrise.\nDay 3: glacier tour.\n"), 0o644))
 	return home
+}
+
+// writePicture draws a landscape-like picture (sky gradient, sun, hills)
+// in a palette chosen by i, as a 1600×1200 JPEG or a PNG.
+func writePicture(t *testing.T, path string, i int) {
+	t.Helper()
+	const w, h = 1600, 1200
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	hue := float64(i) / 8
+	sunX, sunY := w/4+i*120, h/3-i*20
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fy := float64(y) / h
+			r := 40 + 200*fy*math.Abs(math.Sin(hue*math.Pi+1))
+			g := 80 + 120*(1-fy)*math.Abs(math.Cos(hue*math.Pi))
+			b := 220 - 150*fy
+			if dx, dy := x-sunX, y-sunY; dx*dx+dy*dy < 90*90 {
+				r, g, b = 255, 220, 120
+			}
+			hill := float64(h)*0.62 + 90*math.Sin(float64(x)/170+float64(i))
+			if float64(y) > hill {
+				r, g, b = 30+20*float64(i%3), 90+15*float64(i%4), 50
+			}
+			img.Set(x, y, color.NRGBA{uint8(r), uint8(g), uint8(b), 255})
+		}
+	}
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	if strings.HasSuffix(path, ".png") {
+		require.NoError(t, png.Encode(f, img))
+		return
+	}
+	require.NoError(t, jpeg.Encode(f, img, &jpeg.Options{Quality: 85}))
 }
 
 func guiEnv(home string) []string {

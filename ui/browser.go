@@ -122,10 +122,10 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	b.nav = newNavArea(b, container.NewStack(b.list, b.grid))
 	b.updateButtons()
 
-	toolbar := container.NewBorder(nil, nil,
-		container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
-		container.NewHBox(container.NewGridWrap(fyne.NewSize(200, b.search.MinSize().Height), b.search), b.sortSel, b.orderBtn, b.listBtn, b.gridBtn),
-		container.NewHScroll(b.crumbs))
+	nav := container.NewBorder(nil, nil, container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
+		container.NewHBox(b.listBtn, b.gridBtn), container.NewHScroll(b.crumbs))
+	tools := container.NewBorder(nil, nil, nil, container.NewHBox(b.sortSel, b.orderBtn), b.search)
+	toolbar := container.NewVBox(nav, tools)
 	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
 	return b
 }

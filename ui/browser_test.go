@@ -108,6 +108,15 @@ func TestHundredThousandEntryFolderShowsFirstPageWhileLoading(t *testing.T) {
 	assert.Equal(t, "file 99999.txt", rowFor(t, w, 99_999).name.Text)
 }
 
+// withUI runs a test action that starts a worker and then touches widgets
+// itself (Select calls OnChanged before refreshing), holding the lock onMain
+// takes, as the UI goroutine would be busy in the app.
+func withUI(f func()) {
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	f()
+}
+
 func trimExt(s []string) []string {
 	for i := range s {
 		s[i] = strings.TrimSuffix(s[i], ".txt")
@@ -122,13 +131,13 @@ func TestSortFilterAndProviderSearch(t *testing.T) {
 	b.Wait()
 	require.Len(t, b.shown, 3000)
 
-	b.sortSel.SetSelected("Size")
+	withUI(func() { b.sortSel.SetSelected("Size") })
 	b.Wait()
 	b.orderBtn.OnTapped() // descending
 	b.Wait()
 	assert.Equal(t, "folder 2007", b.shown[0].Name, "folders stay first in every order")
 	assert.Equal(t, "file 2999.txt", b.shown[3].Name, "largest file first")
-	b.sortSel.SetSelected("Modified")
+	withUI(func() { b.sortSel.SetSelected("Modified") })
 	b.Wait()
 	assert.Equal(t, "file 2999.txt", b.shown[3].Name, "newest first")
 	b.orderBtn.OnTapped()
@@ -142,7 +151,7 @@ func TestSortFilterAndProviderSearch(t *testing.T) {
 	assert.Equal(t, "111 of 3000 items match “file 12”", b.status.Text)
 
 	// Enter runs the provider's own search.
-	b.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	withUI(func() { b.search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
 	b.Wait()
 	assert.Equal(t, []string{"file 12"}, d.searches)
 	assert.Equal(t, "file 12", b.loc.query)

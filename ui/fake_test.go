@@ -21,12 +21,12 @@ type fakeDrive struct {
 	gate     chan struct{}
 	asked    chan string // receives each page token asked for, when set
 
-	mu          sync.Mutex
-	searches    []string
-	thumbCtx    map[string]context.Context
-	thumbBlock  chan struct{}
-	thumbAsked  chan string
-	content     map[string][]byte
+	mu         sync.Mutex
+	searches   []string
+	thumbCtx   map[string]context.Context
+	thumbBlock chan struct{}
+	thumbAsked chan string
+	content    map[string][]byte
 }
 
 var fixedTime = time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)

@@ -6,8 +6,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// shortcutFind is Ctrl+F (Cmd+F on macOS): focus the search box.
-var shortcutFind = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
+// Browser shortcuts: Ctrl+F (Cmd+F on macOS) focuses the search box,
+// Ctrl+1 shows the list and Ctrl+2 the grid.
+var (
+	shortcutFind = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutList = &desktop.CustomShortcut{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutGrid = &desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault}
+)
 
 // navArea wraps the list and grid and takes keyboard focus for them:
 // arrows move the cursor (Shift extends the selection), Enter opens,
@@ -109,5 +114,9 @@ func (n *navArea) TypedShortcut(s fyne.Shortcut) {
 		n.b.selectAll()
 	case shortcutFind.ShortcutName():
 		n.b.focusSearch()
+	case shortcutList.ShortcutName():
+		n.b.setGrid(false)
+	case shortcutGrid.ShortcutName():
+		n.b.setGrid(true)
 	}
 }

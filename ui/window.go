@@ -119,22 +119,31 @@ func Create(w fyne.Window, deps Deps) *Main {
 	if deps.StartDir == "" {
 		deps.StartDir, _ = os.UserHomeDir()
 	}
+	// Create is UI code that starts workers and goes on building widgets.
+	// In the app their onMain functions run later on the UI goroutine; the
+	// test driver runs them at once on the worker, so hold the lock they take.
+	uiMu.Lock()
+	defer uiMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Main{win: w, deps: deps, queue: newQueueView(), connReady: make(chan struct{}), ctx: ctx, cancel: cancel,
 		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
 		status:   &widget.Label{Text: "Drop files or folders anywhere in this window to upload them.", Truncation: fyne.TextTruncateEllipsis},
 		selLabel: widget.NewLabel("Nothing selected")}
 	m.local = m.localSource()
+	dir := deps.ThumbnailDir
+	if dir == "" {
+		dir = filepath.Join(appdirs.CacheDir(), "thumbs")
+	}
+	opts := thumbs.Options{Dir: dir, DiskBytes: int64(cmp.Or(deps.ThumbnailCacheMB, 256)) << 20}
 	loader := deps.Thumbs
 	if loader == nil {
-		dir := deps.ThumbnailDir
-		if dir == "" {
-			dir = filepath.Join(appdirs.CacheDir(), "thumbs")
-		}
-		loader = thumbs.NewLoader(thumbs.Options{Dir: dir, DiskBytes: int64(cmp.Or(deps.ThumbnailCacheMB, 256)) << 20})
+		loader = thumbs.NewLoader(opts)
 	}
+	// The preview has a worker of its own, so it never waits behind a
+	// screenful of thumbnails.
+	opts.Workers = 1
 	m.browser = newBrowser(ctx, loader, func() restrictions { return m.rules })
-	m.preview = newPreview(ctx, loader, &m.browser.jobs)
+	m.preview = newPreview(ctx, thumbs.NewLoader(opts), &m.browser.jobs)
 	m.sidebar = newSidebar(m)
 	m.upBtn = &widget.Button{Text: "Upload", Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
 	m.upBtn.Disable()
@@ -144,6 +153,9 @@ func Create(w fyne.Window, deps Deps) *Main {
 	w.SetContent(m.content())
 	w.Canvas().AddShortcut(&fyne.ShortcutSelectAll{}, func(fyne.Shortcut) { m.browser.selectAll() })
 	w.Canvas().AddShortcut(shortcutFind, func(fyne.Shortcut) { m.browser.focusSearch() })
+	w.Canvas().AddShortcut(shortcutList, func(fyne.Shortcut) { m.browser.setGrid(false) })
+	w.Canvas().AddShortcut(shortcutGrid, func(fyne.Shortcut) { m.browser.setGrid(true) })
+	w.Canvas().Focus(m.browser.nav) // the keyboard works from the start
 	m.sidebar.reload()
 	if m.local != nil {
 		m.browser.openSource(m.local, filepath.Clean(deps.StartDir))
@@ -194,9 +206,9 @@ func (m *Main) content() fyne.CanvasObject {
 	split := container.NewVSplit(browserPane, m.queue.view())
 	split.Offset = 0.68
 	center := container.NewHSplit(container.NewBorder(hint, nil, nil, nil, split), m.preview.view())
-	center.Offset = 0.74
+	center.Offset = 0.7
 	body := container.NewHSplit(m.sidebar.list, center)
-	body.Offset = 0.17
+	body.Offset = 0.16
 	return body
 }
 
@@ -281,7 +293,9 @@ func (m *Main) requestSignIn(remote string) {
 	d := dialog.NewCustom("Sign in", "Cancel", widget.NewLabel("Continue in your browser…"), m.win)
 	d.SetOnClosed(cancel)
 	d.Show()
+	m.browser.jobs.Add(1)
 	go func() {
+		defer m.browser.jobs.Done()
 		err := m.deps.SignIn(ctx, remote)
 		cancelled := ctx.Err() != nil
 		onMain(func() {
