@@ -109,7 +109,9 @@ exchange  = "backend"
 api_url   = %q
 auth_url  = %q
 `, fg.ClientID, fg.URL, fg.AuthBase, fb.ClientID, fb.URL, fb.AuthBase)), 0o600))
-	t.Cleanup(func() { _ = vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background()) })
+	t.Cleanup(func() {
+		_ = vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background())
+	})
 
 	headlessBROWSER(t)
 	prev := loginStdin
