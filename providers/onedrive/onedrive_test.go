@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -324,3 +326,37 @@ func TestSignInDescription(t *testing.T) {
 	_, err := onedrive.New(onedrive.Options{APIBase: "http://graph.example/v1.0", Tokens: oauth2.StaticTokenSource(&oauth2.Token{})})
 	assert.Error(t, err, "plain http off loopback")
 }
+
+// Debug logs of retries and downloads carry no token and no
+// pre-authenticated query string.
+func TestNoSecretsInLogs(t *testing.T) {
+	fg := fakegraph.Start(t, fakegraph.Options{})
+	at, _ := fg.IssueTokens()
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := onedrive.New(onedrive.Options{APIBase: fg.URL, Logger: log, Client: fastClient(),
+		Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: at})})
+	require.NoError(t, err)
+	id, err := fg.Seed(fg.RootID(), []string{"a.txt"}, []byte("abc"))
+	require.NoError(t, err)
+	fg.Faults.RateLimit(2, time.Second) // the /content call and the download each meet a 429
+	rc, err := p.Open(ctx(t), id, 1)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, "bc", string(b))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, logs.String(), "http retry", "the retries were logged")
+	assert.NotContains(t, logs.String(), at)
+	assert.NotContains(t, logs.String(), "tempauth")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
