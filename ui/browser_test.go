@@ -27,7 +27,7 @@ import (
 func init() { time.Local = time.UTC } // snapshots show fixed dates
 
 // newTestBrowser puts a browser over p in a test window.
-func newTestBrowser(t *testing.T, src *source, rules restrictions) (*browser, fyne.Window) {
+func newTestBrowser(t testing.TB, src *source, rules restrictions) (*browser, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
 	ctx, cancel := context.WithCancel(context.Background())
