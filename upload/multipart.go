@@ -340,7 +340,10 @@ func (m *multipart) read(ctx context.Context, work chan<- partWork) (string, err
 		} else {
 			pw.buf = make([]byte, ln)
 			if _, err := io.ReadFull(stream, pw.buf); err != nil {
-				return "", &SourceError{Reason: "The file ended before its announced size", Err: err}
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					err = &SourceError{Reason: "The file ended before its announced size", Err: err}
+				}
+				return "", err
 			}
 			w.Write(pw.buf)
 		}

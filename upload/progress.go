@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"errors"
 	"io"
 	"math"
 	"sync"
@@ -74,24 +75,43 @@ func (p *progress) snapshot() (int64, float64, time.Duration) {
 func expNeg(x float64) float64 { return math.Exp(-x) }
 
 // countingReader reports every read to a progress and remembers how much it
-// counted, so a failed attempt can take its bytes back.
+// counted, so a failed attempt can take its bytes back. After stop it refuses
+// to read: net/http may still be reading a request body after Do returned an
+// error, and the engine must own its body (and the hash fed from it) again.
 type countingReader struct {
 	r    io.Reader
 	p    *progress
-	n    int64
 	tick func() // called on every read (stall watchdog), may be nil
+
+	mu      sync.Mutex
+	n       int64
+	stopped bool
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return 0, errBodyStopped
+	}
 	n, err := c.r.Read(b)
 	if n > 0 {
 		c.n += int64(n)
-		if c.p != nil {
-			c.p.add(int64(n))
-		}
+		c.p.add(int64(n))
 		if c.tick != nil {
 			c.tick()
 		}
 	}
 	return n, err
 }
+
+// stop waits for a read in progress, refuses later ones and returns the
+// bytes counted.
+func (c *countingReader) stop() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	return c.n
+}
+
+var errBodyStopped = errors.New("request body read after the request ended")

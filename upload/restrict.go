@@ -84,20 +84,21 @@ func refuse(format string, args ...any) error {
 
 // Check returns, for each source, nil or the reason it cannot be uploaded:
 // size limits, type by name, count and total size of the batch, and
-// duplicates within the batch or of the active sources. Content sniffing
+// duplicates (the same origin: path, or account and file ID) within the
+// batch or among the active sources. Content sniffing
 // happens later (checkContent), still before any byte is sent.
 func (r Restrictions) Check(batch, active []Source) []error {
 	out := make([]error, len(batch))
 	seen := map[string]bool{}
 	for _, s := range active {
-		seen[s.Identity()] = true
+		seen[s.Origin()] = true
 	}
 	var count int
 	var total int64
 	for i, s := range batch {
 		size := s.Size()
 		switch {
-		case seen[s.Identity()]:
+		case seen[s.Origin()]:
 			out[i] = &dupError{RestrictionError{Reason: "This file is already being uploaded."}}
 			continue
 		case r.MaxFileSize > 0 && size > r.MaxFileSize:
@@ -111,7 +112,7 @@ func (r Restrictions) Check(batch, active []Source) []error {
 		case r.MaxTotalSize > 0 && total+max(size, 0) > r.MaxTotalSize:
 			out[i] = refuse("Adding this file would pass the %s the upload service accepts in one batch.", humanize.Bytes(r.MaxTotalSize))
 		}
-		seen[s.Identity()] = true
+		seen[s.Origin()] = true
 		if out[i] == nil {
 			count++
 			total += max(size, 0)

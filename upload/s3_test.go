@@ -221,7 +221,7 @@ func TestCancelAbortsMultipartUpload(t *testing.T) {
 	var once atomic.Bool
 	r.events.on = func(e Event) {
 		if e.State == Uploading && e.Sent > 10<<20 && once.CompareAndSwap(false, true) {
-			go q.Cancel(id)
+			go q.Cancel(e.ID)
 		}
 	}
 	id = q.Add(src)[0]
@@ -252,12 +252,12 @@ func TestPauseAndResumeSendOnlyMissingParts(t *testing.T) {
 	var paused atomic.Bool
 	r.events.on = func(e Event) {
 		if e.State == Uploading && e.Sent > 24<<20 && paused.CompareAndSwap(false, true) {
-			go q.Pause(id)
+			go q.Pause(e.ID)
 		}
 		if e.State == Paused {
 			go func() {
 				time.Sleep(200 * time.Millisecond)
-				q.Resume(id)
+				q.Resume(e.ID)
 			}()
 		}
 	}

@@ -40,7 +40,7 @@ func (c *Client) send(ctx context.Context, method, rawURL string, headers map[st
 	}
 	resp, err := c.storage.Do(req)
 	if err != nil {
-		p.add(-cr.n)
+		p.add(-cr.stop())
 		if errors.Is(context.Cause(actx), errStalled) && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w: %w", errStalled, redactURLError(err))
 		}
@@ -52,17 +52,18 @@ func (c *Client) send(ctx context.Context, method, rawURL string, headers map[st
 	timer.Stop()
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	resp.Body.Close()
+	sent := cr.stop()
 	if resp.StatusCode/100 != 2 {
-		p.add(-cr.n)
+		p.add(-sent)
 		return nil, decodeError(resp, data)
 	}
 	if rerr != nil {
-		p.add(-cr.n)
+		p.add(-sent)
 		return nil, redactURLError(rerr)
 	}
-	if cr.n != size {
-		p.add(-cr.n)
-		return nil, &SourceError{Reason: "The file changed while it was uploading", Err: fmt.Errorf("sent %d of %d bytes", cr.n, size)}
+	if sent != size {
+		p.add(-sent)
+		return nil, &SourceError{Reason: "The file changed while it was uploading", Err: fmt.Errorf("sent %d of %d bytes", sent, size)}
 	}
 	return resp, nil
 }
