@@ -63,7 +63,10 @@ func newStorageTransport() *http.Transport {
 	t.WriteBufferSize = 256 << 10
 	t.ReadBufferSize = 64 << 10
 	t.ResponseHeaderTimeout = 2 * time.Minute
-	t.ExpectContinueTimeout = 0
+	// Parts and files are sent with "Expect: 100-continue": a storage that
+	// refuses the request (an expired signature) says so before the body
+	// goes out, instead of resetting the connection half way.
+	t.ExpectContinueTimeout = time.Second
 	return t
 }
 

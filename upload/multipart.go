@@ -25,6 +25,13 @@ const (
 	minPartSize     = 5 << 20 // S3's minimum for every part but the last
 	maxParts        = 10000   // S3's maximum part count
 	defaultPartSize = 16 << 20
+	// A local file's parts grow up to this size (a sixteenth of the file):
+	// fewer, larger parts cost the storage less per byte, and a local part
+	// is re-read from disk, never held in memory.
+	maxLocalPartSize = 64 << 20
+	// A streamed (cloud) file's parts are held in memory while they are
+	// sent, so they stay small: (part concurrency + 1) × this at most.
+	streamPartSize = 8 << 20
 )
 
 var errNoURL = errors.New("backend returned no URL for a part")
@@ -88,7 +95,11 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 		return nil, &SourceError{Reason: "The file's size is unknown, so it cannot be uploaded in parts", Err: errors.New("unknown size")}
 	}
 	m := &multipart{q: q, j: j, src: src, size: size, sums: q.disc.Upload.Checksum == "sha256", done: map[int]api.Part{}}
-	m.ps = planPartSize(size, q.opts.PartSize)
+	want := min(q.opts.PartSize, streamPartSize)
+	if _, ok := src.(randomAccess); ok {
+		want = max(q.opts.PartSize, min(size/16, maxLocalPartSize)&^(1<<20-1))
+	}
+	m.ps = planPartSize(size, want)
 	m.n = int((size + m.ps - 1) / m.ps)
 	if m.n == 0 {
 		m.n = 1 // an empty file is one empty part
@@ -124,11 +135,14 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 	j.prog.sent.Store(stored)
 	q.emitProgress(j)
 
+	start := time.Now()
 	sum, err := m.run(ctx)
 	if err != nil {
 		return nil, err
 	}
 	parts := m.sortedParts()
+	q.log.Debug("all parts stored", "name", src.Name(), "parts", len(parts), "dur", time.Since(start))
+	start = time.Now()
 	var res *api.CompleteResponse
 	err = q.pacer.call(ctx, func() (err error) {
 		res, err = q.client.Complete(ctx, m.ent.Key, m.ent.UploadID, parts)
@@ -137,6 +151,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	q.log.Debug("multipart upload completed", "name", src.Name(), "dur", time.Since(start))
 	_ = q.opts.Journal.Forget(q.client.BaseURL(), src.Origin())
 	return &Result{Name: src.Name(), Size: size, Type: src.ContentType(), SHA256: sum,
 		Key: res.Key, Location: RedactURL(res.Location), Source: src.Origin()}, nil

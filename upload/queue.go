@@ -92,8 +92,10 @@ type Options struct {
 	Concurrency int
 	// PartConcurrency is how many parts of one file upload at once (default 4).
 	PartConcurrency int
-	// PartSize is the multipart part size (default 16 MiB; at least 5 MiB,
-	// grown for files that would need more than 10 000 parts).
+	// PartSize is the smallest multipart part size (default 16 MiB, at
+	// least 5 MiB). A local file's parts grow to a sixteenth of the file, up
+	// to 64 MiB; a streamed cloud file's parts are at most 8 MiB, since they
+	// are held in memory. Any file's parts grow to fit in 10 000.
 	PartSize int64
 	// OnEvent receives every event, from the queue's goroutines. It must not
 	// block; events of one job are delivered one at a time, in order.

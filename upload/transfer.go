@@ -13,6 +13,10 @@ import (
 // abandoned and retried.
 const defaultStall = 60 * time.Second
 
+// expectContinueMin is the body size from which a request first asks the
+// storage whether it will take it (as the AWS SDKs do above 2 MB).
+const expectContinueMin = 2 << 20
+
 // send makes one storage request (a presigned PUT or a tus PATCH) with body
 // of exactly size bytes, counting bytes into p. A body that stops moving for
 // stall ends the attempt with errStalled, which the pacer retries. The
@@ -37,6 +41,9 @@ func (c *Client) send(ctx context.Context, method, rawURL string, headers map[st
 	req.ContentLength = size
 	for k, v := range headers {
 		req.Header.Set(k, v)
+	}
+	if size >= expectContinueMin {
+		req.Header.Set("Expect", "100-continue")
 	}
 	resp, err := c.storage.Do(req)
 	if err != nil {

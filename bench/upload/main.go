@@ -52,6 +52,9 @@ func main() {
 	gwBin := flag.String("versitygw", "bin/versitygw", "versitygw binary (make tools builds it)")
 	maxRatio := flag.Float64("max-ratio", 1.15, "fail when ferry's median time exceeds curl's by more than this factor")
 	maxRSS := flag.Int64("max-rss-mib", 48, "fail when ferry's peak RSS exceeds this")
+	flag.BoolVar(&verbose, "verbose", false, "run ferry with --verbose and show its log")
+	flag.BoolVar(&noCopyFileRange, "disable-copy-file-range", false,
+		"start versitygw with --disable-copy-file-range (it then assembles multipart objects with read/write instead of copy_file_range)")
 	flag.Parse()
 	size, err := backend.ParseByteSize(*sizeFlag)
 	check(err)
@@ -68,9 +71,12 @@ func check(err error) {
 	}
 }
 
+var verbose, noCopyFileRange bool
+
 type sample struct {
 	wall time.Duration
 	rss  int64 // KiB
+	cpu  time.Duration
 }
 
 func run(size int64, runs int, gwBin string, maxRatio float64, maxRSSMiB int64) error {
@@ -124,8 +130,8 @@ func run(size int64, runs int, gwBin string, maxRatio float64, maxRSSMiB int64) 
 		if stored, err := objectSHA256(ctx, gw, key); err != nil || stored != sum {
 			return fmt.Errorf("stored object %s: sha256 %s (%v), want %s", key, stored, err, sum)
 		}
-		fmt.Printf("run %d: curl %6.2fs %5.1f MiB RSS | ferry %6.2fs %5.1f MiB RSS\n", i+1,
-			c.wall.Seconds(), float64(c.rss)/1024, f.wall.Seconds(), float64(f.rss)/1024)
+		fmt.Printf("run %d: curl %6.2fs %5.1f MiB RSS %5.2fs CPU | ferry %6.2fs %5.1f MiB RSS %5.2fs CPU\n", i+1,
+			c.wall.Seconds(), float64(c.rss)/1024, c.cpu.Seconds(), f.wall.Seconds(), float64(f.rss)/1024, f.cpu.Seconds())
 		curlS, ferryS = append(curlS, c), append(ferryS, f)
 	}
 	cm, fm := median(curlS), median(ferryS)
@@ -148,6 +154,8 @@ func median(s []sample) sample {
 	slices.SortFunc(c, func(a, b sample) int { return int(a.wall - b.wall) })
 	return c[len(c)/2]
 }
+
+func cpu(ps *os.ProcessState) time.Duration { return ps.UserTime() + ps.SystemTime() }
 
 func maxRSS(ps *os.ProcessState) int64 {
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
@@ -181,11 +189,15 @@ func curlPut(ctx context.Context, beURL, file string, size int64) (sample, error
 	if err := cmd.Run(); err != nil {
 		return sample{}, fmt.Errorf("curl: %v: %s", err, stderr.String())
 	}
-	return sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState)}, nil
+	return sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState), cpu: cpu(cmd.ProcessState)}, nil
 }
 
 func ferryUpload(bin, file string, env []string) (sample, string, string, error) {
-	cmd := exec.Command(bin, "upload", "--json", file)
+	args := []string{"upload", "--json", file}
+	if verbose {
+		args = append([]string{"--verbose"}, args...)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -193,7 +205,14 @@ func ferryUpload(bin, file string, env []string) (sample, string, string, error)
 	if err := cmd.Run(); err != nil {
 		return sample{}, "", "", fmt.Errorf("ferry upload: %v: %s", err, stderr.String())
 	}
-	s := sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState)}
+	s := sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState), cpu: cpu(cmd.ProcessState)}
+	if verbose {
+		for _, l := range bytes.Split(stderr.Bytes(), []byte("\n")) {
+			if bytes.Contains(l, []byte("level=")) && !bytes.Contains(l, []byte("part stored")) {
+				fmt.Printf("  ferry: %s\n", l)
+			}
+		}
+	}
 	var res struct {
 		Key    string `json:"key"`
 		SHA256 string `json:"sha256"`
@@ -220,7 +239,11 @@ func startGateway(ctx context.Context, bin, dir string) (*gateway, func(), error
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
+	args := []string{"--port", addr, "--quiet", "posix"}
+	if noCopyFileRange {
+		args = append(args, "--disable-copy-file-range")
+	}
+	cmd := exec.Command(bin, append(args, root)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+access, "ROOT_SECRET_ACCESS_KEY="+secret)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
