@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ferry-app/ferry/internal/humanize"
+	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -30,7 +31,12 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "ferry upload: name at least one file or folder")
 		return 2
 	}
-	srcs, err := upload.ExpandPaths(fs.Args())
+	srcs, closers, err := expandUploadArgs(ctx, env, fs.Args())
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ferry upload: %s\n", upload.Reason(err))
 		return 1
@@ -105,6 +111,65 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// expandUploadArgs turns the arguments into sources: local files and folders
+// (an existing path always means this computer), and REMOTE:PATH names of
+// files or folders in a configured source, streamed from there. It returns
+// the providers to close once the uploads are done.
+func expandUploadArgs(ctx context.Context, env *Env, args []string) ([]upload.Source, []io.Closer, error) {
+	var (
+		srcs    []upload.Source
+		closers []io.Closer
+		local   []string
+	)
+	for _, a := range args {
+		if _, err := os.Lstat(a); err == nil {
+			local = append(local, a)
+			continue
+		}
+		remote, account, p, err := parseRemotePath(a)
+		if err != nil || remote == "local" || len(remote) == 1 { // "C:\x" is a Windows path
+			if remote == "local" {
+				a = p
+			}
+			local = append(local, a)
+			continue
+		}
+		var prov providers.Provider
+		if account == "" && configuredWithoutSignIn(env, remote) {
+			prov, err = openConfigured(ctx, env, remote)
+		} else {
+			prov, err = env.OpenRemote(ctx, remote, account)
+		}
+		if err != nil {
+			return nil, closers, err
+		}
+		if c, ok := prov.(io.Closer); ok {
+			closers = append(closers, c)
+		}
+		e, err := providers.ResolvePath(ctx, prov, p)
+		if err != nil {
+			return nil, closers, fmt.Errorf("%s: %w", a, err)
+		}
+		name := remote
+		if account != "" {
+			name += "@" + account
+		}
+		more, err := upload.ExpandEntries(ctx, prov, name, []providers.Entry{e})
+		if err != nil {
+			return nil, closers, err
+		}
+		srcs = append(srcs, more...)
+	}
+	if len(local) > 0 {
+		more, err := upload.ExpandPaths(local)
+		if err != nil {
+			return nil, closers, err
+		}
+		srcs = append(more, srcs...)
+	}
+	return srcs, closers, nil
 }
 
 // progressLine is one progress report on a stderr that is not a terminal.
