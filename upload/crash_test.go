@@ -107,7 +107,7 @@ wait:
 	beforePuts := len(proxy.seen())
 
 	// Second run: the same command.
-	second := exec.Command(bin, "upload", "--json", file)
+	second := exec.Command(bin, "--verbose", "upload", "--json", file)
 	second.Env = env
 	var stdout2, stderr2 bytes.Buffer
 	second.Stdout, second.Stderr = &stdout2, &stderr2

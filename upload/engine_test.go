@@ -168,14 +168,15 @@ func TestProgressSmoothsSpeedAndEstimatesETA(t *testing.T) {
 }
 
 func TestEmbeddedBackendMultipartAndEvents(t *testing.T) {
-	client, d, filesDir := startEmbedded(t)
+	client, d, filesDir, token := startEmbeddedToken(t)
 	d.Upload.MultipartThreshold = 5 << 20
 	d.Upload.Checksum = "" // the embedded backend's default
 	path, sum := writeRandomFile(t, t.TempDir(), "local.bin", 17<<20+3, 31)
 	src, err := NewLocalFile(path, "")
 	require.NoError(t, err)
 	events := &collector{}
-	q := NewQueue(client, d, Options{PartSize: 5 << 20, OnEvent: events.add, ProgressInterval: time.Millisecond})
+	logs := &logBuffer{}
+	q := NewQueue(client, d, Options{PartSize: 5 << 20, OnEvent: events.add, ProgressInterval: time.Millisecond, Logger: logs.logger()})
 	defer q.Close()
 	id := q.Add(src)[0]
 	q.Wait()
@@ -192,4 +193,7 @@ func TestEmbeddedBackendMultipartAndEvents(t *testing.T) {
 		}
 	}
 	assert.Positive(t, prev)
+	assert.Contains(t, logs.String(), "part stored", "debug logging was on")
+	assert.NotContains(t, logs.String(), token)
+	assert.NotContains(t, logs.String(), "sig=")
 }

@@ -180,6 +180,13 @@ func startS3Backend(t *testing.T, g *gateway, storageEndpoint string, mod func(*
 
 // startEmbedded runs the embedded local backend and returns a client for it.
 func startEmbedded(t testing.TB) (*Client, *api.Discovery, string) {
+	c, d, dir, _ := startEmbeddedToken(t)
+	return c, d, dir
+}
+
+// startEmbeddedToken also returns the backend's bearer secret, so tests can
+// check it never reaches a log.
+func startEmbeddedToken(t testing.TB) (*Client, *api.Discovery, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	e, err := backend.StartEmbedded(context.Background(), dir, slog.New(slog.DiscardHandler))
@@ -194,7 +201,7 @@ func startEmbedded(t testing.TB) (*Client, *api.Discovery, string) {
 	require.NoError(t, err)
 	d, err := c.Discover(context.Background())
 	require.NoError(t, err)
-	return c, d, filepath.Join(dir, "files")
+	return c, d, filepath.Join(dir, "files"), tok
 }
 
 // tcpProxy forwards raw TCP to target and cuts every connection that is

@@ -351,3 +351,19 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	_, err = r.client.ListParts(context.Background(), old.Key, old.UploadID)
 	require.Error(t, err, "the stale upload was aborted")
 }
+
+func TestFailuresNeverShowPresignedQueries(t *testing.T) {
+	var proxy *tcpProxy
+	r := newS3Rig(t, func(g *gateway) string {
+		proxy = startTCPProxy(t, strings.TrimPrefix(g.Endpoint, "http://"), 1<<20)
+		return "http://" + proxy.Addr
+	}, nil)
+	// Every attempt of this 3 MiB single PUT is cut off after 1 MiB.
+	path, _ := writeRandomFile(t, t.TempDir(), "doomed.bin", 3<<20, 41)
+	e := r.upload(t, path, Options{})
+	require.Equal(t, Failed, e.State)
+	assert.Equal(t, "The connection to the upload service failed. Check your connection and retry.", Reason(e.Err))
+	assert.Contains(t, e.Err.Error(), "doomed.bin", "the error names the object path")
+	requireNoSecrets(t, e.Err.Error(), r.logs.String())
+	assert.NotContains(t, e.Err.Error(), "X-Amz-")
+}
