@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -74,9 +75,10 @@ func check(err error) {
 var verbose, noCopyFileRange bool
 
 type sample struct {
-	wall time.Duration
-	rss  int64 // KiB
-	cpu  time.Duration
+	wall     time.Duration
+	rss      int64 // KiB
+	cpu      time.Duration
+	complete time.Duration // ferry: the backend's CompleteMultipartUpload
 }
 
 func run(size int64, runs int, gwBin string, maxRatio float64, maxRSSMiB int64) error {
@@ -130,8 +132,13 @@ func run(size int64, runs int, gwBin string, maxRatio float64, maxRSSMiB int64) 
 		if stored, err := objectSHA256(ctx, gw, key); err != nil || stored != sum {
 			return fmt.Errorf("stored object %s: sha256 %s (%v), want %s", key, stored, err, sum)
 		}
-		fmt.Printf("run %d: curl %6.2fs %5.1f MiB RSS %5.2fs CPU | ferry %6.2fs %5.1f MiB RSS %5.2fs CPU\n", i+1,
-			c.wall.Seconds(), float64(c.rss)/1024, c.cpu.Seconds(), f.wall.Seconds(), float64(f.rss)/1024, f.cpu.Seconds())
+		fmt.Printf("run %d: curl %5.2fs %5.1f MiB RSS %4.2fs CPU | ferry %5.2fs (parts %4.2fs + complete %4.2fs) %5.1f MiB RSS %4.2fs CPU\n", i+1,
+			c.wall.Seconds(), float64(c.rss)/1024, c.cpu.Seconds(), f.wall.Seconds(), (f.wall - f.complete).Seconds(),
+			f.complete.Seconds(), float64(f.rss)/1024, f.cpu.Seconds())
+		// Keep the disk as empty as at the start for the next run.
+		for _, k := range []string{key, "curl"} {
+			deleteObjects(ctx, gw, k)
+		}
 		curlS, ferryS = append(curlS, c), append(ferryS, f)
 	}
 	cm, fm := median(curlS), median(ferryS)
@@ -143,6 +150,8 @@ func run(size int64, runs int, gwBin string, maxRatio float64, maxRSSMiB int64) 
 	fmt.Printf("median: curl %.2fs (%.0f MB/s), ferry %.2fs (%.0f MB/s), ratio %.3f (target ≤ %.2f); ferry peak RSS %.1f MiB (target ≤ %d)\n",
 		cm.wall.Seconds(), float64(size)/cm.wall.Seconds()/1e6, fm.wall.Seconds(), float64(size)/fm.wall.Seconds()/1e6,
 		ratio, maxRatio, float64(peak)/1024, maxRSSMiB)
+	fmt.Printf("ferry without the storage's multipart assembly (CompleteMultipartUpload): %.2fs, ratio %.3f\n",
+		(fm.wall - fm.complete).Seconds(), (fm.wall-fm.complete).Seconds()/cm.wall.Seconds())
 	if ratio > maxRatio || peak > maxRSSMiB*1024 {
 		return fmt.Errorf("targets missed")
 	}
@@ -157,11 +166,20 @@ func median(s []sample) sample {
 
 func cpu(ps *os.ProcessState) time.Duration { return ps.UserTime() + ps.SystemTime() }
 
-func maxRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return int64(ru.Maxrss) // KiB on Linux
+// timed wraps a command in GNU time, which reports the child's own peak RSS
+// (KiB) in rssFile; the wait status rusage alone is not trusted for that.
+func timed(rssFile, name string, args ...string) *exec.Cmd {
+	return exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rssFile, name}, args...)...)
+}
+
+func readRSS(rssFile string) int64 {
+	b, err := os.ReadFile(rssFile)
+	if err != nil {
+		return -1
 	}
-	return 0
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	n, _ := strconv.ParseInt(string(lines[len(lines)-1]), 10, 64)
+	return n
 }
 
 // curlPut asks the backend for a single presigned PUT and sends the file
@@ -182,22 +200,25 @@ func curlPut(ctx context.Context, beURL, file string, size int64) (sample, error
 		args = append(args, "-H", k+": "+v)
 	}
 	args = append(args, p.URL)
-	cmd := exec.CommandContext(ctx, "curl", args...)
+	rssFile := filepath.Join(os.TempDir(), fmt.Sprintf("ferry-bench-rss-%d", os.Getpid()))
+	defer os.Remove(rssFile)
+	syscall.Sync()
+	cmd := timed(rssFile, "curl", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return sample{}, fmt.Errorf("curl: %v: %s", err, stderr.String())
 	}
-	return sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState), cpu: cpu(cmd.ProcessState)}, nil
+	return sample{wall: time.Since(start), rss: readRSS(rssFile), cpu: cpu(cmd.ProcessState)}, nil
 }
 
 func ferryUpload(bin, file string, env []string) (sample, string, string, error) {
-	args := []string{"upload", "--json", file}
-	if verbose {
-		args = append([]string{"--verbose"}, args...)
-	}
-	cmd := exec.Command(bin, args...)
+	args := []string{"--verbose", "upload", "--json", file}
+	syscall.Sync() // earlier runs' dirty pages must not slow this one
+	rssFile := filepath.Join(os.TempDir(), fmt.Sprintf("ferry-bench-rss-%d", os.Getpid()))
+	defer os.Remove(rssFile)
+	cmd := timed(rssFile, bin, args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -205,12 +226,15 @@ func ferryUpload(bin, file string, env []string) (sample, string, string, error)
 	if err := cmd.Run(); err != nil {
 		return sample{}, "", "", fmt.Errorf("ferry upload: %v: %s", err, stderr.String())
 	}
-	s := sample{wall: time.Since(start), rss: maxRSS(cmd.ProcessState), cpu: cpu(cmd.ProcessState)}
-	if verbose {
-		for _, l := range bytes.Split(stderr.Bytes(), []byte("\n")) {
-			if bytes.Contains(l, []byte("level=")) && !bytes.Contains(l, []byte("part stored")) {
-				fmt.Printf("  ferry: %s\n", l)
+	s := sample{wall: time.Since(start), rss: readRSS(rssFile), cpu: cpu(cmd.ProcessState)}
+	for _, l := range bytes.Split(stderr.Bytes(), []byte("\n")) {
+		if bytes.Contains(l, []byte(`msg="multipart upload completed"`)) {
+			if i := bytes.Index(l, []byte("dur=")); i >= 0 {
+				s.complete, _ = time.ParseDuration(string(bytes.Fields(l[i+4:])[0]))
 			}
+		}
+		if verbose && bytes.Contains(l, []byte("level=")) && !bytes.Contains(l, []byte("part stored")) {
+			fmt.Printf("  ferry: %s\n", l)
 		}
 	}
 	var res struct {
@@ -297,6 +321,20 @@ func startBackend(dir string, g *gateway) (string, error) {
 	}
 	go func() { _ = srv.Serve(l) }()
 	return "http://" + l.Addr().String(), nil
+}
+
+// deleteObjects removes the object key, or every object whose key contains
+// the word (curl's key is chosen by the backend).
+func deleteObjects(ctx context.Context, g *gateway, key string) {
+	out, err := g.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		return
+	}
+	for _, o := range out.Contents {
+		if k := aws.ToString(o.Key); k == key || strings.Contains(k, key+".bin") {
+			_, _ = g.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		}
+	}
 }
 
 func writeFile(p string, size int64) (string, error) {
