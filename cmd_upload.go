@@ -24,11 +24,22 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per finished file on stdout")
+	resume := fs.Bool("resume", false, "also resume every unfinished upload of a local file (after a crash)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	// The journal lets a second run of the same command resume what a
+	// crash or Ctrl-C interrupted, sending only the parts still missing.
+	journal, jerr := upload.OpenJournal(upload.DefaultJournalDir())
+	if jerr != nil {
+		env.Log.Warn("uploads cannot resume after a crash", "err", jerr)
+	}
+	pending, _ := journal.Pending()
+	if fs.NArg() == 0 && !*resume {
 		fmt.Fprintln(env.Stderr, "ferry upload: name at least one file or folder")
+		if len(pending) > 0 {
+			fmt.Fprintf(env.Stderr, "%d unfinished uploads can be resumed with `ferry upload --resume`\n", len(pending))
+		}
 		return 2
 	}
 	srcs, closers, err := expandUploadArgs(ctx, env, fs.Args())
@@ -41,7 +52,7 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ferry upload: %s\n", upload.Reason(err))
 		return 1
 	}
-	if len(srcs) == 0 {
+	if len(srcs) == 0 && !*resume {
 		fmt.Fprintln(env.Stderr, "ferry upload: no files found in what you named")
 		return 1
 	}
@@ -49,6 +60,17 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ferry upload: %v\n", err)
 		return 1
+	}
+	backendID := conn.Client.BaseURL()
+	if conn.Embedded {
+		backendID = "embedded" // its port changes every run; its storage does not
+	}
+	if *resume {
+		srcs = append(srcs, pendingSources(env, pending, backendID, srcs)...)
+		if len(srcs) == 0 {
+			fmt.Fprintln(env.Stderr, "ferry upload: nothing to resume")
+			return 0
+		}
 	}
 
 	cfg, err := env.Config()
@@ -62,16 +84,11 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		failed int
 		enc    = json.NewEncoder(env.Stdout)
 	)
-	// The journal lets a second run of the same command resume what a
-	// crash or Ctrl-C interrupted, sending only the parts still missing.
-	journal, err := upload.OpenJournal(upload.DefaultJournalDir())
-	if err != nil {
-		env.Log.Warn("uploads cannot resume after a crash", "err", err)
-	}
 	q := upload.NewQueue(conn.Client, conn.Discovery, upload.Options{
 		Concurrency:     cfg.Upload.Concurrency,
 		PartConcurrency: cfg.Upload.PartConcurrency,
 		Journal:         journal,
+		BackendID:       backendID,
 		Logger:          env.Log,
 		Restrictions: upload.Restrictions{
 			MaxFileSize:  cfg.Upload.MaxFileSize,
@@ -111,6 +128,29 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// pendingSources rebuilds the journal's local files on this backend that are
+// not already among srcs.
+func pendingSources(env *Env, pending []upload.JournalEntry, backendID string, srcs []upload.Source) []upload.Source {
+	have := map[string]bool{}
+	for _, s := range srcs {
+		have[s.Origin()] = true
+	}
+	var out []upload.Source
+	for _, e := range pending {
+		if e.LocalPath() == "" || e.Backend != backendID || have[e.Origin] {
+			continue
+		}
+		s, err := e.Source()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cannot resume %s: %s\n", e.Name, upload.Reason(err))
+			continue
+		}
+		have[e.Origin] = true
+		out = append(out, s)
+	}
+	return out
 }
 
 // expandUploadArgs turns the arguments into sources: local files and folders

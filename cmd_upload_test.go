@@ -3,15 +3,24 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-app/ferry/backend"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -42,4 +51,75 @@ func TestUploadLocalRemoteNameAndJSONProgress(t *testing.T) {
 	assert.Equal(t, "queued", states[0])
 	assert.Equal(t, "done", states[len(states)-1])
 	assert.NotContains(t, strings.Join(states, ","), "failed")
+}
+
+// An upload interrupted half way (here: its queue closed, as on Ctrl-C)
+// is picked up by `ferry upload --resume` through the embedded backend,
+// whose port changes between runs while its storage does not.
+func TestUploadResumeFinishesJournaledUploads(t *testing.T) {
+	home := isolate(t)
+	dataDir := filepath.Join(home, ".local", "share", "ferry")
+	src := filepath.Join(t.TempDir(), "big.bin")
+	f, err := os.Create(src)
+	require.NoError(t, err)
+	h := sha256.New()
+	_, err = io.CopyN(io.MultiWriter(f, h), rand.Reader, 120<<20)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	want := hex.EncodeToString(h.Sum(nil))
+
+	// First run, in-process: stopped after some parts are stored.
+	e, err := backend.StartEmbedded(context.Background(), filepath.Join(dataDir, "backend"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	tok := e.Token
+	client, err := upload.NewClient(e.URL, func(context.Context) (string, error) { return tok, nil }, nil)
+	require.NoError(t, err)
+	d, err := client.Discover(context.Background())
+	require.NoError(t, err)
+	j, err := upload.OpenJournal(upload.DefaultJournalDir())
+	require.NoError(t, err)
+	var q *upload.Queue
+	var stopping sync.Once
+	q = upload.NewQueue(client, d, upload.Options{Journal: j, BackendID: "embedded", PartConcurrency: 1,
+		OnEvent: func(ev upload.Event) {
+			if ev.State == upload.Uploading && ev.Sent >= 40<<20 {
+				stopping.Do(func() { go q.Close() })
+			}
+		}})
+	ls, err := upload.NewLocalFile(src, "")
+	require.NoError(t, err)
+	q.Add(ls)
+	q.Wait()
+	q.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	require.NoError(t, e.Close(ctx))
+	cancel()
+	pending, err := j.Pending()
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"upload"}, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr.String(), "1 unfinished uploads can be resumed with `ferry upload --resume`")
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"upload", "--resume", "--json"}, &stdout, &stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr.String())
+	var res upload.Result
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res))
+	assert.Equal(t, want, res.SHA256)
+	assert.Equal(t, pending[0].Key, res.Key, "the interrupted multipart upload was completed")
+	stored := filepath.Join(dataDir, "backend", "files", filepath.FromSlash(res.Key))
+	sf, err := os.Open(stored)
+	require.NoError(t, err)
+	defer sf.Close()
+	h2 := sha256.New()
+	_, err = io.Copy(h2, sf)
+	require.NoError(t, err)
+	assert.Equal(t, want, hex.EncodeToString(h2.Sum(nil)))
+	pending, err = j.Pending()
+	require.NoError(t, err)
+	assert.Empty(t, pending)
 }

@@ -1,7 +1,15 @@
 // Package upload is Ferry's upload engine: a client for the backend contract
-// (backend/api), upload sources, and a queue that moves bytes with short-lived
-// presigned URLs. It never holds a storage secret and imports no UI package;
-// progress is reported through plain callbacks.
+// (backend/api), upload sources (local files, any providers.Provider file),
+// and a queue that moves bytes with short-lived presigned URLs. It never holds
+// a storage secret and imports no UI package; progress is reported through
+// plain callbacks.
+//
+// Files below discovery's multipart_threshold go up in one presigned PUT;
+// larger ones in S3 multipart with parts signed just in time, sent in
+// parallel and journaled so that a crash resumes with only the missing parts
+// (multipart.go, journal.go); with protocol "tus" the tus 1.0 client takes
+// over (tus.go). Every call retries through one pacer (retry.go). The whole
+// file's SHA-256 is computed while it is read, once.
 package upload
 
 import (

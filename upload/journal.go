@@ -43,7 +43,8 @@ func OpenJournal(dir string) (*Journal, error) {
 // JournalEntry is one unfinished upload.
 type JournalEntry struct {
 	Version int `json:"version"`
-	// Backend is the base URL the upload belongs to.
+	// Backend names the backend the upload belongs to (its base URL, or
+	// Options.BackendID).
 	Backend string `json:"backend"`
 	// Origin names the source ("local:/abs/path", "gdrive:me@example.com:ID")
 	// and Identity its content version (path, size, mtime; or provider,
@@ -85,6 +86,18 @@ func (e JournalEntry) LocalPath() string {
 		return p
 	}
 	return ""
+}
+
+// Source rebuilds the source of a local file's entry, to offer resuming it
+// after a crash; cloud entries need their provider (match Origin with
+// ProviderFile.Origin). A file that changed since yields a source whose
+// upload starts over, never one mixed with the stored parts.
+func (e JournalEntry) Source() (Source, error) {
+	p := e.LocalPath()
+	if p == "" {
+		return nil, fmt.Errorf("%s is not a local file", e.Name)
+	}
+	return NewLocalFile(p, e.Name)
 }
 
 func (j *Journal) file(backend, origin string) string {

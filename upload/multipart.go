@@ -67,6 +67,8 @@ type multipart struct {
 	ra   readerAtCloser
 	sign *partSigner
 
+	bufs sync.Pool // part buffers of a streamed source, reused across parts
+
 	mu      sync.Mutex
 	ent     *JournalEntry
 	done    map[int]api.Part
@@ -122,7 +124,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 		if err := q.client.Abort(ctx, key, id); err != nil {
 			q.log.Warn("aborting a cancelled multipart upload failed", "name", src.Name(), "err", err)
 		}
-		_ = q.opts.Journal.Forget(q.client.BaseURL(), src.Origin())
+		_ = q.opts.Journal.Forget(q.backendID(), src.Origin())
 	})
 	m.sign = &partSigner{c: q.client, key: m.ent.Key, id: m.ent.UploadID, batch: !m.sums,
 		ahead: 2 * q.opts.PartConcurrency, nparts: m.n, isNeeded: func(n int) bool { return !m.isDone(n) },
@@ -152,7 +154,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 		return nil, err
 	}
 	q.log.Debug("multipart upload completed", "name", src.Name(), "dur", time.Since(start))
-	_ = q.opts.Journal.Forget(q.client.BaseURL(), src.Origin())
+	_ = q.opts.Journal.Forget(q.backendID(), src.Origin())
 	return &Result{Name: src.Name(), Size: size, Type: src.ContentType(), SHA256: sum,
 		Key: res.Key, Location: RedactURL(res.Location), Source: src.Origin()}, nil
 }
@@ -162,7 +164,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 // a new one (aborting a stale one so its parts do not linger).
 func (m *multipart) resumeOrCreate(ctx context.Context) error {
 	q, src := m.q, m.src
-	backend := q.client.BaseURL()
+	backend := q.backendID()
 	if e := q.opts.Journal.load(backend, src.Origin()); e != nil {
 		same := e.Protocol == api.ProtocolS3 && e.Identity == src.Identity() && e.Size == m.size &&
 			e.PartSize == m.ps && e.Checksums == m.sums && e.UploadID != "" && e.Key != ""
@@ -233,6 +235,20 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 		q.log.Warn("upload journal not written; this upload cannot resume after a crash", "err", err)
 	}
 	return nil
+}
+
+// getBuf returns a buffer of n bytes for a streamed part.
+func (m *multipart) getBuf(n int64) []byte {
+	if b, ok := m.bufs.Get().([]byte); ok && int64(cap(b)) >= n {
+		return b[:n]
+	}
+	return make([]byte, n, m.ps)
+}
+
+func (m *multipart) putBuf(b []byte) {
+	if b != nil && int64(cap(b)) == m.ps {
+		m.bufs.Put(b[:0])
+	}
 }
 
 func normETag(e string) string { return strings.Trim(strings.TrimSpace(e), `"`) }
@@ -353,7 +369,7 @@ func (m *multipart) read(ctx context.Context, work chan<- partWork) (string, err
 				return "", &SourceError{Reason: "The file cannot be read", Err: err}
 			}
 		} else {
-			pw.buf = make([]byte, ln)
+			pw.buf = m.getBuf(ln)
 			if _, err := io.ReadFull(stream, pw.buf); err != nil {
 				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 					err = &SourceError{Reason: "The file ended before its announced size", Err: err}
@@ -400,7 +416,7 @@ func (m *multipart) body(ctx context.Context, w *partWork) (io.Reader, error) {
 			return nil, err
 		}
 		defer rc.Close()
-		w.buf = make([]byte, ln)
+		w.buf = m.getBuf(ln)
 		if _, err := io.ReadFull(rc, w.buf); err != nil {
 			w.buf = nil
 			return nil, &SourceError{Reason: "The file could not be read", Err: err, Transient: true}
@@ -458,6 +474,7 @@ func (m *multipart) sendPart(ctx context.Context, w partWork) error {
 		return err
 	}
 	q.emitProgress(m.j)
+	m.putBuf(w.buf)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.done[w.n] = part

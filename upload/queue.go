@@ -105,6 +105,10 @@ type Options struct {
 	// Journal records unfinished multipart and tus uploads so they resume
 	// after a crash; nil records nothing.
 	Journal *Journal
+	// BackendID names the backend in the journal (default: the client's
+	// base URL). Give a stable name when the URL changes between runs, as
+	// the embedded backend's port does.
+	BackendID string
 	// Restrictions are the admin configuration's limits, applied on top of
 	// (never loosening) the backend's discovery document.
 	Restrictions Restrictions
@@ -295,6 +299,13 @@ func (q *Queue) resume(j *job) {
 	}
 	j.paused = false
 	j.poke()
+}
+
+func (q *Queue) backendID() string {
+	if q.opts.BackendID != "" {
+		return q.opts.BackendID
+	}
+	return q.client.BaseURL()
 }
 
 func (q *Queue) job(id JobID) *job {

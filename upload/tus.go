@@ -99,7 +99,7 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	backend := c.BaseURL()
+	backend := q.backendID()
 	h := sha256.New()
 	var hashed int64 // bytes fed into h
 	var uploadURL string
