@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -166,4 +167,52 @@ func TestResumingReaderGivesUpOnPermanentErrors(t *testing.T) {
 	assert.Equal(t, "The file is no longer there", Reason(err))
 	var se *SourceError
 	require.True(t, errors.As(err, &se))
+}
+
+func TestCloudFileResumesFromJournalWithRangedReads(t *testing.T) {
+	client, d, filesDir := startEmbedded(t)
+	d.Upload.MultipartThreshold = 5 << 20
+	data := randomBytes(40<<20+5, 9)
+	drive := &flakyDrive{files: map[string][]byte{"big.bin": data}, revision: "r1", breakAfter: 1 << 30}
+	j := mustJournal(t)
+
+	events := &collector{}
+	q := NewQueue(client, d, Options{PartConcurrency: 1, OnEvent: events.add, Journal: j, BackendID: "test"})
+	q.pacer = fastPacer()
+	var stopping atomic.Bool
+	events.on = func(e Event) {
+		if e.State == Uploading && e.Sent >= 20<<20 && stopping.CompareAndSwap(false, true) {
+			go q.Close()
+		}
+	}
+	q.Add(NewProviderFile(drive, "webdav", drive.entry("big.bin"), ""))
+	q.Wait()
+	q.Close()
+	pending, err := j.Pending()
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.EqualValues(t, streamPartSize, pending[0].PartSize, "streamed parts stay small")
+	assert.Positive(t, pending[0].HashedBytes)
+
+	drive.mu.Lock()
+	drive.opens = nil
+	drive.mu.Unlock()
+	events2 := &collector{}
+	q2 := NewQueue(client, d, Options{PartConcurrency: 2, OnEvent: events2.add, Journal: j, BackendID: "test"})
+	q2.pacer = fastPacer()
+	defer q2.Close()
+	id := q2.Add(NewProviderFile(drive, "webdav", drive.entry("big.bin"), ""))[0]
+	q2.Wait()
+	e := events2.final(id)
+	require.Equal(t, Done, e.State, "%v", e.Err)
+	want := sha256.Sum256(data)
+	assert.Equal(t, hex.EncodeToString(want[:]), e.Result.SHA256, "hash state carried over")
+	assert.Equal(t, pending[0].Key, e.Result.Key)
+	stored, err := os.ReadFile(filepath.Join(filesDir, filepath.FromSlash(e.Result.Key)))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, stored))
+	for _, off := range drive.opens {
+		assert.Zero(t, off%streamPartSize, "resumed downloads start at part boundaries")
+		assert.Positive(t, off, "the stored beginning is not downloaded again")
+	}
 }

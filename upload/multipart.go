@@ -393,7 +393,7 @@ func (m *multipart) read(ctx context.Context, work chan<- partWork) (string, err
 			return "", err
 		}
 	}
-	if m.ra == nil && m.n > 0 {
+	if stream != nil {
 		// The announced size must be the whole stream.
 		var one [1]byte
 		if k, _ := stream.Read(one[:]); k > 0 {
