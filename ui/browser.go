@@ -100,14 +100,15 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	b.backBtn = &widget.Button{Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: b.goBack}
 	b.fwdBtn = &widget.Button{Icon: theme.NavigateNextIcon(), Importance: widget.LowImportance, OnTapped: b.goForward}
 	b.upBt = &widget.Button{Icon: theme.MoveUpIcon(), Importance: widget.LowImportance, OnTapped: b.goUp}
-	b.search = &widget.Entry{PlaceHolder: "Filter this folder", ActionItem: widget.NewIcon(theme.SearchIcon())}
+	b.search = &widget.Entry{PlaceHolder: T("Filter this folder"), ActionItem: widget.NewIcon(theme.SearchIcon())}
 	b.search.OnChanged = b.setFilter
 	b.search.OnSubmitted = b.submitSearch
-	b.sortSel = widget.NewSelect([]string{"Name", "Size", "Modified"}, func(s string) {
-		f := map[string]sortField{"Name": sortName, "Size": sortSize, "Modified": sortDate}[s]
+	sortLabels := []string{T("Name"), T("Size"), T("Modified")}
+	b.sortSel = widget.NewSelect(sortLabels, func(s string) {
+		f := map[string]sortField{sortLabels[0]: sortName, sortLabels[1]: sortSize, sortLabels[2]: sortDate}[s]
 		b.setSort(sortSpec{Field: f, Desc: b.spec.Desc})
 	})
-	b.sortSel.SetSelected("Name")
+	b.sortSel.SetSelected(sortLabels[0])
 	b.orderBtn = &widget.Button{Icon: theme.MenuDropDownIcon(), Importance: widget.LowImportance, OnTapped: func() {
 		b.setSort(sortSpec{Field: b.spec.Field, Desc: !b.spec.Desc})
 	}}
@@ -152,9 +153,9 @@ func (b *browser) itemAt(i int) *item {
 
 func (b *browser) loadingText() string {
 	if b.loc.query != "" {
-		return fmt.Sprintf("Searching… %d found so far", len(b.all))
+		return T("Searching… {{.N}} found so far", "N", len(b.all))
 	}
-	return fmt.Sprintf("Loading more… %d items so far", len(b.all))
+	return T("Loading more… {{.N}} items so far", "N", len(b.all))
 }
 
 // Wait blocks until listing, search and thumbnail work started so far has
@@ -175,7 +176,7 @@ func (b *browser) open(loc location) {
 func (b *browser) openSource(src *source, folderID string) {
 	b.gen++
 	gen := b.gen
-	b.status.SetText("Opening " + src.Title + "…")
+	b.status.SetText(T("Opening {{.Title}}…", "Title", src.Title))
 	b.jobs.Add(1)
 	go func() {
 		defer b.jobs.Done()
@@ -185,7 +186,7 @@ func (b *browser) openSource(src *source, folderID string) {
 				return
 			}
 			if err != nil {
-				b.status.SetText(fmt.Sprintf("Cannot open %s: %s.", src.Title, browseReason(err)))
+				b.status.SetText(T("Cannot open {{.Title}}: {{.Reason}}.", "Title", src.Title, "Reason", browseReason(err)))
 				return
 			}
 			b.open(location{src: src, trail: trail})
@@ -258,9 +259,9 @@ func (b *browser) show(loc location) {
 		b.search.OnChanged = b.setFilter
 	}
 	if loc.src.Feat.Searcher != nil {
-		b.search.SetPlaceHolder("Filter, or Enter to search " + loc.src.Title)
+		b.search.SetPlaceHolder(T("Filter, or Enter to search {{.Title}}", "Title", loc.src.Title))
 	} else {
-		b.search.SetPlaceHolder("Filter this folder")
+		b.search.SetPlaceHolder(T("Filter this folder"))
 	}
 	b.buildCrumbs()
 	b.updateButtons()
@@ -299,7 +300,7 @@ func (b *browser) load(ctx context.Context, gen int, loc location, lst *listing,
 			onMain(func() {
 				if gen == b.gen {
 					b.loading = false
-					b.loadErr = fmt.Sprintf("Cannot list %s: %s.", SafeName(loc.folder().Name), browseReason(err))
+					b.loadErr = T("Cannot list {{.Name}}: {{.Reason}}.", "Name", SafeName(loc.folder().Name), "Reason", browseReason(err))
 					b.publish(lst.snapshot(b.spec))
 					b.updateStatus()
 				}
@@ -380,9 +381,9 @@ func (b *browser) updateStatus() {
 	case b.loc.query != "" && !b.loading:
 		b.status.SetText(fmt.Sprintf("%d results for “%s”", len(b.all), SafeName(b.loc.query)))
 	case !b.loading && len(b.all) == 0:
-		b.status.SetText("This folder is empty.")
+		b.status.SetText(T("This folder is empty."))
 	case !b.loading:
-		b.status.SetText(plural(len(b.all), "%d item", "%d items"))
+		b.status.SetText(N("{{.Count}} items", len(b.all)))
 	default:
 		b.status.SetText("")
 	}
@@ -522,7 +523,7 @@ func (b *browser) buildCrumbs() {
 	}
 	if b.loc.query != "" {
 		b.crumbs.Add(widget.NewLabel("›"))
-		b.crumbs.Add(widget.NewLabel("Search: “" + SafeName(b.loc.query) + "”"))
+		b.crumbs.Add(widget.NewLabel(T("Search: “{{.Query}}”", "Query", SafeName(b.loc.query))))
 	}
 	b.crumbs.Refresh()
 }

@@ -60,7 +60,7 @@ func newPreview(ctx context.Context, loader *thumbs.Loader, jobs *sync.WaitGroup
 	}
 	p.img.SetMinSize(fyne.NewSize(200, 200))
 	p.meta = container.New(layout.NewFormLayout(),
-		dim("Size"), p.size, dim("Modified"), p.mod, dim("Type"), p.typ, dim("Location"), p.where, dim("Hash"), p.hash)
+		dim(T("Size")), p.size, dim(T("Modified")), p.mod, dim(T("Type")), p.typ, dim(T("Location")), p.where, dim(TK("preview.hash", "Hash")), p.hash)
 	pic := container.NewStack(container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 96), p.icon)), p.img)
 	p.root = container.NewBorder(p.title, nil, nil, nil,
 		container.NewVScroll(container.NewVBox(pic, p.note, p.meta, p.text)))
@@ -90,7 +90,7 @@ func (p *preview) show(src *source, it *item) {
 	p.note.SetText("")
 	p.note.Hide()
 	if it == nil {
-		p.title.SetText("Nothing selected")
+		p.title.SetText(T("Nothing selected"))
 		p.icon.SetResource(theme.InfoIcon())
 		p.meta.Hide()
 		return
@@ -100,19 +100,19 @@ func (p *preview) show(src *source, it *item) {
 	p.icon.SetResource(iconFor(it))
 	switch {
 	case it.IsDir:
-		p.size.SetText("Folder")
+		p.size.SetText(T("Folder"))
 	case it.Size < 0:
-		p.size.SetText("Unknown")
+		p.size.SetText(T("Unknown"))
 	default:
 		p.size.SetText(fmt.Sprintf("%s (%d bytes)", humanize.Bytes(it.Size), it.Size))
 	}
 	if it.ModTime.IsZero() {
-		p.mod.SetText("Unknown")
+		p.mod.SetText(T("Unknown"))
 	} else {
 		p.mod.SetText(it.ModTime.Local().Format("2006-01-02 15:04:05"))
 	}
 	if it.IsDir {
-		p.typ.SetText("Folder")
+		p.typ.SetText(T("Folder"))
 	} else {
 		p.typ.SetText(entryType(it.Entry))
 	}
@@ -133,12 +133,12 @@ func (p *preview) show(src *source, it *item) {
 	if !it.Hash.IsZero() {
 		p.hash.SetText(it.Hash.Algorithm + " " + it.Hash.Value)
 	} else if src.Local && it.Size >= 0 && it.Size <= hashLocalMax {
-		p.hash.SetText("Computing SHA-256…")
+		p.hash.SetText(T("Computing SHA-256…"))
 		p.run(ctx, it, func() func() {
 			sum, err := hashFile(ctx, src.Prov, it.ID)
 			return func() {
 				if err != nil {
-					p.hash.SetText("Cannot read the file: " + browseReason(err))
+					p.hash.SetText(T("Cannot read the file: {{.Reason}}", "Reason", browseReason(err)))
 				} else {
 					p.hash.SetText("sha256 " + sum)
 				}
@@ -150,7 +150,7 @@ func (p *preview) show(src *source, it *item) {
 			img, err := p.thumbs.Get(ctx, req)
 			return func() {
 				if err != nil {
-					p.note.SetText("No preview: " + imageReason(err))
+					p.note.SetText(T("No preview: {{.Reason}}", "Reason", imageReason(err)))
 					p.note.Show()
 					return
 				}
@@ -165,10 +165,10 @@ func (p *preview) show(src *source, it *item) {
 			return func() {
 				switch {
 				case err != nil:
-					p.note.SetText("No preview: " + browseReason(err))
+					p.note.SetText(T("No preview: {{.Reason}}", "Reason", browseReason(err)))
 					p.note.Show()
 				case bytes.IndexByte(txt, 0) >= 0:
-					p.note.SetText("No preview: this looks like a binary file.")
+					p.note.SetText(T("No preview: this looks like a binary file."))
 					p.note.Show()
 				default:
 					s := sanitizeText(txt)
@@ -228,9 +228,9 @@ func (p *preview) imageRequest(src *source, it *item) (thumbs.Request, bool) {
 func imageReason(err error) string {
 	switch {
 	case errors.Is(err, thumbs.ErrTooLarge):
-		return "the image is too large to preview safely."
+		return T("the image is too large to preview safely.")
 	case errors.Is(err, thumbs.ErrUnsupported):
-		return "the image format is not supported or the file is damaged."
+		return T("the image format is not supported or the file is damaged.")
 	}
 	return browseReason(err) + "."
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"path"
 	"strings"
 
@@ -16,6 +15,9 @@ import (
 type restrictions struct {
 	MaxFileSize  int64
 	AllowedTypes []string
+	// Accept are the types the program that opened a picker accepts
+	// (ferry pick --accept); empty accepts any.
+	Accept []string
 }
 
 func restrictionsFrom(u api.UploadInfo) restrictions {
@@ -26,16 +28,19 @@ func restrictionsFrom(u api.UploadInfo) restrictions {
 // never excluded here: their files are checked when they are queued.
 func (r restrictions) reason(e providers.Entry) string {
 	if e.Err != nil {
-		return "Cannot be read: " + browseReason(e.Err)
+		return T("Cannot be read: {{.Reason}}", "Reason", browseReason(e.Err))
 	}
 	if e.IsDir {
 		return ""
 	}
 	if r.MaxFileSize > 0 && e.Size > r.MaxFileSize {
-		return fmt.Sprintf("Larger than the %s the upload service accepts", humanize.Bytes(r.MaxFileSize))
+		return T("Larger than the {{.Size}} the upload service accepts", "Size", humanize.Bytes(r.MaxFileSize))
 	}
 	if len(r.AllowedTypes) > 0 && !typeAllowed(r.AllowedTypes, e.Name, entryType(e)) {
-		return "The upload service does not accept this type of file (" + strings.Join(r.AllowedTypes, ", ") + ")"
+		return T("The upload service does not accept this type of file ({{.Types}})", "Types", strings.Join(r.AllowedTypes, ", "))
+	}
+	if len(r.Accept) > 0 && !typeAllowed(r.Accept, e.Name, entryType(e)) {
+		return T("The program that opened Ferry does not accept this type of file ({{.Types}})", "Types", strings.Join(r.Accept, ", "))
 	}
 	return ""
 }

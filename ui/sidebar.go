@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,11 +48,11 @@ func statusText(s AccountStatus) string {
 	case StatusSignedIn:
 		return ""
 	case StatusNeedsSignIn:
-		return "Sign in again"
+		return T("Sign in again")
 	case StatusOffline:
-		return "Offline"
+		return T("Offline")
 	case StatusNoKeychain:
-		return "This session only"
+		return T("This session only")
 	}
 	return string(s)
 }
@@ -160,12 +159,12 @@ func (s *sidebar) reload() {
 		if m.deps.Accounts != nil {
 			accts, acctErr = m.deps.Accounts(ctx)
 		}
-		rows := []sideRow{{kind: sideHeader, label: "This Computer", icon: theme.ComputerIcon()}}
+		rows := []sideRow{{kind: sideHeader, label: T("This Computer"), icon: theme.ComputerIcon()}}
 		for _, r := range roots {
 			rows = append(rows, sideRow{kind: sidePlace, label: SafeName(r.Name), icon: placeIcon(r, places), place: r})
 		}
 		if acctErr != nil {
-			rows = append(rows, sideRow{kind: sideNotice, label: "Accounts cannot be read now", icon: theme.WarningIcon()})
+			rows = append(rows, sideRow{kind: sideNotice, label: T("Accounts cannot be read now"), icon: theme.WarningIcon()})
 		}
 		group := ""
 		for _, a := range accts {
@@ -179,7 +178,7 @@ func (s *sidebar) reload() {
 			}
 			rows = append(rows, sideRow{kind: sideAccount, label: SafeName(name), detail: statusText(a.Status), icon: accountIcon(a.Status), acct: a})
 		}
-		rows = append(rows, sideRow{kind: sideAdd, label: "Add account…", icon: theme.ContentAddIcon()})
+		rows = append(rows, sideRow{kind: sideAdd, label: T("Add account…"), icon: theme.ContentAddIcon()})
 		onMain(func() {
 			s.rows = rows
 			s.list.Refresh()
@@ -230,11 +229,11 @@ func (s *sidebar) showAddMenu() {
 func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
 	m := s.m
 	if err != nil || len(srcs) == 0 {
-		msg := "No cloud sources are set up. Your administrator can enable Google Drive, Dropbox, OneDrive, Box or WebDAV in Ferry's configuration."
+		msg := T("No cloud sources are set up. Your administrator can enable Google Drive, Dropbox, OneDrive, Box or WebDAV in Ferry's configuration.")
 		if err != nil {
-			msg = "The list of sources cannot be read now: " + browseReason(err) + "."
+			msg = T("The list of sources cannot be read now.") + " " + oneLine(err)
 		}
-		dialog.ShowInformation("Add account", msg, m.win)
+		m.showInfo(T("Add account"), msg)
 		return
 	}
 	var items []*fyne.MenuItem
@@ -245,17 +244,17 @@ func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
 			label = fmt.Sprintf("%s (%s)", src.Title, src.Remote)
 		}
 		if src.Unavailable != "" {
-			label += " — needs setup"
+			label += " — " + T("needs setup")
 		}
 		items = append(items, fyne.NewMenuItem(label, func() {
 			if src.Unavailable != "" {
-				dialog.ShowInformation(src.Title+" is not set up", src.Unavailable, m.win)
+				m.showInfo(T("{{.Title}} is not set up", "Title", src.Title), src.Unavailable)
 				return
 			}
-			m.requestSignIn(src.Remote)
+			m.requestSignIn(src.Remote, src.Title)
 		}))
 	}
-	s.menu = fyne.NewMenu("Add account", items...)
+	s.menu = fyne.NewMenu(T("Add account"), items...)
 	m.addMenu = widget.NewPopUpMenu(s.menu, m.win.Canvas())
 	m.addMenu.ShowAtPosition(fyne.NewPos(20, m.win.Canvas().Size().Height/2))
 }
@@ -270,7 +269,7 @@ func defaultSources() []SourceView {
 		}
 		v := SourceView{Remote: k.Type, Title: k.Title}
 		if k.NeedsClientID {
-			v.Unavailable = fmt.Sprintf("Your administrator must register an app with %s and set its client ID in Ferry's configuration (providers.%s.client_id) before accounts can be added.", k.Title, k.Type)
+			v.Unavailable = T("Your administrator must register an app with {{.Title}} and set its client ID in Ferry's configuration (providers.{{.Type}}.client_id) before accounts can be added.", "Title", k.Title, "Type", k.Type)
 		}
 		out = append(out, v)
 	}

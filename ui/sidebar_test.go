@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/upload"
@@ -83,11 +84,11 @@ func TestSidebarAccountsByProviderWithStatus(t *testing.T) {
 			mu.Unlock()
 			return drive, nil
 		},
-		SignIn: func(_ context.Context, remote string) error {
+		SignIn: func(_ context.Context, remote string, _ auth.Options) (string, error) {
 			mu.Lock()
 			signedIn = append(signedIn, remote)
 			mu.Unlock()
-			return nil
+			return "bob@example.com", nil
 		},
 	})
 	defer m.Close()
@@ -109,7 +110,9 @@ func TestSidebarAccountsByProviderWithStatus(t *testing.T) {
 	withUI(func() { m.sidebar.list.Select(4) }) // bob needs to sign in again
 	m.browser.Wait()
 	assert.Equal(t, []string{"gdrive"}, signedIn)
-	assert.Equal(t, "Signed in.", m.status.Text)
+	assert.Equal(t, "Signed in to Google Drive.", m.status.Text)
+	require.NotNil(t, m.signIn, "the sign-in dialog stays to say how it went")
+	assert.Contains(t, allText(m.signIn.body), "You are signed in to Google Drive as bob@example.com.")
 }
 
 func TestUploadSelectedFolderKeepsRelativePaths(t *testing.T) {

@@ -3,7 +3,6 @@ package ui
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/appdirs"
 	"github.com/ferry-app/ferry/internal/humanize"
@@ -71,13 +71,35 @@ type Deps struct {
 	// Env.OpenRemote). Called off the UI goroutine.
 	OpenRemote func(ctx context.Context, remote, account string) (providers.Provider, error)
 	// SignIn runs the browser sign-in for a remote and stores the account
-	// (main's Env.SignInRemote). ctx is cancelled when the person cancels.
-	SignIn func(ctx context.Context, remote string) error
+	// (main's Env.SignInRemote), returning who signed in. opts carries the
+	// dialog's hooks: the link for Copy link, pasted redirect addresses.
+	// ctx is cancelled when the person cancels.
+	SignIn func(ctx context.Context, remote string, opts auth.Options) (who string, err error)
+	// SignOut revokes and forgets one account; ForgetAll forgets every
+	// saved sign-in. Called off the UI goroutine; nil hides the menu items.
+	SignOut   func(ctx context.Context, remote, account string) error
+	ForgetAll func(ctx context.Context) error
+	// ServiceRemote is the remote name of the upload service's own sign-in
+	// ("backend" in main), offered when the service refuses the sign-in.
+	ServiceRemote string
 	// RemoteSources turns selected cloud entries (files and folders) into
 	// upload sources, folders recursively with relative paths. Nil: cloud
 	// files cannot be uploaded yet and the window says so.
 	// TODO(upload): wire the provider Source adapter here.
 	RemoteSources func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error)
+
+	// QueueOptions adds the journal, backend ID, part concurrency, limits
+	// and logger to the upload queue; called once after Connect succeeds.
+	QueueOptions func() upload.Options
+	// Unfinished returns the uploads the journal holds from an earlier
+	// run that can resume; the window offers to resume them at start.
+	Unfinished func(ctx context.Context) ([]upload.Source, error)
+	// Settings backs the Settings dialog; nil shows the values of Deps.
+	Settings *Settings
+	// About is shown in the About box.
+	About About
+	// Pick turns the window into a picker for another program (ferry pick).
+	Pick *Pick
 }
 
 // providerTimeout bounds the short provider calls the sidebar makes.
@@ -102,6 +124,11 @@ type Main struct {
 	selLabel *widget.Label
 	upBtn    *widget.Button
 	addMenu  *widget.PopUpMenu
+	menuBtn  *widget.Button
+	thumbs   *thumbs.Loader
+	signIn   *signInDialog   // the sign-in in progress, if any
+	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
+	pick     *picker
 
 	pending     sync.WaitGroup // AddPaths calls still walking or connecting
 	connectOnce sync.Once
@@ -127,8 +154,12 @@ func Create(w fyne.Window, deps Deps) *Main {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Main{win: w, deps: deps, queue: newQueueView(), connReady: make(chan struct{}), ctx: ctx, cancel: cancel,
 		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
-		status:   &widget.Label{Text: "Drop files or folders anywhere in this window to upload them.", Truncation: fyne.TextTruncateEllipsis},
-		selLabel: widget.NewLabel("Nothing selected")}
+		status:   &widget.Label{Text: T("Drop files or folders anywhere in this window to upload them."), Truncation: fyne.TextTruncateEllipsis},
+		selLabel: widget.NewLabel(T("Nothing selected"))}
+	if deps.Pick != nil {
+		m.pick = &picker{opts: *deps.Pick}
+		m.rules.Accept = deps.Pick.Accept
+	}
 	m.local = m.localSource()
 	dir := deps.ThumbnailDir
 	if dir == "" {
@@ -139,14 +170,25 @@ func Create(w fyne.Window, deps Deps) *Main {
 	if loader == nil {
 		loader = thumbs.NewLoader(opts)
 	}
+	m.thumbs = loader
 	// The preview has a worker of its own, so it never waits behind a
 	// screenful of thumbnails.
 	opts.Workers = 1
 	m.browser = newBrowser(ctx, loader, func() restrictions { return m.rules })
 	m.preview = newPreview(ctx, thumbs.NewLoader(opts), &m.browser.jobs)
 	m.sidebar = newSidebar(m)
-	m.upBtn = &widget.Button{Text: "Upload", Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
+	m.upBtn = &widget.Button{Text: T("Upload"), Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
 	m.upBtn.Disable()
+	m.menuBtn = &widget.Button{Icon: theme.MenuIcon(), Importance: widget.LowImportance, OnTapped: m.showMenu}
+	m.queue.retry = func(src upload.Source) {
+		m.pending.Add(1)
+		go func() {
+			defer m.pending.Done()
+			m.enqueue([]upload.Source{src})
+		}()
+	}
+	m.queue.details = func(name string, p problem) { m.presentProblem(SafeName(name), p, m.serviceSignIn(p)) }
+	m.queue.ended = m.batchEnded
 	m.browser.onSelectionChanged = m.selectionChanged
 	m.browser.onCursorChanged = func(it *item) { m.preview.show(m.browser.loc.src, it) }
 	w.SetOnDropped(m.onDropped)
@@ -155,6 +197,12 @@ func Create(w fyne.Window, deps Deps) *Main {
 	w.Canvas().AddShortcut(shortcutFind, func(fyne.Shortcut) { m.browser.focusSearch() })
 	w.Canvas().AddShortcut(shortcutList, func(fyne.Shortcut) { m.browser.setGrid(false) })
 	w.Canvas().AddShortcut(shortcutGrid, func(fyne.Shortcut) { m.browser.setGrid(true) })
+	w.Canvas().AddShortcut(shortcutUpload, func(fyne.Shortcut) { m.uploadSelection() })
+	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape {
+			m.closeTopDialog()
+		}
+	})
 	w.Canvas().Focus(m.browser.nav) // the keyboard works from the start
 	m.sidebar.reload()
 	if m.local != nil {
@@ -166,6 +214,12 @@ func Create(w fyne.Window, deps Deps) *Main {
 			defer m.pending.Done()
 			_, _ = m.connect()
 		}()
+	}
+	if deps.Unfinished != nil && m.pick == nil {
+		m.offerResume()
+	}
+	if m.pick != nil {
+		m.pick.start(m)
 	}
 	return m
 }
@@ -188,20 +242,24 @@ func (m *Main) localSource() *source {
 		}
 		lp, err := local.New(local.Options{Places: places, ShowHidden: m.deps.ShowHidden})
 		if err != nil {
-			m.status.SetText("This Computer cannot be shown: no folders to show.")
+			m.status.SetText(T("This Computer cannot be shown: no folders to show."))
 			return nil
 		}
 		p, m.ownLocal = lp, lp
 	}
-	return &source{Key: "local", Title: "This Computer", Prov: p, Feat: providers.FeaturesOf(p), Local: true}
+	return &source{Key: "local", Title: T("This Computer"), Prov: p, Feat: providers.FeaturesOf(p), Local: true}
 }
 
 func (m *Main) content() fyne.CanvasObject {
-	addFiles := &widget.Button{Text: "Add files…", Icon: theme.FileIcon(), OnTapped: m.addFileDialog}
-	addFolder := &widget.Button{Text: "Add folder…", Icon: theme.FolderIcon(), OnTapped: m.addFolderDialog}
-	hint := container.NewBorder(nil, nil, widget.NewIcon(theme.UploadIcon()), container.NewHBox(addFiles, addFolder), m.status)
+	addFiles := &widget.Button{Text: T("Add files…"), Icon: theme.FileIcon(), OnTapped: m.addFileDialog}
+	addFolder := &widget.Button{Text: T("Add folder…"), Icon: theme.FolderIcon(), OnTapped: m.addFolderDialog}
+	hint := container.NewBorder(nil, nil, widget.NewIcon(theme.UploadIcon()), container.NewHBox(addFiles, addFolder, m.menuBtn), m.status)
 
-	bar := container.NewBorder(nil, nil, nil, m.upBtn, m.selLabel)
+	actions := fyne.CanvasObject(m.upBtn)
+	if m.pick != nil {
+		actions = container.NewHBox(m.pick.cancelBtn(m), m.upBtn)
+	}
+	bar := container.NewBorder(nil, nil, nil, actions, m.selLabel)
 	browserPane := container.NewBorder(nil, bar, nil, nil, m.browser.view())
 	split := container.NewVSplit(browserPane, m.queue.view())
 	split.Offset = 0.68
@@ -215,7 +273,7 @@ func (m *Main) content() fyne.CanvasObject {
 // selectionChanged updates the bar: "N selected (size) — Upload".
 func (m *Main) selectionChanged(sel []*item) {
 	if len(sel) == 0 {
-		m.selLabel.SetText("Nothing selected")
+		m.selLabel.SetText(T("Nothing selected"))
 		m.upBtn.Disable()
 		return
 	}
@@ -228,18 +286,18 @@ func (m *Main) selectionChanged(sel []*item) {
 			size += it.Size
 		}
 	}
-	txt := fmt.Sprintf("%d selected (%s", len(sel), humanize.Bytes(size))
 	if folders > 0 {
-		txt += plural(folders, " + %d folder", " + %d folders")
+		m.selLabel.SetText(T("{{.N}} selected ({{.Size}} {{.Folders}})", "N", len(sel), "Size", humanize.Bytes(size), "Folders", N("+ {{.Count}} folders", folders)))
+	} else {
+		m.selLabel.SetText(T("{{.N}} selected ({{.Size}})", "N", len(sel), "Size", humanize.Bytes(size)))
 	}
-	m.selLabel.SetText(txt + ")")
 	m.upBtn.Enable()
 }
 
 // openAccount browses an account, or asks to sign in again when it must.
 func (m *Main) openAccount(a AccountView) {
 	if a.Status == StatusNeedsSignIn {
-		m.requestSignIn(a.Remote)
+		m.requestSignIn(a.Remote, a.Title)
 		return
 	}
 	key := a.Remote + "\x00" + a.Account
@@ -248,17 +306,20 @@ func (m *Main) openAccount(a AccountView) {
 		return
 	}
 	if m.deps.OpenRemote == nil {
-		m.status.SetText("Cloud accounts cannot be opened in this build.")
+		m.status.SetText(T("Cloud accounts cannot be opened in this build."))
 		return
 	}
-	m.status.SetText("Opening " + SafeName(a.Title) + "…")
+	m.status.SetText(T("Opening {{.Title}}…", "Title", SafeName(a.Title)))
 	m.browser.jobs.Add(1)
 	go func() {
 		defer m.browser.jobs.Done()
 		p, err := m.deps.OpenRemote(m.ctx, a.Remote, a.Account)
 		onMain(func() {
 			if err != nil {
-				m.status.SetText(fmt.Sprintf("Cannot open %s: %s.", SafeName(a.Title), browseReason(err)))
+				m.status.SetText(T("Cannot open {{.Title}}: {{.Reason}}", "Title", SafeName(a.Title), "Reason", oneLine(err)))
+				if explain(err).Remedy == remedySignIn {
+					m.showProblem(T("Cannot open {{.Title}}", "Title", SafeName(a.Title)), err, func() { m.requestSignIn(a.Remote, a.Title) })
+				}
 				return
 			}
 			title := a.Title
@@ -280,39 +341,6 @@ func (m *Main) sources(ctx context.Context) ([]SourceView, error) {
 	return defaultSources(), nil
 }
 
-// requestSignIn adds an account of remote, or signs one in again. This is
-// the seam for the sign-in dialog of issue 11 (Copy link, paste the
-// redirect, success and failure explained): for now a plain "continue in
-// your browser" dialog whose Cancel cancels the sign-in.
-func (m *Main) requestSignIn(remote string) {
-	if m.deps.SignIn == nil {
-		dialog.ShowInformation("Sign in", "Signing in to cloud accounts is not available in this build.", m.win)
-		return
-	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	d := dialog.NewCustom("Sign in", "Cancel", widget.NewLabel("Continue in your browser…"), m.win)
-	d.SetOnClosed(cancel)
-	d.Show()
-	m.browser.jobs.Add(1)
-	go func() {
-		defer m.browser.jobs.Done()
-		err := m.deps.SignIn(ctx, remote)
-		cancelled := ctx.Err() != nil
-		onMain(func() {
-			d.Hide()
-			switch {
-			case err == nil:
-				m.status.SetText("Signed in.")
-			case cancelled:
-				m.status.SetText("Sign-in cancelled.")
-			default:
-				m.status.SetText("Sign-in failed: " + browseReason(err) + ".")
-			}
-			m.sidebar.reload()
-		})
-	}()
-}
-
 // RefreshAccounts re-reads the account list (after a sign-in or sign-out).
 func (m *Main) RefreshAccounts() { m.sidebar.reload() }
 
@@ -324,7 +352,7 @@ func (m *Main) onDropped(_ fyne.Position, uris []fyne.URI) {
 		}
 	}
 	if len(paths) == 0 {
-		m.status.SetText("Only files and folders from this computer can be dropped.")
+		m.status.SetText(T("Only files and folders from this computer can be dropped."))
 		return
 	}
 	m.AddPaths(paths)
@@ -357,11 +385,14 @@ func (m *Main) addFolderDialog() {
 
 // uploadSelection queues the selected items: local files and folders by
 // path (folders recursively, keeping relative paths), cloud ones through
-// Deps.RemoteSources.
+// Deps.RemoteSources. Ctrl+U does the same.
 func (m *Main) uploadSelection() {
 	sel := m.browser.Selection()
 	src := m.browser.loc.src
 	if len(sel) == 0 || src == nil {
+		return
+	}
+	if m.pick != nil && !m.pick.allows(m, sel) {
 		return
 	}
 	m.browser.clearSelection()
@@ -383,16 +414,19 @@ func (m *Main) uploadSelection() {
 // addRemote queues cloud entries through Deps.RemoteSources.
 func (m *Main) addRemote(src *source, entries []providers.Entry) {
 	if m.deps.RemoteSources == nil {
-		m.status.SetText("Uploading from " + src.Title + " is not available yet.")
+		m.status.SetText(T("Uploading from {{.Title}} is not available yet.", "Title", src.Title))
 		return
 	}
-	m.status.SetText(plural(len(entries), "Adding %d item…", "Adding %d items…"))
+	m.status.SetText(N("Adding {{.Count}} items…", len(entries)))
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
 		srcs, err := m.deps.RemoteSources(m.ctx, src.Prov, src.Remote, entries)
 		if err != nil {
-			onMain(func() { m.status.SetText("Cannot add the selection: " + browseReason(err) + ".") })
+			onMain(func() {
+				m.status.SetText(T("Cannot add the selection.") + " " + oneLine(err))
+				m.showProblem(T("Cannot add the selection"), err, func() { m.requestSignIn(src.Remote, src.Title) })
+			})
 			return
 		}
 		m.enqueue(srcs)
@@ -403,13 +437,13 @@ func (m *Main) addRemote(src *source, entries []providers.Entry) {
 // paths). Walking the folders and connecting to the backend happen off the
 // UI goroutine.
 func (m *Main) AddPaths(paths []string) {
-	m.status.SetText(plural(len(paths), "Adding %d item…", "Adding %d items…"))
+	m.status.SetText(N("Adding {{.Count}} items…", len(paths)))
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
 		srcs, err := upload.ExpandPaths(paths)
 		if err != nil {
-			onMain(func() { m.status.SetText(upload.Reason(err)) })
+			onMain(func() { m.status.SetText(T("Cannot add the selection.") + " " + oneLine(err)) })
 			return
 		}
 		m.enqueue(srcs)
@@ -418,13 +452,38 @@ func (m *Main) AddPaths(paths []string) {
 
 // enqueue connects (once) and queues srcs. It runs off the UI goroutine.
 func (m *Main) enqueue(srcs []upload.Source) {
+	if m.pick != nil {
+		var skipped int
+		srcs, skipped = m.pick.filter(srcs)
+		if skipped > 0 {
+			onMain(func() {
+				m.status.SetText(N("{{.Count}} files were left out: the program that opened Ferry does not accept their type.", skipped))
+			})
+		}
+		if len(srcs) == 0 {
+			return
+		}
+	}
 	q, err := m.connect()
 	if err != nil {
-		onMain(func() { m.status.SetText("Cannot reach the upload service: " + err.Error()) })
+		onMain(func() {
+			m.status.SetText(T("Cannot reach the upload service.") + " " + oneLine(err))
+			m.showProblem(T("Cannot reach the upload service"), err, m.serviceSignIn(explain(err)))
+		})
 		return
 	}
-	q.Add(srcs...)
-	onMain(func() { m.status.SetText(plural(len(srcs), "Queued %d file.", "Queued %d files.")) })
+	// Remember each job's source before its events reach the rows, so
+	// Retry and the picker know what each row is.
+	ids := q.Add(srcs...)
+	onMain(func() {
+		for i, id := range ids {
+			m.queue.remember(id, srcs[i])
+		}
+		m.status.SetText(N("Queued {{.Count}} files.", len(srcs)))
+		if m.pick != nil && m.pick.waitSrc {
+			m.pick.batchEnded(m, m.queue.totals())
+		}
+	})
 }
 
 // connect starts the backend connection once and returns the queue.
@@ -437,16 +496,110 @@ func (m *Main) connect() (*upload.Queue, error) {
 			return
 		}
 		onMain(func() {
+			accept := m.rules.Accept
 			m.rules = restrictionsFrom(d.Upload)
+			m.rules.Accept = accept
 			m.browser.reapplyRules(m.rules)
 		})
-		m.q = upload.NewQueue(client, d, upload.Options{
-			Concurrency: m.deps.Concurrency,
-			OnEvent:     func(e upload.Event) { onMain(func() { m.queue.apply(e) }) },
-		})
+		var opts upload.Options
+		if m.deps.QueueOptions != nil {
+			opts = m.deps.QueueOptions()
+		}
+		opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
+		opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
+		q := upload.NewQueue(client, d, opts)
+		m.q = q
+		onMain(func() { m.queue.ctl = q })
 	})
 	<-m.connReady
 	return m.q, m.connErr
+}
+
+// batchEnded tells the desktop when a batch finished or failed, and hands
+// a picker's results to its program.
+func (m *Main) batchEnded(t queueTotals) {
+	var n *fyne.Notification
+	if t.Failed+t.Cancelled > 0 {
+		n = fyne.NewNotification(T("Some uploads failed"),
+			T("{{.Done}} uploaded, {{.Failed}} not uploaded. Open Ferry to retry them.", "Done", t.Done, "Failed", t.Failed+t.Cancelled))
+	} else {
+		n = fyne.NewNotification(T("Uploads finished"), N("{{.Count}} files uploaded.", t.Done))
+	}
+	if a := fyne.CurrentApp(); a != nil {
+		a.SendNotification(n)
+	}
+	m.status.SetText(n.Content)
+	if m.pick != nil {
+		m.pick.batchEnded(m, t)
+	}
+}
+
+// serviceSignIn returns the "Sign in again" action for a problem the
+// upload service's sign-in fixes, or nil.
+func (m *Main) serviceSignIn(p problem) func() {
+	if p.Remedy != remedySignIn || m.deps.ServiceRemote == "" {
+		return nil
+	}
+	return func() { m.requestSignIn(m.deps.ServiceRemote, T("the upload service")) }
+}
+
+// offerResume asks, after a restart, whether to resume the uploads the
+// journal holds.
+func (m *Main) offerResume() {
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		srcs, err := m.deps.Unfinished(m.ctx)
+		if err != nil || len(srcs) == 0 {
+			return
+		}
+		onMain(func() {
+			d := dialog.NewConfirm(T("Resume uploads?"),
+				N("{{.Count}} uploads did not finish when Ferry last ran. Resume them now? Only the missing parts are sent.", len(srcs)),
+				func(ok bool) {
+					if !ok {
+						return
+					}
+					m.pending.Add(1)
+					go func() {
+						defer m.pending.Done()
+						m.enqueue(srcs)
+					}()
+				}, m.win)
+			d.SetConfirmText(T("Resume"))
+			d.SetDismissText(T("Not now"))
+			m.showDialog(d)
+		})
+	}()
+}
+
+// showDialog shows d and keeps it on the stack Esc closes from the top.
+func (m *Main) showDialog(d dialog.Dialog) {
+	m.dialogs = append(m.dialogs, d)
+	d.SetOnClosed(func() {
+		for i, o := range m.dialogs {
+			if o == d {
+				m.dialogs = append(m.dialogs[:i], m.dialogs[i+1:]...)
+				break
+			}
+		}
+	})
+	d.Show()
+}
+
+// closeTopDialog is Esc: it closes the top dialog (a sign-in in progress
+// is cancelled by its dialog's closing).
+func (m *Main) closeTopDialog() {
+	if n := len(m.dialogs); n > 0 {
+		m.dialogs[n-1].Hide()
+	}
+}
+
+func (m *Main) showInfo(title, msg string) {
+	l := &widget.Label{Text: msg, Wrapping: fyne.TextWrapWord}
+	d := dialog.NewCustom(title, T("Close"), l, m.win)
+	d.Resize(fyne.NewSize(460, 0))
+	m.showDialog(d)
 }
 
 // Wait blocks until every upload queued so far has finished (for tests and
@@ -475,11 +628,4 @@ func (m *Main) Close() {
 		}
 	default:
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf(one, n)
-	}
-	return fmt.Sprintf(many, n)
 }

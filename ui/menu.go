@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Keyboard: Ctrl+U (Cmd+U on macOS) uploads the selection.
+var shortcutUpload = &desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierShortcutDefault}
+
+// menuItems is the window menu: settings, the accounts (sign out of one,
+// forget all), about.
+func (m *Main) menuItems() []*fyne.MenuItem {
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem(T("Settings…"), func() { m.showSettings() }),
+		fyne.NewMenuItemSeparator(),
+	}
+	for _, r := range m.sidebar.rows {
+		if r.kind != sideAccount {
+			continue
+		}
+		a := r.acct
+		name := SafeName(a.Name)
+		if name == "" {
+			name = SafeName(a.Account)
+		}
+		if a.Status == StatusNeedsSignIn {
+			items = append(items, fyne.NewMenuItem(T("Sign in to {{.Title}} again ({{.Name}})", "Title", SafeName(a.Title), "Name", name), func() {
+				m.requestSignIn(a.Remote, a.Title)
+			}))
+		}
+		if m.deps.SignOut != nil {
+			items = append(items, fyne.NewMenuItem(T("Sign out of {{.Title}} ({{.Name}})…", "Title", SafeName(a.Title), "Name", name), func() {
+				m.confirmSignOut(a, name)
+			}))
+		}
+	}
+	if m.deps.ForgetAll != nil {
+		items = append(items, fyne.NewMenuItem(T("Forget all accounts…"), m.confirmForgetAll))
+	}
+	items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(T("About Ferry"), func() { m.showAbout() }))
+	return items
+}
+
+// showMenu pops the menu up under its button.
+func (m *Main) showMenu() {
+	menu := fyne.NewMenu(T("Menu"), m.menuItems()...)
+	pop := widget.NewPopUpMenu(menu, m.win.Canvas())
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(m.menuBtn)
+	pop.ShowAtPosition(pos.AddXY(0, m.menuBtn.Size().Height))
+}
+
+func (m *Main) confirmSignOut(a AccountView, name string) {
+	d := dialog.NewConfirm(T("Sign out?"),
+		T("Ferry will ask {{.Title}} to withdraw its access and forget the account {{.Name}} on this computer.", "Title", SafeName(a.Title), "Name", name),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			m.runAccountChange(T("Signed out of {{.Title}}.", "Title", SafeName(a.Title)), T("Signing out did not finish"), func(ctx context.Context) error {
+				return m.deps.SignOut(ctx, a.Remote, a.Account)
+			})
+			delete(m.remotes, a.Remote+"\x00"+a.Account)
+		}, m.win)
+	d.SetConfirmText(T("Sign out"))
+	d.SetDismissText(T("Cancel"))
+	m.showDialog(d)
+}
+
+func (m *Main) confirmForgetAll() {
+	d := dialog.NewConfirm(T("Forget all accounts?"),
+		T("Ferry will forget every saved sign-in on this computer. You can sign in again at any time."),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			m.runAccountChange(T("All accounts forgotten."), T("Forgetting the accounts did not finish"), m.deps.ForgetAll)
+			m.remotes = map[string]*source{}
+		}, m.win)
+	d.SetConfirmText(T("Forget all"))
+	d.SetDismissText(T("Cancel"))
+	m.showDialog(d)
+}
+
+// runAccountChange runs a sign-out off the UI goroutine, then reloads the
+// accounts and says how it went.
+func (m *Main) runAccountChange(ok, failedTitle string, f func(ctx context.Context) error) {
+	m.browser.jobs.Add(1)
+	go func() {
+		defer m.browser.jobs.Done()
+		ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
+		err := f(ctx)
+		cancel()
+		onMain(func() {
+			m.sidebar.reload()
+			if err != nil {
+				m.showProblem(failedTitle, err, nil)
+				return
+			}
+			m.status.SetText(ok)
+		})
+	}()
+}
