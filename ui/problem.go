@@ -83,6 +83,8 @@ func explain(err error) problem {
 		p = explainAPI(ae, p)
 	case errors.As(err, &se):
 		p.What, p.Do, p.Remedy = T("The file could not be read."), T("Check that it still exists and is readable, then retry."), remedyRetry
+	case errors.Is(err, vault.ErrRevokeFailed):
+		p.What, p.Do, p.Remedy = T("The account was removed from this computer, but its service could not be told to withdraw Ferry's access."), T("You can withdraw the access in the account's security settings on the service's website."), remedyOther
 	case errors.As(err, &kce):
 		p.What, p.Do, p.Remedy = T("The system keychain is not available, so sign-ins cannot be kept."), T("Unlock or set up the keychain, then sign in again."), remedyOther
 	case errors.Is(err, providers.ErrPermissionDenied):

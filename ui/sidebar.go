@@ -41,6 +41,11 @@ type SourceView struct {
 	// Unavailable says why the remote cannot be used yet (no client ID from
 	// the administrator); "" when sign-in can start.
 	Unavailable string
+	// NeedsSetup marks an OAuth source without a client ID (the window
+	// explains what the administrator must do); Err another reason it
+	// cannot be used.
+	NeedsSetup bool
+	Err        error
 }
 
 func statusText(s AccountStatus) string {
@@ -238,7 +243,13 @@ func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
 	}
 	var items []*fyne.MenuItem
 	for _, src := range srcs {
-		src := src
+		switch {
+		case src.Unavailable != "":
+		case src.NeedsSetup:
+			src.Unavailable = needsSetupText(src.Title, src.Remote)
+		case src.Err != nil:
+			src.Unavailable = oneLine(src.Err)
+		}
 		label := src.Title
 		if src.Remote != "" && src.Remote != src.Title {
 			label = fmt.Sprintf("%s (%s)", src.Title, src.Remote)
@@ -269,9 +280,13 @@ func defaultSources() []SourceView {
 		}
 		v := SourceView{Remote: k.Type, Title: k.Title}
 		if k.NeedsClientID {
-			v.Unavailable = T("Your administrator must register an app with {{.Title}} and set its client ID in Ferry's configuration (providers.{{.Type}}.client_id) before accounts can be added.", "Title", k.Title, "Type", k.Type)
+			v.Unavailable = needsSetupText(k.Title, k.Type)
 		}
 		out = append(out, v)
 	}
 	return out
+}
+
+func needsSetupText(title, remote string) string {
+	return T("Your administrator must register an app with {{.Title}} and set its client ID in Ferry's configuration (providers.{{.Type}}.client_id) before accounts can be added.", "Title", title, "Type", remote)
 }

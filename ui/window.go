@@ -130,6 +130,10 @@ type Main struct {
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
 
+	// AfterBatch, when set, runs on the UI goroutine after each batch of
+	// uploads ends (the tray quits a hidden window's app then).
+	AfterBatch func()
+
 	pending     sync.WaitGroup // AddPaths calls still walking or connecting
 	connectOnce sync.Once
 	connReady   chan struct{}
@@ -532,6 +536,15 @@ func (m *Main) batchEnded(t queueTotals) {
 	if m.pick != nil {
 		m.pick.batchEnded(m, t)
 	}
+	if m.AfterBatch != nil {
+		m.AfterBatch()
+	}
+}
+
+// Busy reports whether some upload has not finished (UI goroutine).
+func (m *Main) Busy() bool {
+	t := m.queue.totals()
+	return t.Active+t.Paused > 0
 }
 
 // serviceSignIn returns the "Sign in again" action for a problem the
