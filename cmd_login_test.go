@@ -4,14 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,29 +41,6 @@ func startTestOP(t *testing.T, args ...string) string {
 	return strings.TrimSpace(line)
 }
 
-// chromiumAsBROWSER sets $BROWSER to a script that runs headless Chromium
-// with the URL it is given, and kills that Chromium when the test ends.
-func chromiumAsBROWSER(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pid")
-	var q []string
-	for _, a := range append([]string{testenv.Chromium(t)}, testenv.ChromiumArgs(filepath.Join(dir, "profile"))...) {
-		q = append(q, "'"+a+"'")
-	}
-	script := filepath.Join(dir, "browser")
-	body := fmt.Sprintf("#!/bin/sh\necho $$ > '%s'\nexec %s \"$1\" >/dev/null 2>&1\n", pidFile, strings.Join(q, " "))
-	require.NoError(t, os.WriteFile(script, []byte(body), 0o755))
-	t.Setenv("BROWSER", script)
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-}
-
 // TestLoginLogoutBackendOIDC is issue 3's done-criterion from the command
 // line: `ferry login` with no argument signs in to the OIDC issuer the
 // backend's discovery names (configured there only by issuer URL and
@@ -90,7 +64,7 @@ func TestLoginLogoutBackendOIDC(t *testing.T) {
 	t.Setenv("FERRY_BACKEND", "http://"+ln.Addr().String())
 	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background()) })
 
-	chromiumAsBROWSER(t)
+	testenv.ChromiumAsBROWSER(t)
 	prev := loginStdin
 	loginStdin = strings.NewReader("")
 	t.Cleanup(func() { loginStdin = prev })

@@ -10,9 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,37 +25,6 @@ import (
 	_ "github.com/ferry-app/ferry/providers/onedrive" // registers the onedrive kind
 	"github.com/ferry-app/ferry/providers/onedrive/fakegraph"
 )
-
-// headlessBROWSER points $BROWSER at a script that runs headless Chromium
-// on the URL it is given, a fresh profile per call (a second Chromium on
-// the same profile would only hand the URL to the first); every Chromium
-// is killed when the test ends.
-func headlessBROWSER(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pid")
-	var q []string
-	for _, a := range append([]string{testenv.Chromium(t)}, testenv.ChromiumArgs("PROFILE")...) {
-		if a == "--user-data-dir=PROFILE" {
-			q = append(q, `"--user-data-dir=$profile"`)
-			continue
-		}
-		q = append(q, "'"+a+"'")
-	}
-	script := filepath.Join(dir, "browser")
-	body := fmt.Sprintf("#!/bin/sh\nprofile=$(mktemp -d '%s/profile.XXXXXX')\necho $$ >> '%s'\nexec %s \"$1\" >/dev/null 2>&1\n",
-		dir, pidFile, strings.Join(q, " "))
-	require.NoError(t, os.WriteFile(script, []byte(body), 0o755))
-	t.Setenv("BROWSER", script)
-	t.Cleanup(func() {
-		b, _ := os.ReadFile(pidFile)
-		for _, l := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(l); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-}
 
 // TestLsCloudAfterLogin is issue 9's done-criterion from the command line:
 // with the fakes configured in the user's config file, `ferry login
@@ -113,7 +80,7 @@ auth_url  = %q
 		_ = vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background())
 	})
 
-	headlessBROWSER(t)
+	testenv.ChromiumAsBROWSER(t)
 	prev := loginStdin
 	loginStdin = strings.NewReader("")
 	t.Cleanup(func() { loginStdin = prev })

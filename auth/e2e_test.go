@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,26 +28,7 @@ import (
 // headless Chromium started with the authorization URL. It loads the OP's
 // login page, whose form it submits, follows the redirect to the loopback
 // listener and asks for the favicon like any browser.
-func chromiumOpener(t *testing.T) Opener {
-	bin := testenv.Chromium(t)
-	return func(_ context.Context, u string) error {
-		dir := t.TempDir()
-		var out bytes.Buffer
-		cmd := exec.Command(bin, append(testenv.ChromiumArgs(dir), u)...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			if t.Failed() {
-				t.Logf("chromium output:\n%s", out.String())
-			}
-		})
-		return nil
-	}
-}
+func chromiumOpener(t *testing.T) Opener { return testenv.ChromiumOpener(t) }
 
 // tap is the HTTP transport between Ferry and the OP: it records every form
 // Ferry posts and every response body (to know the secrets the logs must not

@@ -10,10 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,24 +28,8 @@ import (
 	"github.com/ferry-app/ferry/providers/box/fakebox"
 )
 
-// chromium opens URLs in real headless Chromium: the browser loads the
-// fake's consent page, its script presses "Grant access", the form is
-// posted and the 302 lands on auth's loopback listener.
-func chromium(t *testing.T) auth.Opener {
-	bin := testenv.Chromium(t)
-	return func(_ context.Context, u string) error {
-		cmd := exec.Command(bin, append(testenv.ChromiumArgs(t.TempDir()), u)...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so its helpers die with it
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-		})
-		return nil
-	}
-}
+// chromium opens URLs in real headless Chromium, one browser per call.
+func chromium(t *testing.T) auth.Opener { return testenv.ChromiumOpener(t) }
 
 const secretEnv = "FERRY_TEST_BOX_CLIENT_SECRET"
 

@@ -4,9 +4,7 @@ package dropbox
 
 import (
 	"context"
-	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,23 +18,8 @@ import (
 	"github.com/ferry-app/ferry/providers/dropbox/fakedropbox"
 )
 
-// chromium opens URLs in real headless Chromium (its own process group,
-// ended with the test).
-func chromium(t *testing.T) auth.Opener {
-	bin := testenv.Chromium(t)
-	return func(_ context.Context, u string) error {
-		cmd := exec.Command(bin, append(testenv.ChromiumArgs(t.TempDir()), u)...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-		})
-		return nil
-	}
-}
+// chromium opens URLs in real headless Chromium, one browser per call.
+func chromium(t *testing.T) auth.Opener { return testenv.ChromiumOpener(t) }
 
 // TestSignInEndToEnd: PKCE sign-in with headless Chromium against the
 // fake's consent page, on a registered fixed loopback port (Dropbox matches

@@ -5,8 +5,6 @@ package gdrive
 import (
 	"context"
 	"net"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,26 +19,8 @@ import (
 	"github.com/ferry-app/ferry/providers/gdrive/fakedrive"
 )
 
-// chromium opens URLs in real headless Chromium, one browser per call;
-// the browser loads the consent page, runs its script, posts the form and
-// follows the redirect to the loopback listener.
-func chromium(t *testing.T) auth.Opener {
-	bin := testenv.Chromium(t)
-	return func(_ context.Context, u string) error {
-		cmd := exec.Command(bin, append(testenv.ChromiumArgs(t.TempDir()), u)...)
-		// Its own process group, so that ending the test ends its helpers
-		// (renderer, crashpad) too, before the profile dir is removed.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-		})
-		return nil
-	}
-}
+// chromium opens URLs in real headless Chromium, one browser per call.
+func chromium(t *testing.T) auth.Opener { return testenv.ChromiumOpener(t) }
 
 // startBackend runs the reference backend (auth "none" on 127.0.0.1) with
 // gdrive set up for server-side code exchange against the fake.

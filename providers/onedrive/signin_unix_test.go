@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,24 +22,8 @@ import (
 	"github.com/ferry-app/ferry/providers/onedrive/fakegraph"
 )
 
-// chromium opens URLs in real headless Chromium: the browser loads the
-// fake's consent page, its script presses Accept, the form is posted and
-// the 302 lands on auth's loopback listener.
-func chromium(t *testing.T) auth.Opener {
-	bin := testenv.Chromium(t)
-	return func(_ context.Context, u string) error {
-		cmd := exec.Command(bin, append(testenv.ChromiumArgs(t.TempDir()), u)...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so its helpers die with it
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-		})
-		return nil
-	}
-}
+// chromium opens URLs in real headless Chromium, one browser per call.
+func chromium(t *testing.T) auth.Opener { return testenv.ChromiumOpener(t) }
 
 // authConfig builds the sign-in configuration from the kind's SignIn the
 // way main's Env.AuthConfig does.
