@@ -1,0 +1,186 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/upload"
+)
+
+// TestQueueStateMachine walks one file through every state and checks the
+// buttons each state offers, and that Retry reuses the row for the new job.
+func TestQueueStateMachine(t *testing.T) {
+	q := newQueueModel()
+	src := &upload.LocalFile{Path: "/tmp/a.txt", Rel: "a.txt", Length: 100}
+	ev := func(id upload.JobID, st upload.State, sent int64, err error) upload.Event {
+		return upload.Event{ID: id, Name: "a.txt", State: st, Sent: sent, Total: 100, Err: err}
+	}
+	steps := []struct {
+		e     upload.Event
+		want  rowActions
+		ended bool
+	}{
+		{ev(1, upload.Queued, 0, nil), rowActions{Pause: true, Cancel: true}, false},
+		{ev(1, upload.Uploading, 40, nil), rowActions{Pause: true, Cancel: true}, false},
+		{ev(1, upload.Paused, 40, nil), rowActions{Resume: true, Cancel: true}, false},
+		{ev(1, upload.Queued, 40, nil), rowActions{Pause: true, Cancel: true}, false},
+		{ev(1, upload.Uploading, 70, nil), rowActions{Pause: true, Cancel: true}, false},
+		{ev(1, upload.Failed, 70, &api.Error{Status: 503, Code: "unavailable"}), rowActions{Retry: true, Details: true}, true},
+	}
+	q.remember(1, src)
+	for i, s := range steps {
+		_, _, ended := q.apply(s.e)
+		r, ok := q.row(0)
+		require.True(t, ok)
+		assert.Equal(t, s.want, r.actions(), "step %d (%s)", i, s.e.State)
+		assert.Equal(t, s.ended, ended, "step %d ends the batch", i)
+	}
+	r, _ := q.row(0)
+	assert.Equal(t, "The upload service is busy. Retry in a minute.", r.Reason)
+	assert.Equal(t, 1, q.len())
+
+	// Retry: the row waits for the new job and keeps its place.
+	got, ok := q.startRetry(0)
+	require.True(t, ok)
+	assert.Same(t, src, got)
+	r, _ = q.row(0)
+	assert.Equal(t, upload.Queued, r.State)
+	assert.Empty(t, r.Reason)
+	_, added, _ := q.apply(ev(7, upload.Queued, 0, nil))
+	assert.False(t, added, "the retried job's events update the same row")
+	_, _, ended := q.apply(ev(7, upload.Done, 100, nil))
+	assert.True(t, ended)
+	assert.Equal(t, 1, q.len())
+	r, _ = q.row(0)
+	assert.Equal(t, rowActions{}, r.actions(), "a finished upload offers nothing")
+
+	// Cancelling offers Retry but no Details; a finished row cannot be retried.
+	_, _, _ = q.apply(upload.Event{ID: 8, Name: "b.txt", State: upload.Queued, Total: 5})
+	q.remember(8, src)
+	_, _, _ = q.apply(upload.Event{ID: 8, Name: "b.txt", State: upload.Cancelled, Total: 5, Err: context.Canceled})
+	r, _ = q.row(1)
+	assert.Equal(t, rowActions{Retry: true}, r.actions())
+	assert.Equal(t, "Cancelled", stateText(r))
+	_, ok = q.startRetry(0)
+	assert.False(t, ok, "a finished upload is not retried")
+}
+
+func TestQueueTotalsAndETA(t *testing.T) {
+	q := newQueueModel()
+	q.apply(upload.Event{ID: 1, Name: "a", State: upload.Uploading, Sent: 1 << 20, Total: 3 << 20, BytesPerSec: 1 << 20})
+	q.apply(upload.Event{ID: 2, Name: "b", State: upload.Done, Sent: 2 << 20, Total: 2 << 20})
+	q.apply(upload.Event{ID: 3, Name: "c", State: upload.Failed, Sent: 0, Total: 1 << 20, Err: errors.New("x")})
+	tot := q.totals()
+	assert.Equal(t, queueTotals{Active: 1, Done: 1, Failed: 1, Sent: 3 << 20, Total: 6 << 20, BytesPerSec: 1 << 20}, tot)
+	assert.Equal(t, "1 uploading · 1 done · 1 failed — 3.0 MiB of 6.0 MiB · 1.0 MiB/s, 3 s left", totalsText(tot))
+}
+
+// TestQueueRowsShowStateAndButtons renders the queue with the fyne test
+// driver and checks what a person sees on each row.
+func TestQueueRowsShowStateAndButtons(t *testing.T) {
+	test.NewTempApp(t)
+	q := newQueueView()
+	ctl := &recordingControl{}
+	q.ctl = ctl
+	w := test.NewWindow(q.view())
+	w.Resize(fyne.NewSize(800, 400))
+	q.apply(upload.Event{ID: 1, Name: "holiday.jpg", State: upload.Uploading, Sent: 50, Total: 100, BytesPerSec: 2048, ETA: 30 * time.Second})
+	q.apply(upload.Event{ID: 2, Name: "report.pdf", State: upload.Paused, Sent: 10, Total: 100})
+	q.apply(upload.Event{ID: 3, Name: "notes.txt", State: upload.Failed, Total: 3, Err: &api.Error{Status: 401, Code: "unauthorized", Message: "token abc123 expired"}})
+
+	rows := visibleRows(t, q)
+	require.Len(t, rows, 3)
+	up := rows[0]
+	assert.Equal(t, "holiday.jpg", up.name.Text)
+	assert.Equal(t, "Uploading — 30 s left", up.state.Text)
+	assert.Equal(t, "2.0 KiB/s", up.speed.Text)
+	assert.InDelta(t, 0.5, up.bar.Value, 0.001)
+	assert.True(t, up.pause.Visible())
+	assert.False(t, up.resume.Visible())
+	assert.True(t, up.cancel.Visible())
+	assert.False(t, up.rtr.Visible())
+
+	paused := rows[1]
+	assert.Equal(t, "Paused", paused.state.Text)
+	assert.True(t, paused.resume.Visible())
+	assert.False(t, paused.pause.Visible())
+
+	failed := rows[2]
+	assert.Equal(t, "Failed: The upload service did not accept your sign-in. Sign in again.", failed.state.Text)
+	assert.True(t, failed.info.Visible())
+	assert.NotContains(t, failed.state.Text, "abc123")
+
+	test.Tap(up.pause)
+	test.Tap(paused.resume)
+	test.Tap(up.cancel)
+	assert.Eventually(t, func() bool { return ctl.count() == 3 }, 5*time.Second, 10*time.Millisecond)
+	assert.ElementsMatch(t, []string{"pause 1", "resume 2", "cancel 1"}, ctl.all())
+	assert.Contains(t, q.total.Text, "2 uploading · 0 done · 1 failed")
+}
+
+// TestBatchEndSendsNotification uploads through the real embedded backend
+// and checks the desktop notification a finished batch sends.
+func TestBatchEndSendsNotification(t *testing.T) {
+	test.NewTempApp(t)
+	connect, _ := embeddedConnect(t)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "a.bin"), 1000)
+	writeRandom(t, filepath.Join(src, "b.bin"), 2000)
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir()})
+	defer m.Close()
+	m.browser.Wait()
+	test.AssertNotificationSent(t, fyne.NewNotification("Uploads finished", "2 files uploaded."), func() {
+		m.AddPaths([]string{filepath.Join(src, "a.bin"), filepath.Join(src, "b.bin")})
+		m.Wait()
+	})
+	assert.Equal(t, "2 files uploaded.", m.status.Text)
+}
+
+// visibleRows returns the rows the list shows, in order.
+func visibleRows(t *testing.T, q *queueView) []*rowView {
+	t.Helper()
+	byID := map[int]*rowView{}
+	for _, o := range test.LaidOutObjects(q.list) {
+		if b, ok := o.(*queueRowBox); ok && b.Visible() {
+			byID[b.v.id] = b.v
+		}
+	}
+	out := make([]*rowView, 0, len(byID))
+	for i := 0; i < len(byID); i++ {
+		out = append(out, byID[i])
+	}
+	return out
+}
+
+// recordingControl records the queue calls the buttons make.
+type recordingControl struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *recordingControl) add(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, s)
+}
+func (c *recordingControl) Pause(id upload.JobID)  { c.add(fmt.Sprintf("pause %d", id)) }
+func (c *recordingControl) Resume(id upload.JobID) { c.add(fmt.Sprintf("resume %d", id)) }
+func (c *recordingControl) Cancel(id upload.JobID) { c.add(fmt.Sprintf("cancel %d", id)) }
+func (c *recordingControl) count() int             { c.mu.Lock(); defer c.mu.Unlock(); return len(c.calls) }
+func (c *recordingControl) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.calls...)
+}
