@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/term"
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/auth/vault"
@@ -32,11 +33,12 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	noBrowser := fs.Bool("no-browser", false, "do not open a browser; open the printed link yourself")
 	timeout := fs.Duration("timeout", auth.DefaultTimeout, "how long to wait for the browser")
+	user := fs.String("user", "", "WebDAV: sign in with this login name and a password (asked for, or one line on stdin)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 1 {
-		fmt.Fprintln(env.Stderr, "usage: ferry login [--no-browser] [PROVIDER]")
+		fmt.Fprintln(env.Stderr, "usage: ferry login [--no-browser] [--user NAME] [PROVIDER]")
 		return 2
 	}
 	name := BackendRemote
@@ -47,6 +49,10 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	v := env.Vault(ctx)
 	if !v.Persistent() {
 		fmt.Fprintf(env.Stderr, "ferry: This sign-in won't be remembered after Ferry exits: %s\n", v.Reason())
+	}
+
+	if *user != "" {
+		return loginWithPassword(ctx, env, name, *user)
 	}
 
 	opener := auth.SystemOpener()
@@ -166,6 +172,11 @@ func (e *Env) revoker(ctx context.Context, name string) (vault.Revoker, error) {
 			c, err = BackendAuthConfig(conn.Discovery, e.Log)
 		}
 	} else {
+		if s, _, serr := e.RemoteSettings(ctx, name); serr == nil && s.Type == "webdav" {
+			// A WebDAV password cannot be revoked from here; the local copy goes.
+			fmt.Fprintf(e.Stderr, "ferry: %s keeps accepting this password until it is changed there (a Nextcloud app password: Settings → Security → Devices & sessions).\n", name)
+			return func(context.Context, *oauth2.Token) error { return nil }, nil
+		}
 		c, _, err = e.AuthConfig(ctx, name)
 	}
 	if err != nil {
@@ -222,4 +233,34 @@ func findAccount(ctx context.Context, v *vault.Vault, spec string) (vault.Accoun
 		names = append(names, a.Provider+":"+a.ID)
 	}
 	return vault.Account{}, fmt.Errorf("%q matches several accounts (%s); name one as PROVIDER:ID", spec, strings.Join(names, ", "))
+}
+
+// loginWithPassword signs in to a plain WebDAV server: the password is
+// read from the terminal without echo, or as one line from stdin.
+func loginWithPassword(ctx context.Context, env *Env, name, user string) int {
+	var password string
+	if f, ok := loginStdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(env.Stderr, "Password for %s at %s: ", user, name)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ferry login: reading the password: %v\n", err)
+			return 1
+		}
+		password = string(b)
+	} else {
+		line, err := bufio.NewReader(loginStdin).ReadString('\n')
+		if err != nil && line == "" {
+			fmt.Fprintln(env.Stderr, "ferry login: no password on stdin")
+			return 1
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	acct, err := env.SignInWebDAVPassword(ctx, name, user, password)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ferry login: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "Signed in to %s as %s.\n", title(name), acct.Name())
+	return 0
 }

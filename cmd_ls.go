@@ -182,7 +182,13 @@ func openConfigured(ctx context.Context, env *Env, remote string) (providers.Pro
 	}
 	pc := cfg.Providers[remote]
 	k, _ := providers.LookupKind(pc.Type)
-	return k.New(ctx, providers.Settings{Name: remote, Type: pc.Type, URL: pc.URL}, providers.Deps{Logger: env.Log})
+	deps := providers.Deps{Logger: env.Log}
+	if pc.Type == "webdav" {
+		if err := env.webdavDeps(ctx, remote, "", &deps); err != nil {
+			return nil, err
+		}
+	}
+	return k.New(ctx, providers.Settings{Name: remote, Type: pc.Type, URL: pc.URL}, deps)
 }
 
 // openLocal makes the folder named on the command line the root that

@@ -105,6 +105,9 @@ func (e *Env) AuthConfig(ctx context.Context, name string) (*auth.Config, provid
 		c.AuthParams[k] = v
 	}
 	if c.Exchange == "" {
+		c.Exchange = k.DefaultExchange
+	}
+	if c.Exchange == "" {
 		c.Exchange = api.ExchangePKCE
 	}
 	if c.Exchange == api.ExchangeBackend {
@@ -141,6 +144,11 @@ func (e *Env) OpenRemote(ctx context.Context, name, account string) (providers.P
 		return local.New(local.Options{ShowHidden: cfg.UI.ShowHidden})
 	}
 	deps := providers.Deps{Logger: e.Log}
+	if s.Type == "webdav" {
+		if err := e.webdavDeps(ctx, name, account, &deps); err != nil {
+			return nil, err
+		}
+	}
 	if k.SignIn != nil {
 		v := e.Vault(ctx)
 		acct, err := e.pickAccount(ctx, v, name, account)
@@ -205,6 +213,9 @@ func (e *Env) SignInRemote(ctx context.Context, name string, opts auth.Options) 
 			return vault.Account{}, err
 		}
 	} else {
+		if s, k, err = e.RemoteSettings(ctx, name); err == nil && s.Type == "webdav" {
+			return e.signInWebDAV(ctx, name, s, opts)
+		}
 		if c, s, err = e.AuthConfig(ctx, name); err != nil {
 			return vault.Account{}, err
 		}

@@ -65,6 +65,11 @@ type Kind struct {
 	// NeedsClientID is true for OAuth kinds: without a client ID from the
 	// admin the kind cannot be used, and the UI says so.
 	NeedsClientID bool
+	// DefaultExchange is who redeems the authorization code when neither
+	// discovery nor the configuration says: "pkce" (the app, the default
+	// when empty) or "backend" (kinds whose token endpoint demands the
+	// confidential client secret only the backend holds).
+	DefaultExchange string
 	// SignIn returns the sign-in description for s; nil for kinds without OAuth.
 	SignIn func(s Settings) *SignIn
 	// New builds a provider for one account.

@@ -45,7 +45,9 @@ func init() {
 		Type:          "box",
 		Title:         "Box",
 		NeedsClientID: true,
-		SignIn:        SignIn,
+		// Box's token endpoint always wants the client secret.
+		DefaultExchange: "backend",
+		SignIn:          SignIn,
 		New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
 			opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
 			if d.Transport != nil {

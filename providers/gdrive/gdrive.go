@@ -54,7 +54,10 @@ var Kind = providers.Kind{
 	Type:          "gdrive",
 	Title:         "Google Drive",
 	NeedsClientID: true,
-	SignIn:        SignIn,
+	// Google's token endpoint wants a client secret; the backend holds it
+	// unless the admin chose pkce with the desktop client's public one.
+	DefaultExchange: "backend",
+	SignIn:          SignIn,
 	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
 		opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
 		if d.Transport != nil {

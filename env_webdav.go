@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ferry-app/ferry/auth"
+	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/providers/webdav"
+)
+
+// WebDAV remotes sign in without OAuth: Nextcloud's Login Flow v2 in the
+// browser yields an app password, or a plain WebDAV server takes a login
+// name and password. Either way the secret goes into the vault as the
+// account's "access token" (type basic, no expiry) and nowhere else.
+
+// passwordTokenType marks vault entries that hold a password, not OAuth.
+const passwordTokenType = "basic"
+
+// nextcloudServer is the server root of a Nextcloud WebDAV URL
+// (https://host/nc/remote.php/dav/files/alice/ → https://host/nc), or the
+// URL's origin for other servers.
+func nextcloudServer(davURL string) (string, error) {
+	u, err := url.Parse(davURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("the remote's url %q is not a URL", davURL)
+	}
+	root := u.Scheme + "://" + u.Host
+	if i := strings.Index(u.Path, "/remote.php/"); i >= 0 {
+		root += u.Path[:i]
+	}
+	return root, nil
+}
+
+// signInWebDAV runs Nextcloud Login Flow v2 for a webdav remote: the login
+// page opens in the browser (its link also goes to opts.OnURL), and once
+// the person grants access the app password is checked against the
+// remote's folder and stored.
+func (e *Env) signInWebDAV(ctx context.Context, name string, s providers.Settings, opts auth.Options) (vault.Account, error) {
+	server, err := nextcloudServer(s.URL)
+	if err != nil {
+		return vault.Account{}, err
+	}
+	flow, err := webdav.StartLogin(ctx, server, webdav.LoginOptions{})
+	if err != nil {
+		return vault.Account{}, fmt.Errorf("%w\n(if %s is a plain WebDAV server, not Nextcloud, sign in with a password: ferry login --user NAME %s)", err, name, name)
+	}
+	if opts.OnURL != nil {
+		opts.OnURL(flow.LoginURL)
+	}
+	opener := opts.Opener
+	if opener == nil {
+		opener = auth.SystemOpener()
+	}
+	if err := opener(ctx, flow.LoginURL); err != nil && opts.OnBrowserError != nil {
+		opts.OnBrowserError(err)
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = auth.DefaultTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	creds, err := flow.Wait(wctx, 0)
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return vault.Account{}, auth.ErrTimeout
+	case ctx.Err() != nil:
+		return vault.Account{}, auth.ErrCancelled
+	default:
+		return vault.Account{}, err
+	}
+	return e.storeWebDAVPassword(ctx, name, s, creds.LoginName, creds.AppPassword)
+}
+
+// SignInWebDAVPassword checks a login name and password against a webdav
+// remote's folder and stores them in the vault.
+func (e *Env) SignInWebDAVPassword(ctx context.Context, name, user, password string) (vault.Account, error) {
+	s, k, err := e.RemoteSettings(ctx, name)
+	if err != nil {
+		return vault.Account{}, err
+	}
+	if s.Type != "webdav" {
+		return vault.Account{}, fmt.Errorf("%s signs in in the browser, not with a password", k.Title)
+	}
+	return e.storeWebDAVPassword(ctx, name, s, user, password)
+}
+
+func (e *Env) storeWebDAVPassword(ctx context.Context, name string, s providers.Settings, user, password string) (vault.Account, error) {
+	if user == "" || password == "" {
+		return vault.Account{}, errors.New("a login name and a password are both needed")
+	}
+	k, _ := providers.LookupKind(s.Type)
+	p, err := k.New(ctx, s, providers.Deps{User: user, Secret: password, Logger: e.Log})
+	if err != nil {
+		return vault.Account{}, err
+	}
+	if c, ok := p.(interface{ Close() error }); ok {
+		defer c.Close()
+	}
+	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := p.Roots(vctx); err != nil {
+		if errors.Is(err, providers.ErrNeedsSignIn) || errors.Is(err, providers.ErrPermissionDenied) {
+			return vault.Account{}, fmt.Errorf("%s did not accept the login name and password", name)
+		}
+		return vault.Account{}, fmt.Errorf("checking the sign-in at %s: %w", name, err)
+	}
+	host := s.URL
+	if u, err := url.Parse(s.URL); err == nil {
+		host = u.Host
+	}
+	acct := vault.Account{Provider: name, ID: user, DisplayName: user + " on " + host, Status: vault.StatusOK}
+	if err := e.Vault(ctx).Put(ctx, acct, &oauth2.Token{AccessToken: password, TokenType: passwordTokenType}); err != nil {
+		return vault.Account{}, err
+	}
+	return acct, nil
+}
+
+// webdavDeps fills the login name and password of a webdav remote's
+// signed-in account from the vault. No account: anonymous access (the
+// server may allow it; if not, the listing says to sign in).
+func (e *Env) webdavDeps(ctx context.Context, name, account string, d *providers.Deps) error {
+	v := e.Vault(ctx)
+	acct, err := e.pickAccount(ctx, v, name, account)
+	if err != nil {
+		if account == "" && errors.Is(err, providers.ErrNeedsSignIn) && acct.ID == "" {
+			return nil
+		}
+		return err
+	}
+	tok, err := v.TokenSource(ctx, name, acct.ID, nil).Token()
+	if err != nil {
+		return err
+	}
+	d.User, d.Secret = acct.ID, tok.AccessToken
+	return nil
+}
