@@ -104,7 +104,9 @@ func (e *Env) AuthConfig(ctx context.Context, name string) (*auth.Config, provid
 	for k, v := range si.AuthParams {
 		c.AuthParams[k] = v
 	}
-	if c.Exchange == "" {
+	if c.Exchange == "" && s.ClientSecret == "" {
+		// With an installed-app secret configured the app can redeem the
+		// code itself; otherwise the kind says who holds the secret.
 		c.Exchange = k.DefaultExchange
 	}
 	if c.Exchange == "" {
