@@ -41,7 +41,8 @@ unit:
 
 test: deps-test tools lint unit
 
-bench: deps-test tools
+bench: tools
+	@scripts/install-deps.sh bench
 	scripts/bench.sh
 
 # Regenerates docs/screenshots/ from the real window under Xvfb.

@@ -3,13 +3,18 @@
 # skipping those already present. Uses sudo when not root.
 #   scripts/install-deps.sh run    # build and run the GUI
 #   scripts/install-deps.sh test   # plus what the test suite drives
+#   scripts/install-deps.sh bench  # plus what the benchmarks compare against
 set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ca-certificates)
 test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time)
 pkgs=("${run_pkgs[@]}")
-[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+bench_pkgs=(libvips-tools)
+case "$what" in
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+esac
 command -v go >/dev/null 2>&1 || pkgs+=(golang-go)
 
 missing=()

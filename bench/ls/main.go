@@ -1,4 +1,4 @@
-// Command ls-bench is bench/ls.sh's helper. By default it serves a folder of
+// Command ls-bench is bench/ls/run.sh's helper. By default it serves a folder of
 // N empty files over WebDAV (golang.org/x/net/webdav on a real directory) on
 // 127.0.0.1, prints the folder's URL on stdout and serves until its stdin
 // closes. With -list URL it is instead a minimal lister built on

@@ -14,10 +14,10 @@ set -euo pipefail
 N=${N:-20000}
 RUNS=${RUNS:-7}
 GO=${GO:-go}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TIME=/usr/bin/time
 if ! "$TIME" -f %M true >/dev/null 2>&1; then
-	echo "bench/ls.sh: GNU time is needed at $TIME for peak RSS (apt-get install time)" >&2
+	echo "bench/ls/run.sh: GNU time is needed at $TIME for peak RSS (apt-get install time)" >&2
 	exit 1
 fi
 
@@ -44,7 +44,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 URL=$(head -1 "$WORK/url")
-[ -n "$URL" ] || { echo "bench/ls.sh: the WebDAV server did not start" >&2; exit 1; }
+[ -n "$URL" ] || { echo "bench/ls/run.sh: the WebDAV server did not start" >&2; exit 1; }
 
 # An isolated configuration naming the server as remote "bench".
 export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_DATA_HOME="$WORK/home/.local/share"
@@ -69,10 +69,10 @@ TOOLS=(curl curl-same ferry ferry-ci lister)
 # Each tool must list every entry (curl: the answer must be a 207).
 for t in ferry ferry-ci lister; do
 	got=$(${CMD[$t]} 2>/dev/null | wc -l)
-	[ "$got" -eq "$N" ] || { echo "bench/ls.sh: $t listed $got entries, want $N" >&2; exit 1; }
+	[ "$got" -eq "$N" ] || { echo "bench/ls/run.sh: $t listed $got entries, want $N" >&2; exit 1; }
 done
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X PROPFIND -H Depth:1 "$URL")
-[ "$code" = 207 ] || { echo "bench/ls.sh: curl got $code" >&2; exit 1; }
+[ "$code" = 207 ] || { echo "bench/ls/run.sh: curl got $code" >&2; exit 1; }
 bytes=$(curl -sS -X PROPFIND -H Depth:1 "$URL" | wc -c)
 
 # run TOOL: one timed run; appends "wall_ms rss_kb" to $WORK/res-TOOL.
