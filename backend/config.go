@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-app/ferry/backend/api"
+
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -86,9 +88,23 @@ type ProviderConfig struct {
 	PublicClientSecret string `toml:"public_client_secret"`
 	Exchange           string `toml:"exchange"` // "pkce" or "backend"
 	Tenant             string `toml:"tenant"`
+	Ports              []int  `toml:"ports"` // loopback ports registered as redirect URIs
 	TokenURL           string `toml:"token_url"`
 	RevokeURL          string `toml:"revoke_url"`
 	RevokeAuth         string `toml:"revoke_auth"` // "form" (token in the body) or "bearer" (Dropbox)
+}
+
+// exchange is who redeems the provider's authorization codes: as
+// configured, else the backend when it holds a client secret, else the app.
+func (p ProviderConfig) exchange() string {
+	switch {
+	case p.Exchange != "":
+		return p.Exchange
+	case p.ClientSecretEnv != "":
+		return api.ExchangeBackend
+	default:
+		return api.ExchangePKCE
+	}
 }
 
 // Duration is a TOML string such as "10m".
@@ -354,7 +370,7 @@ func (c *Config) validate(data []byte) error {
 		default:
 			return bad(key+".revoke_auth", `want "form" or "bearer", got %q`, p.RevokeAuth)
 		}
-		if p.Exchange == "backend" {
+		if p.exchange() == api.ExchangeBackend {
 			if p.ClientSecretEnv == "" {
 				return bad(key+".client_secret_env", `required when exchange = "backend"`)
 			}

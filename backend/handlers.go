@@ -49,11 +49,8 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	if len(c.Providers) > 0 {
 		d.Providers = map[string]api.ProviderInfo{}
 		for name, p := range c.Providers {
-			ex := p.Exchange
-			if ex == "" {
-				ex = api.ExchangePKCE
-			}
-			d.Providers[name] = api.ProviderInfo{ClientID: p.ClientID, Exchange: ex, Tenant: p.Tenant, ClientSecret: p.PublicClientSecret}
+			d.Providers[name] = api.ProviderInfo{ClientID: p.ClientID, Exchange: p.exchange(), Tenant: p.Tenant,
+				Ports: p.Ports, ClientSecret: p.PublicClientSecret}
 		}
 	}
 	writeJSON(w, http.StatusOK, d)

@@ -20,7 +20,7 @@ const maxProviderAnswer = 64 << 10
 // an error when the provider is unknown or does its own (PKCE) exchange.
 func (s *Server) backendProvider(name string) (ProviderConfig, error) {
 	p, ok := s.cfg.Providers[name]
-	if !ok || p.Exchange != api.ExchangeBackend {
+	if !ok || p.exchange() != api.ExchangeBackend {
 		return p, errorf(http.StatusNotFound, api.CodeUnknownProvider, "this backend does no code exchange for %q", name)
 	}
 	return p, nil

@@ -118,7 +118,8 @@ func TestOAuthCodeExchange(t *testing.T) {
 	logs := &logBuffer{}
 	cfg := oidcConfig(iss, t.TempDir())
 	cfg.Providers = map[string]ProviderConfig{
-		"box":     {ClientID: "box-client", ClientSecretEnv: "FERRY_TEST_BOX_SECRET", Exchange: "backend", TokenURL: fp.URL + "/token", RevokeURL: fp.URL + "/revoke"},
+		// No exchange named: the backend holds the secret, so it redeems.
+		"box":     {ClientID: "box-client", ClientSecretEnv: "FERRY_TEST_BOX_SECRET", TokenURL: fp.URL + "/token", RevokeURL: fp.URL + "/revoke", Ports: []int{53682}},
 		"dropbox": {ClientID: "dbx-client", ClientSecretEnv: "FERRY_TEST_DBX_SECRET", Exchange: "backend", TokenURL: fp.URL + "/token", RevokeURL: fp.URL + "/bearer-revoke", RevokeAuth: "bearer"},
 		"gdrive":  {ClientID: "g-client", Exchange: "pkce"},
 		"nosec":   {ClientID: "n-client", ClientSecretEnv: "FERRY_TEST_UNSET", Exchange: "backend", TokenURL: fp.URL + "/token"},
@@ -129,7 +130,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 
 	var d api.Discovery
 	c.json(http.MethodGet, api.WellKnownPath, nil, nil, &d)
-	assert.Equal(t, api.ProviderInfo{ClientID: "box-client", Exchange: "backend"}, d.Providers["box"])
+	assert.Equal(t, api.ProviderInfo{ClientID: "box-client", Exchange: "backend", Ports: []int{53682}}, d.Providers["box"])
 	assert.Equal(t, api.ProviderInfo{ClientID: "g-client", Exchange: "pkce"}, d.Providers["gdrive"])
 
 	t.Run("authorization code", func(t *testing.T) {

@@ -493,6 +493,7 @@ func TestDiscovery(t *testing.T) {
 			"gdrive":    {ClientID: "g-1", Exchange: "backend", ClientSecret: "published-installed-app-secret"},
 			"dropbox":   {ClientID: "d-1", Exchange: "pkce"},
 			"onedrive":  {ClientID: "o-1", Exchange: "pkce", Tenant: "common"},
+			"box":       {ClientID: "b-1", Exchange: "backend", Ports: []int{53682, 53683}},
 			"icloud":    {ClientID: "future"}, // unknown kind: skipped
 			"nextcloud": {},
 		},
@@ -508,6 +509,7 @@ func TestDiscovery(t *testing.T) {
 		"gdrive":   {Name: "gdrive", Type: "gdrive", ClientID: "g-1", Exchange: "backend", ClientSecret: "published-installed-app-secret"},
 		"dropbox":  {Name: "dropbox", Type: "dropbox", ClientID: "acme-dropbox", Exchange: "pkce"},
 		"onedrive": {Name: "onedrive", Type: "onedrive", ClientID: "o-1", Exchange: "pkce", Tenant: "common"},
+		"box":      {Name: "box", Type: "box", ClientID: "b-1", Exchange: "backend", Ports: []int{53682, 53683}},
 	}, c.Providers)
 	assert.Equal(t, "discovery", c.Source("providers.gdrive.client_id").String())
 	assert.Equal(t, "admin file "+f.admin+":2", c.Source("providers.dropbox.client_id").String())

@@ -90,6 +90,13 @@ func discoveryLayer(d *api.Discovery) (*layerData, error) {
 		if p.Tenant != "" {
 			add(key+".tenant", p.Tenant)
 		}
+		if len(p.Ports) > 0 {
+			ports := make([]any, len(p.Ports))
+			for i, n := range p.Ports {
+				ports[i] = int64(n)
+			}
+			add(key+".ports", ports)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -81,6 +81,9 @@ type ProviderInfo struct {
 	ClientID string `json:"client_id"`
 	Exchange string `json:"exchange"` // ExchangePKCE or ExchangeBackend
 	Tenant   string `json:"tenant,omitempty"`
+	// Ports are the loopback ports registered as redirect URIs, for
+	// providers that accept only exact ones (Dropbox, Box).
+	Ports []int `json:"ports,omitempty"`
 	// ClientSecret is only ever a *non-confidential* installed-app secret
 	// (Google's desktop clients) that the admin chose to publish.
 	ClientSecret string `json:"client_secret,omitempty"`
