@@ -1,0 +1,85 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPickerUploadsChosenFilesAndReportsThem chooses two files in picker
+// mode, presses Upload and finish, and checks what the program receives.
+func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
+	test.NewTempApp(t)
+	connect, _ := embeddedConnect(t)
+	src := t.TempDir()
+	a := writeRandom(t, filepath.Join(src, "a.txt"), 3000)
+	b := writeRandom(t, filepath.Join(src, "b.txt"), 500)
+	writeRandom(t, filepath.Join(src, "c.jpg"), 100)
+	var got []Picked
+	cancelled := false
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
+		Pick: &Pick{Multiple: true, Accept: []string{".txt"}, Done: func(p []Picked) { got = p }, Cancelled: func() { cancelled = true }}})
+	defer m.Close()
+	m.Wait()
+	m.browser.Wait()
+	require.Len(t, m.browser.shown, 3)
+	names := map[string]*item{}
+	for _, it := range m.browser.shown {
+		names[it.Name] = it
+	}
+	assert.Equal(t, "The program that opened Ferry does not accept this type of file (.txt)", names["c.jpg"].reason)
+	assert.Equal(t, "Upload and finish", m.upBtn.Text)
+
+	withUI(func() {
+		m.browser.click(0, 0)
+		m.browser.click(1, fyne.KeyModifierShortcutDefault)
+		test.Tap(m.upBtn)
+	})
+	m.Wait()
+	require.Len(t, got, 2, "Done receives both files once both are uploaded")
+	assert.False(t, cancelled)
+	sort.Slice(got, func(i, j int) bool { return got[i].Name < got[j].Name })
+	for i, want := range [][]byte{a, b} {
+		sum := sha256.Sum256(want)
+		p := got[i]
+		assert.Equal(t, hex.EncodeToString(sum[:]), p.SHA256)
+		assert.Equal(t, int64(len(want)), p.Size)
+		assert.Equal(t, "text/plain; charset=utf-8", p.Type)
+		assert.NotEmpty(t, p.Key)
+		assert.NotEmpty(t, p.Location)
+		assert.Equal(t, PickedSource{Provider: "local", Path: filepath.Join(src, p.Name)}, p.Source)
+	}
+}
+
+func TestPickerSingleFileAndCancel(t *testing.T) {
+	test.NewTempApp(t)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "a.txt"), 3)
+	writeRandom(t, filepath.Join(src, "b.txt"), 3)
+	cancelled := 0
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: noBackend, StartDir: src, ThumbnailDir: t.TempDir(),
+		Pick: &Pick{Done: func([]Picked) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
+	defer m.Close()
+	m.browser.Wait()
+	withUI(func() {
+		m.browser.selectAll()
+		test.Tap(m.upBtn)
+	})
+	m.Wait()
+	assert.Equal(t, "Choose exactly one file.", m.status.Text)
+	assert.Empty(t, m.queue.Rows())
+	withUI(func() {
+		test.Tap(m.pick.cancel)
+		test.Tap(m.pick.cancel)
+	})
+	assert.Equal(t, 1, cancelled, "Cancelled is called once")
+}
