@@ -92,6 +92,11 @@ type browser struct {
 
 	onSelectionChanged func([]*item)
 	onCursorChanged    func(*item) // the preview follows the cursor
+	// onShortcut receives the window's shortcuts the browser does not
+	// handle while it has focus (Ctrl+U, Ctrl+,); onEscape an Esc with
+	// nothing selected.
+	onShortcut func(fyne.Shortcut)
+	onEscape   func()
 }
 
 func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {

@@ -86,6 +86,10 @@ func (n *navArea) TypedKey(ev *fyne.KeyEvent) {
 			b.notifySelection()
 		}
 	case fyne.KeyEscape:
+		if len(b.Selection()) == 0 && b.onEscape != nil {
+			b.onEscape()
+			return
+		}
 		b.clearSelection()
 	}
 }
@@ -118,5 +122,9 @@ func (n *navArea) TypedShortcut(s fyne.Shortcut) {
 		n.b.setGrid(false)
 	case shortcutGrid.ShortcutName():
 		n.b.setGrid(true)
+	default:
+		if n.b.onShortcut != nil {
+			n.b.onShortcut(s)
+		}
 	}
 }

@@ -9,8 +9,36 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// Keyboard: Ctrl+U (Cmd+U on macOS) uploads the selection.
-var shortcutUpload = &desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierShortcutDefault}
+// Keyboard: Ctrl+U (Cmd+U on macOS) uploads the selection; Ctrl+, opens
+// the settings.
+var (
+	shortcutUpload   = &desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutSettings = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+// onShortcut runs the window's own shortcuts, wherever focus is.
+func (m *Main) onShortcut(s fyne.Shortcut) {
+	switch s.ShortcutName() {
+	case shortcutUpload.ShortcutName():
+		m.uploadSelection()
+	case shortcutSettings.ShortcutName():
+		if len(m.dialogs) == 0 {
+			m.showSettings()
+		}
+	}
+}
+
+// onEscape is Esc: it closes the top dialog (cancelling a sign-in); with
+// none open, a picker is cancelled.
+func (m *Main) onEscape() {
+	if len(m.dialogs) > 0 {
+		m.closeTopDialog()
+		return
+	}
+	if m.pick != nil {
+		m.pick.finishCancelled(m)
+	}
+}
 
 // menuItems is the window menu: settings, the accounts (sign out of one,
 // forget all), about.

@@ -41,7 +41,7 @@ func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
 	withUI(func() {
 		m.browser.click(0, 0)
 		m.browser.click(1, fyne.KeyModifierShortcutDefault)
-		test.Tap(m.upBtn)
+		m.browser.nav.TypedShortcut(shortcutUpload) // Ctrl+U with the file list focused
 	})
 	m.Wait()
 	require.Len(t, got, 2, "Done receives both files once both are uploaded")
@@ -78,7 +78,12 @@ func TestPickerSingleFileAndCancel(t *testing.T) {
 	assert.Equal(t, "Choose exactly one file.", m.status.Text)
 	assert.Empty(t, m.queue.Rows())
 	withUI(func() {
-		test.Tap(m.pick.cancel)
+		m.browser.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) // clears the selection
+	})
+	assert.Equal(t, 0, cancelled)
+	assert.Empty(t, m.browser.Selection())
+	withUI(func() {
+		m.browser.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) // nothing selected: cancels the picker
 		test.Tap(m.pick.cancel)
 	})
 	assert.Equal(t, 1, cancelled, "Cancelled is called once")

@@ -201,10 +201,13 @@ func Create(w fyne.Window, deps Deps) *Main {
 	w.Canvas().AddShortcut(shortcutFind, func(fyne.Shortcut) { m.browser.focusSearch() })
 	w.Canvas().AddShortcut(shortcutList, func(fyne.Shortcut) { m.browser.setGrid(false) })
 	w.Canvas().AddShortcut(shortcutGrid, func(fyne.Shortcut) { m.browser.setGrid(true) })
-	w.Canvas().AddShortcut(shortcutUpload, func(fyne.Shortcut) { m.uploadSelection() })
+	w.Canvas().AddShortcut(shortcutUpload, m.onShortcut)
+	w.Canvas().AddShortcut(shortcutSettings, m.onShortcut)
+	m.browser.onShortcut = m.onShortcut
+	m.browser.onEscape = m.onEscape
 	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyEscape {
-			m.closeTopDialog()
+			m.onEscape()
 		}
 	})
 	w.Canvas().Focus(m.browser.nav) // the keyboard works from the start
