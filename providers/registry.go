@@ -111,3 +111,19 @@ func Kinds() []Kind {
 	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
 	return out
 }
+
+// TokenInvalidator is implemented by token sources that can be told the
+// provider refused an access token before its expiry (the vault's): the
+// next Token call then refreshes instead of returning it again.
+type TokenInvalidator interface {
+	Invalidate(rejected string)
+}
+
+// InvalidateToken tells ts, when it can be told, that the provider refused
+// access token rejected. Providers call it from their Client.Refresh
+// (after a 401) before asking ts for a token again.
+func InvalidateToken(ts oauth2.TokenSource, rejected string) {
+	if inv, ok := ts.(TokenInvalidator); ok && rejected != "" {
+		inv.Invalidate(rejected)
+	}
+}

@@ -211,3 +211,26 @@ func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, 
 	}
 	return context.WithTimeout(ctx, d)
 }
+
+// Invalidate tells the vault that the provider refused access token
+// rejected before its expiry (revoked, or the server's clock differs): the
+// next Token call refreshes instead of handing it out again. A token that
+// was already replaced (another goroutine or process refreshed) is left
+// alone, so a burst of 401s costs one refresh.
+func (s *tokenSource) Invalidate(rejected string) {
+	k := key(s.provider, s.account)
+	am := s.v.accountLock(k)
+	am.Lock()
+	defer am.Unlock()
+	err := s.v.transact(s.ctx, func(m map[string]*record) (bool, error) {
+		r := m[k]
+		if r == nil || r.AccessToken != rejected || rejected == "" {
+			return false, nil
+		}
+		r.Expiry = s.v.now().Add(-time.Second)
+		return true, nil
+	})
+	if err != nil {
+		s.v.log.Warn("vault: could not mark a refused token", "account", k, "err", err)
+	}
+}

@@ -195,3 +195,34 @@ func TestRefresherSignallingNeedsSignIn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StatusNeedsSignIn, a.Status)
 }
+
+// TestInvalidateRefusedTokenRefreshesOnce: a provider refused an access
+// token long before its expiry (revoked at the provider); after Invalidate
+// the next Token refreshes, and a late Invalidate of the old token (another
+// caller saw the same 401) costs no second refresh.
+func TestInvalidateRefusedTokenRefreshesOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := newTokenServer(t)
+	v := openTest(t, filepath.Join(t.TempDir(), "tokens.vault"), &memKeys{})
+	refresh := ConfigRefresher(srv.config())
+	at, rt := srv.issue()
+	require.NoError(t, v.Put(ctx, Account{Provider: "gdrive", ID: "1"}, &oauth2.Token{AccessToken: at, RefreshToken: rt, Expiry: time.Now().Add(time.Hour)}))
+	ts := v.TokenSource(ctx, "gdrive", "1", refresh)
+
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	require.Equal(t, at, tok.AccessToken)
+
+	inv, ok := ts.(interface{ Invalidate(string) })
+	require.True(t, ok, "the vault's token source can be told about a refused token")
+	inv.Invalidate(at)
+	tok, err = ts.Token()
+	require.NoError(t, err)
+	assert.NotEqual(t, at, tok.AccessToken, "refreshed after the refusal")
+	inv.Invalidate(at) // stale: already replaced
+	tok2, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, tok.AccessToken, tok2.AccessToken)
+	n, _, _ := srv.counts()
+	assert.Equal(t, 1, n, "one refresh")
+}

@@ -184,6 +184,10 @@ func (p *Provider) authorize(r *http.Request) error {
 // refresh runs after a 401: it succeeds only if the token source now hands
 // out a different access token.
 func (p *Provider) refresh(context.Context) error {
+	p.mu.Lock()
+	rejected := p.lastTok
+	p.mu.Unlock()
+	providers.InvalidateToken(p.tokens, rejected)
 	tok, err := p.tokens.Token()
 	if err != nil {
 		return tokenError(err)

@@ -219,6 +219,10 @@ func tokenError(err error) error {
 // refresh runs after a 401 (expired_access_token): it succeeds only when
 // the token source now yields a different token.
 func (p *Provider) refresh(ctx context.Context) error {
+	p.mu.Lock()
+	rejected := p.lastToken
+	p.mu.Unlock()
+	providers.InvalidateToken(p.tokens, rejected)
 	tok, err := p.tokens.Token()
 	if err != nil {
 		return tokenError(err)

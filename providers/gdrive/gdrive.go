@@ -203,6 +203,10 @@ func tokenError(err error) error {
 // refresh runs after a 401: it succeeds only when the token source now has
 // a different access token (it refreshed), so the call is worth repeating.
 func (p *Provider) refresh(ctx context.Context) error {
+	p.mu.Lock()
+	rejected := p.lastToken
+	p.mu.Unlock()
+	providers.InvalidateToken(p.tokens, rejected)
 	tok, err := p.tokens.Token()
 	if err != nil {
 		return tokenError(err)
