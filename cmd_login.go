@@ -16,6 +16,8 @@ import (
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/providers"
 )
 
 func init() {
@@ -103,6 +105,9 @@ func title(name string) string {
 	if name == BackendRemote {
 		return "the upload service"
 	}
+	if k, ok := providers.LookupKind(name); ok {
+		return k.Title // the remote is named after its kind: "Dropbox"
+	}
 	return name
 }
 
@@ -177,7 +182,15 @@ func (e *Env) revoker(ctx context.Context, name string) (vault.Revoker, error) {
 			fmt.Fprintf(e.Stderr, "ferry: %s keeps accepting this password until it is changed there (a Nextcloud app password: Settings → Security → Devices & sessions).\n", name)
 			return func(context.Context, *oauth2.Token) error { return nil }, nil
 		}
-		c, _, err = e.AuthConfig(ctx, name)
+		var s providers.Settings
+		c, s, err = e.AuthConfig(ctx, name)
+		if k, ok := providers.LookupKind(s.Type); err == nil && ok && k.Revoke != nil && c.Exchange == api.ExchangePKCE {
+			return func(ctx context.Context, tok *oauth2.Token) error {
+				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				return k.Revoke(rctx, s, tok)
+			}, nil
+		}
 	}
 	if err != nil {
 		return nil, err

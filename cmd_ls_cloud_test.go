@@ -85,13 +85,13 @@ auth_url  = %q
 	loginStdin = strings.NewReader("")
 	t.Cleanup(func() { loginStdin = prev })
 
-	for _, tc := range []struct{ remote, who, path, want string }{
-		{"onedrive", "Megan Bowen <MeganB@contoso.example>", "/Documents", "report.docx"},
-		{"box", "Aaron Levie <ceo@example.com>", "/Projects", "plan.pdf"},
+	for _, tc := range []struct{ remote, title, who, path, want string }{
+		{"onedrive", "OneDrive", "Megan Bowen <MeganB@contoso.example>", "/Documents", "report.docx"},
+		{"box", "Box", "Aaron Levie <ceo@example.com>", "/Projects", "plan.pdf"},
 	} {
 		var stdout, stderr bytes.Buffer
 		require.Equal(t, 0, run([]string{"login", "--timeout", "90s", tc.remote}, &stdout, &stderr), stderr.String())
-		assert.Equal(t, "Signed in to "+tc.remote+" as "+tc.who+".\n", stdout.String())
+		assert.Equal(t, "Signed in to "+tc.title+" as "+tc.who+".\n", stdout.String())
 
 		stdout.Reset()
 		stderr.Reset()

@@ -74,6 +74,10 @@ type Kind struct {
 	SignIn func(s Settings) *SignIn
 	// New builds a provider for one account.
 	New func(ctx context.Context, s Settings, d Deps) (Provider, error)
+	// Revoke, if set, revokes a sign-in the app redeemed itself (pkce) at a
+	// provider without an RFC 7009 endpoint (Dropbox). Nil: the sign-in
+	// configuration's RevokeURL, if any.
+	Revoke func(ctx context.Context, s Settings, tok *oauth2.Token) error
 }
 
 var (

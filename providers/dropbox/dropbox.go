@@ -59,6 +59,9 @@ var Kind = providers.Kind{
 	Title:         "Dropbox",
 	NeedsClientID: true,
 	SignIn:        SignIn,
+	Revoke: func(ctx context.Context, s providers.Settings, tok *oauth2.Token) error {
+		return Revoke(ctx, s.APIBase, nil, tok)
+	},
 	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
 		opts := Options{APIBase: s.APIBase, ContentBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
 		if d.Transport != nil {
