@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/ferry-app/ferry/internal/earlyinit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -44,6 +46,7 @@ func register(c *command) {
 }
 
 func main() {
+	earlyinit.Restore()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
