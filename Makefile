@@ -17,7 +17,7 @@ deps-test:
 	@scripts/install-deps.sh test
 
 build: deps
-	CGO_ENABLED=1 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ferry .
+	GO=$(GO) VERSION=$(VERSION) scripts/build-ferry.sh $(BIN)/ferry
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ferry-backend ./cmd/ferry-backend
 
 run: build

@@ -31,7 +31,7 @@ trap cleanup EXIT
 
 echo "building..." >&2
 (cd "$ROOT" && $GO build -o "$WORK/ls-bench" ./bench/ls)
-(cd "$ROOT" && CGO_ENABLED=1 $GO build -o "$WORK/ferry" .)
+(cd "$ROOT" && GO=$GO scripts/build-ferry.sh "$WORK/ferry")
 (cd "$ROOT" && CGO_ENABLED=0 $GO build -tags ci -o "$WORK/ferry-ci" .)
 
 # The server lives as long as fd 3 (its stdin) stays open.

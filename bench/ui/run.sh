@@ -13,8 +13,8 @@ work=$(mktemp -d)
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
 export LANG=en_US.UTF-8
 
-CGO_ENABLED=1 go build -o "$work/ferry" .
-CGO_ENABLED=1 go build -o "$work/hello" ./bench/ui/hello
+scripts/build-ferry.sh "$work/ferry"
+scripts/build-ferry.sh "$work/hello" ./bench/ui/hello
 
 exec 3<> <(:)
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 2>/dev/null &
