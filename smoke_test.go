@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -84,7 +85,9 @@ func TestGUISmoke(t *testing.T) {
 // xdo runs xdotool against the private display.
 func xdo(t *testing.T, display string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("xdotool", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "xdotool %v: %s", args, out)
@@ -94,7 +97,10 @@ func xdo(t *testing.T, display string, args ...string) {
 func shoot(t *testing.T, display, id, name string) {
 	t.Helper()
 	shot := filepath.Join(t.TempDir(), name)
-	out, err := exec.Command("import", "-display", display, "-window", id, shot).CombinedOutput()
+	// import waits forever for a window that has gone: bound it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "import", "-display", display, "-window", id, shot).CombinedOutput()
 	require.NoError(t, err, "screenshot: %s", out)
 	assertNotBlank(t, shot)
 	keepScreenshot(t, shot, name)

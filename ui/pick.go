@@ -69,11 +69,19 @@ func (p *picker) start(m *Main) {
 	m.browser.jobs.Add(1)
 	go func() {
 		defer m.browser.jobs.Done()
+		ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
+		defer cancel()
 		var accts []AccountView
 		if m.deps.Accounts != nil {
-			ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
 			accts, _ = m.deps.Accounts(ctx)
-			cancel()
+		}
+		title := remote
+		if srcs, err := m.sources(ctx); err == nil {
+			for _, s := range srcs {
+				if s.Remote == remote && s.Title != "" {
+					title = s.Title
+				}
+			}
 		}
 		onMain(func() {
 			for _, a := range accts {
@@ -82,7 +90,7 @@ func (p *picker) start(m *Main) {
 					return
 				}
 			}
-			m.requestSignIn(remote, remote)
+			m.requestSignIn(remote, title)
 		})
 	}()
 }
