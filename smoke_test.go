@@ -106,16 +106,6 @@ func shoot(t *testing.T, display, id, name string) {
 	keepScreenshot(t, shot, name)
 }
 
-func buildFerry(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ferry")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
 // startXvfb starts a private X server and returns its DISPLAY.
 func startXvfb(t *testing.T) string {
 	t.Helper()
