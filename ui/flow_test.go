@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -152,4 +155,35 @@ func TestOfferToResumeUnfinishedUploads(t *testing.T) {
 	rows := m.queue.Rows()
 	require.Len(t, rows, 1)
 	assert.Equal(t, upload.Done, rows[0].State)
+}
+
+// TestUploadServiceReachableLaterIsUsed: a service that did not answer at
+// start is tried again on the next upload.
+func TestUploadServiceReachableLaterIsUsed(t *testing.T) {
+	test.NewTempApp(t)
+	connect, _ := embeddedConnect(t)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "a.txt"), 30)
+	var mu sync.Mutex
+	calls := 0
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
+		Connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
+			mu.Lock()
+			calls++
+			first := calls == 1
+			mu.Unlock()
+			if first {
+				return nil, nil, &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+			}
+			return connect(ctx)
+		}})
+	defer m.Close()
+	m.Wait()
+	m.AddPaths([]string{filepath.Join(src, "a.txt")})
+	m.Wait()
+	rows := m.queue.Rows()
+	require.Len(t, rows, 1)
+	assert.Equal(t, upload.Done, rows[0].State)
+	assert.Equal(t, 2, calls)
 }

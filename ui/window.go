@@ -134,13 +134,11 @@ type Main struct {
 	// uploads ends (the tray quits a hidden window's app then).
 	AfterBatch func()
 
-	pending     sync.WaitGroup // AddPaths calls still walking or connecting
-	connectOnce sync.Once
-	connReady   chan struct{}
-	q           *upload.Queue
-	connErr     error
-	ctx         context.Context
-	cancel      context.CancelFunc
+	pending sync.WaitGroup // AddPaths calls still walking or connecting
+	connMu  sync.Mutex     // held while connecting; guards q
+	q       *upload.Queue
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // Create builds the main screen inside w, installs the window-wide drop
@@ -156,7 +154,7 @@ func Create(w fyne.Window, deps Deps) *Main {
 	uiMu.Lock()
 	defer uiMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{win: w, deps: deps, queue: newQueueView(), connReady: make(chan struct{}), ctx: ctx, cancel: cancel,
+	m := &Main{win: w, deps: deps, queue: newQueueView(), ctx: ctx, cancel: cancel,
 		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
 		status:   &widget.Label{Text: T("Drop files or folders anywhere in this window to upload them."), Truncation: fyne.TextTruncateEllipsis},
 		selLabel: widget.NewLabel(T("Nothing selected"))}
@@ -493,33 +491,44 @@ func (m *Main) enqueue(srcs []upload.Source) {
 	})
 }
 
-// connect starts the backend connection once and returns the queue.
+// connect connects to the backend (again after a failure, so a service
+// that was unreachable at start is used once it answers) and returns the
+// queue.
 func (m *Main) connect() (*upload.Queue, error) {
-	m.connectOnce.Do(func() {
-		defer close(m.connReady)
-		client, d, err := m.deps.Connect(m.ctx)
-		if err != nil {
-			m.connErr = err
-			return
-		}
-		onMain(func() {
-			accept := m.rules.Accept
-			m.rules = restrictionsFrom(d.Upload)
-			m.rules.Accept = accept
-			m.browser.reapplyRules(m.rules)
-		})
-		var opts upload.Options
-		if m.deps.QueueOptions != nil {
-			opts = m.deps.QueueOptions()
-		}
-		opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
-		opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
-		q := upload.NewQueue(client, d, opts)
-		m.q = q
-		onMain(func() { m.queue.ctl = q })
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	if m.q != nil {
+		return m.q, nil
+	}
+	client, d, err := m.deps.Connect(m.ctx)
+	if err != nil {
+		return nil, err
+	}
+	onMain(func() {
+		accept := m.rules.Accept
+		m.rules = restrictionsFrom(d.Upload)
+		m.rules.Accept = accept
+		m.browser.reapplyRules(m.rules)
 	})
-	<-m.connReady
-	return m.q, m.connErr
+	var opts upload.Options
+	if m.deps.QueueOptions != nil {
+		opts = m.deps.QueueOptions()
+	}
+	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
+	opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
+	q := upload.NewQueue(client, d, opts)
+	m.q = q
+	onMain(func() { m.queue.ctl = q })
+	return m.q, nil
+}
+
+// queueIfConnected returns the queue, or nil before a connection.
+func (m *Main) queueIfConnected() *upload.Queue {
+	if !m.connMu.TryLock() {
+		return nil // connecting: nothing was queued yet
+	}
+	defer m.connMu.Unlock()
+	return m.q
 }
 
 // batchEnded tells the desktop when a batch finished or failed, and hands
@@ -622,12 +631,8 @@ func (m *Main) showInfo(title, msg string) {
 // the picker).
 func (m *Main) Wait() {
 	m.pending.Wait()
-	select {
-	case <-m.connReady:
-		if m.q != nil {
-			m.q.Wait()
-		}
-	default:
+	if q := m.queueIfConnected(); q != nil {
+		q.Wait()
 	}
 }
 
@@ -637,11 +642,10 @@ func (m *Main) Close() {
 	if m.ownLocal != nil {
 		defer m.ownLocal.Close()
 	}
-	select {
-	case <-m.connReady:
-		if m.q != nil {
-			m.q.Close()
-		}
-	default:
+	m.connMu.Lock() // a connection in progress ends with m.ctx
+	q := m.q
+	m.connMu.Unlock()
+	if q != nil {
+		q.Close()
 	}
 }
