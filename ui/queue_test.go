@@ -184,3 +184,42 @@ func (c *recordingControl) all() []string {
 	defer c.mu.Unlock()
 	return append([]string(nil), c.calls...)
 }
+
+// TestFailedBatchNotifiesAndDetailsExplain: a batch that fails sends a
+// notification saying so, and the row's Details button shows what
+// happened, what to do and the redacted details.
+func TestFailedBatchNotifiesAndDetailsExplain(t *testing.T) {
+	test.NewTempApp(t)
+	connect, _ := embeddedConnect(t)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "a.bin"), 1000)
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1000, 700))
+	m := Create(w, Deps{Connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
+		c, d, err := connect(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		bad, _ := upload.NewClient(c.BaseURL(), func(context.Context) (string, error) { return "wrong", nil }, nil)
+		return bad, d, nil
+	}, StartDir: src, ThumbnailDir: t.TempDir(), ServiceRemote: "backend"})
+	defer m.Close()
+	m.browser.Wait()
+	test.AssertNotificationSent(t, fyne.NewNotification("Some uploads failed", "0 uploaded, 1 not uploaded. Open Ferry to retry them."), func() {
+		withUI(func() { m.AddPaths([]string{filepath.Join(src, "a.bin")}) })
+		m.Wait()
+	})
+	var rows []*rowView
+	withUI(func() { rows = visibleRows(t, m.queue) })
+	require.Len(t, rows, 1)
+	withUI(func() { test.Tap(rows[0].info) })
+	var text string
+	withUI(func() {
+		require.Len(t, m.dialogs, 1)
+		text = allText(w.Canvas().Overlays().Top())
+	})
+	assert.Contains(t, text, "The upload service did not accept your sign-in. Sign in again.")
+	assert.Contains(t, text, "Details")
+	assert.Contains(t, text, "Sign in again", "the dialog offers to sign in to the upload service")
+	assert.NotContains(t, text, "wrong", "the bearer token is not shown")
+}

@@ -196,3 +196,30 @@ func TestNeedsSignInAccountOffersSignInAgain(t *testing.T) {
 	assert.Equal(t, "gdrive", <-signedIn)
 	m.browser.Wait()
 }
+
+// TestSignInDialogTabOrder: Tab goes from the paste field to Continue,
+// then Cancel, then Copy link.
+func TestSignInDialogTabOrder(t *testing.T) {
+	test.NewTempApp(t)
+	m, w := signInWindow(t, fakeSignIn(func(context.Context) (string, error) { return "", nil }))
+	withUI(func() { m.requestSignIn("box", "Box") })
+	s := m.signIn
+	waitUI(t, func() bool { return !s.copyBtn.Disabled() })
+	var order []fyne.Focusable
+	withUI(func() {
+		c := w.Canvas()
+		c.Focus(s.pasteIn)
+		order = append(order, c.Focused())
+		for range 3 {
+			c.FocusNext()
+			order = append(order, c.Focused())
+		}
+	})
+	require.Len(t, order, 4)
+	assert.Equal(t, fyne.Focusable(s.pasteIn), order[0])
+	assert.Equal(t, fyne.Focusable(s.pasteBtn), order[1])
+	assert.Equal(t, fyne.Focusable(s.cancelBtn), order[2])
+	assert.Equal(t, fyne.Focusable(s.copyBtn), order[3])
+	withUI(func() { s.cancelByKey() })
+	m.browser.Wait()
+}
