@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/ui"
 	"github.com/ferry-app/ferry/upload"
@@ -28,10 +29,12 @@ func (e *Env) GUIAccounts(ctx context.Context) ([]ui.AccountView, error) {
 	}
 	var out []ui.AccountView
 	for _, a := range accts {
+		av := ui.AccountView{Remote: a.Provider, Account: a.ID, Name: a.Name(), Status: ui.StatusSignedIn}
 		if a.Provider == BackendRemote {
-			continue
+			av.Service = true // the organisation's sign-in: in the menu, not the sidebar
+		} else {
+			av.Title = e.remoteTitle(ctx, a.Provider)
 		}
-		av := ui.AccountView{Remote: a.Provider, Title: e.remoteTitle(ctx, a.Provider), Account: a.ID, Name: a.Name(), Status: ui.StatusSignedIn}
 		switch {
 		case a.Status == vault.StatusNeedsSignIn:
 			av.Status, av.Reason = ui.StatusNeedsSignIn, a.StatusReason
@@ -98,6 +101,16 @@ func (e *Env) GUIOpenRemote(ctx context.Context, remote, account string) (provid
 		return openConfigured(ctx, e, remote)
 	}
 	return e.OpenRemote(ctx, remote, account)
+}
+
+// serviceSignsIn reports, without waiting, whether the connected upload
+// service signs people in (OIDC); false while it is still connecting.
+func (e *Env) serviceSignsIn() bool {
+	if !e.mu.TryLock() {
+		return false
+	}
+	defer e.mu.Unlock()
+	return e.conn != nil && !e.conn.Embedded && e.conn.Discovery.Auth.Type == api.AuthOIDC
 }
 
 // GUISignIn is the window's sign-in: it returns who signed in.

@@ -67,6 +67,26 @@ func (m *Main) menuItems() []*fyne.MenuItem {
 			}))
 		}
 	}
+	for _, a := range m.sidebar.service {
+		a := a
+		a.Title = T("the upload service")
+		name := SafeName(cmpOr(a.Name, a.Account))
+		if a.Status == StatusNeedsSignIn {
+			items = append(items, fyne.NewMenuItem(T("Sign in to the upload service again ({{.Name}})", "Name", name), func() {
+				m.requestSignIn(a.Remote, a.Title)
+			}))
+		}
+		if m.deps.SignOut != nil {
+			items = append(items, fyne.NewMenuItem(T("Sign out of the upload service ({{.Name}})…", "Name", name), func() {
+				m.confirmSignOut(a, name)
+			}))
+		}
+	}
+	if len(m.sidebar.service) == 0 && m.deps.ServiceRemote != "" && m.deps.ServiceNeedsSignIn != nil && m.deps.ServiceNeedsSignIn() {
+		items = append(items, fyne.NewMenuItem(T("Sign in to the upload service…"), func() {
+			m.requestSignIn(m.deps.ServiceRemote, T("the upload service"))
+		}))
+	}
 	if m.deps.ForgetAll != nil {
 		items = append(items, fyne.NewMenuItem(T("Forget all accounts…"), m.confirmForgetAll))
 	}

@@ -32,6 +32,9 @@ type AccountView struct {
 	Name    string // display name or email
 	Status  AccountStatus
 	Reason  string // why, for a status other than signed in
+	// Service marks the upload service's own sign-in: not browsable, so
+	// not in the sidebar, but the menu offers to sign out of it.
+	Service bool
 }
 
 // SourceView is one remote "Add account" offers.
@@ -88,6 +91,8 @@ type sidebar struct {
 	rows []sideRow
 	list *widget.List
 	menu *fyne.Menu // the last "Add account" menu shown
+	// service holds the upload service's own sign-ins, for the menu.
+	service []AccountView
 }
 
 func newSidebar(m *Main) *sidebar {
@@ -172,7 +177,12 @@ func (s *sidebar) reload() {
 			rows = append(rows, sideRow{kind: sideNotice, label: T("Accounts cannot be read now"), icon: theme.WarningIcon()})
 		}
 		group := ""
+		var service []AccountView
 		for _, a := range accts {
+			if a.Service {
+				service = append(service, a)
+				continue
+			}
 			if a.Title != group {
 				group = a.Title
 				rows = append(rows, sideRow{kind: sideHeader, label: SafeName(a.Title), icon: theme.StorageIcon()})
@@ -185,6 +195,7 @@ func (s *sidebar) reload() {
 		}
 		rows = append(rows, sideRow{kind: sideAdd, label: T("Add account…"), icon: theme.ContentAddIcon()})
 		onMain(func() {
+			s.service = service
 			s.rows = rows
 			s.list.Refresh()
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,4 +223,58 @@ func TestSignInDialogTabOrder(t *testing.T) {
 	assert.Equal(t, fyne.Focusable(s.copyBtn), order[3])
 	withUI(func() { s.cancelByKey() })
 	m.browser.Wait()
+}
+
+// TestUploadServiceAccountInMenuNotSidebar: the organisation's own sign-in
+// is not a source to browse; the menu offers to sign out of it, or to sign
+// in when the service needs it and nobody is signed in.
+func TestUploadServiceAccountInMenuNotSidebar(t *testing.T) {
+	test.NewTempApp(t)
+	dir := localTree(t)
+	var mu sync.Mutex
+	accts := []AccountView{{Remote: "backend", Account: "sub-1", Name: "ann@acme.example", Status: StatusSignedIn, Service: true}}
+	signedOut := make(chan string, 1)
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		ServiceRemote: "backend", ServiceNeedsSignIn: func() bool { return true },
+		Accounts: func(context.Context) ([]AccountView, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]AccountView(nil), accts...), nil
+		},
+		SignOut: func(_ context.Context, remote, account string) error {
+			mu.Lock()
+			accts = nil
+			mu.Unlock()
+			signedOut <- remote + "/" + account
+			return nil
+		},
+	})
+	defer m.Close()
+	m.browser.Wait()
+	assert.Equal(t, []string{"This Computer", "Test", "Add account…"}, sideLabels(m.sidebar))
+	labels := func() []string {
+		var out []string
+		withUI(func() {
+			for _, it := range m.menuItems() {
+				out = append(out, it.Label)
+			}
+		})
+		return out
+	}
+	assert.Contains(t, labels(), "Sign out of the upload service (ann@acme.example)…")
+	assert.NotContains(t, labels(), "Sign in to the upload service…")
+	withUI(func() {
+		for _, it := range m.menuItems() {
+			if it.Label == "Sign out of the upload service (ann@acme.example)…" {
+				it.Action()
+			}
+		}
+		require.Len(t, m.dialogs, 1, "sign-out asks first")
+		m.dialogs[0].(interface{ Confirm() }).Confirm()
+	})
+	assert.Equal(t, "backend/sub-1", <-signedOut)
+	m.browser.Wait()
+	assert.Contains(t, labels(), "Sign in to the upload service…")
+	assert.Equal(t, "Signed out of the upload service.", m.status.Text)
 }

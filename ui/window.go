@@ -82,6 +82,10 @@ type Deps struct {
 	// ServiceRemote is the remote name of the upload service's own sign-in
 	// ("backend" in main), offered when the service refuses the sign-in.
 	ServiceRemote string
+	// ServiceNeedsSignIn: the upload service signs people in (OIDC); the
+	// menu offers to sign in to it when no account is signed in.
+	// Called on the UI goroutine: it must not wait.
+	ServiceNeedsSignIn func() bool
 	// RemoteSources turns selected cloud entries (files and folders) into
 	// upload sources, folders recursively with relative paths. Nil: cloud
 	// files cannot be uploaded yet and the window says so.
