@@ -62,6 +62,12 @@ func (p *picker) start(m *Main) {
 	} else {
 		m.status.SetText(T("Choose one file for the program that opened Ferry, then press Upload and finish."))
 	}
+	p.openSource(m, true)
+}
+
+// openSource opens the first account of the requested source; without
+// one it asks to sign in (once: after a sign-in it only opens).
+func (p *picker) openSource(m *Main, signIn bool) {
 	if p.opts.Source == "" || p.opts.Source == "local" {
 		return
 	}
@@ -90,7 +96,9 @@ func (p *picker) start(m *Main) {
 					return
 				}
 			}
-			m.requestSignIn(remote, title)
+			if signIn {
+				m.requestSignIn(remote, title)
+			}
 		})
 	}()
 }

@@ -1,16 +1,20 @@
 package ui
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-app/ferry/providers"
 )
 
 // TestPickerUploadsChosenFilesAndReportsThem chooses two files in picker
@@ -87,4 +91,51 @@ func TestPickerSingleFileAndCancel(t *testing.T) {
 		test.Tap(m.pick.cancel)
 	})
 	assert.Equal(t, 1, cancelled, "Cancelled is called once")
+}
+
+// TestPickerSourceSignsInThenOpensTheAccount: --source names a cloud
+// source without an account: the picker asks to sign in, then shows it.
+func TestPickerSourceSignsInThenOpensTheAccount(t *testing.T) {
+	test.NewTempApp(t)
+	dir := localTree(t)
+	drive := newFakeDrive(4)
+	var mu sync.Mutex
+	signedIn := false
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1000, 700))
+	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		Sources: func(context.Context) ([]SourceView, error) {
+			return []SourceView{{Remote: "acme", Title: "Acme Drive"}}, nil
+		},
+		Accounts: func(context.Context) ([]AccountView, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !signedIn {
+				return nil, nil
+			}
+			return []AccountView{{Remote: "acme", Title: "Acme Drive", Account: "1", Name: "ann", Status: StatusSignedIn}}, nil
+		},
+		SignIn: fakeSignIn(func(context.Context) (string, error) {
+			mu.Lock()
+			signedIn = true
+			mu.Unlock()
+			return "ann", nil
+		}),
+		OpenRemote: func(context.Context, string, string) (providers.Provider, error) { return drive, nil },
+		Pick:       &Pick{Source: "acme", Done: func([]Picked) {}, Cancelled: func() {}},
+	})
+	defer m.Close()
+	var s *signInDialog // (the sign-in waits for the paste: no browser.Wait before it)
+	waitUI(t, func() bool { s = m.signIn; return s != nil && !s.copyBtn.Disabled() })
+	withUI(func() {
+		assert.Equal(t, "Acme Drive", s.title)
+		test.Type(s.pasteIn, "http://127.0.0.1:5000/callback?code=abc&state=S7ATE-SECRET")
+		test.Tap(s.pasteBtn)
+	})
+	m.browser.Wait()
+	m.browser.Wait()
+	withUI(func() {
+		assert.Equal(t, "Acme Drive — ann", m.browser.loc.src.Title)
+		assert.Len(t, m.browser.shown, 4)
+	})
 }

@@ -176,6 +176,9 @@ func (s *signInDialog) finish(who string, err error, cancelled bool) {
 		s.body.Refresh()
 		s.d.SetButtons([]fyne.CanvasObject{s.closeBtn})
 		m.status.SetText(T("Signed in to {{.Title}}.", "Title", s.title))
+		if m.pick != nil && m.pick.opts.Source == s.remote {
+			m.pick.openSource(m, false) // the picker shows the new account at once
+		}
 		return
 	}
 	p := explain(err)
