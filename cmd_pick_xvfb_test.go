@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -150,7 +151,11 @@ func TestPickUnderXvfb(t *testing.T) {
 	bin := buildFerry(t)
 	display := startXvfb(t)
 	home := sampleHome(t)
-	backendURL := slowBackend(t, 8_000, "harbour.png") // each photo takes about 6 s
+	backendURL := slowBackend(t, 150_000, "harbour.png")
+	// A big photo takes about 15 s at that rate: long enough to see it move.
+	big := make([]byte, 2_300_000)
+	_, _ = rand.Read(big)
+	require.NoError(t, os.WriteFile(filepath.Join(home, "Pictures", "big-panorama.jpg"), big, 0o644))
 	admin := filepath.Join(t.TempDir(), "admin.toml")
 	require.NoError(t, os.WriteFile(admin, []byte(`backend = "`+backendURL+`"
 locked = ["backend"]
@@ -167,7 +172,7 @@ client_id = "ferry-test"
 	time.Sleep(time.Second)
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return") // Pictures
 	time.Sleep(3 * time.Second)
-	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "ctrl+u")
+	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "Down", "space", "ctrl+u")
 	time.Sleep(2500 * time.Millisecond)
 	select {
 	case err := <-exited:
@@ -179,9 +184,9 @@ client_id = "ferry-test"
 
 	var picked []ui.Picked
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &picked), "stdout: %s\n%s", stdout, logs)
-	require.Len(t, picked, 2, "%s", stdout)
+	require.Len(t, picked, 3, "%s", stdout)
 	sort.Slice(picked, func(i, j int) bool { return picked[i].Name < picked[j].Name })
-	for i, name := range []string{"aurora.jpg", "beach.jpg"} {
+	for i, name := range []string{"aurora.jpg", "beach.jpg", "big-panorama.jpg"} {
 		p := picked[i]
 		path := filepath.Join(home, "Pictures", name)
 		data, err := os.ReadFile(path)
@@ -201,7 +206,7 @@ client_id = "ferry-test"
 	id, stdout, exited, logs = startPick(t, bin, display, env, "--json", "--multiple")
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return")
 	time.Sleep(3 * time.Second)
-	xdo(t, display, "key", "--delay", "80", "End", "Up", "space", "ctrl+u") // harbour.png
+	xdo(t, display, "key", "--delay", "80", "End", "Up", "space", "ctrl+u") // harbour.png, before the notes
 	time.Sleep(3 * time.Second)
 	shoot(t, display, id, "error.png")
 	select {
