@@ -38,7 +38,7 @@ func runGUI(ctx context.Context, env *Env, opts guiOptions) error {
 		pick.Done = func(p []ui.Picked) { done(p); a.Quit() }
 		pick.Cancelled = func() { cancelled(); a.Quit() }
 		deps.Pick = &pick
-		title = "Ferry — choose files"
+		title = ui.T("Ferry — choose files")
 	}
 	w := a.NewWindow(title)
 	w.Resize(fyne.NewSize(1000, 680))
