@@ -19,6 +19,7 @@ import (
 	"image/jpeg"
 	_ "image/png"
 
+	"github.com/ferry-app/ferry/internal/thumbs/jpegdc"
 	_ "golang.org/x/image/bmp"
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/tiff"
@@ -58,6 +59,14 @@ func Make(data []byte, size, maxPixels int) (image.Image, error) {
 		orientation = ex.Orientation
 		if t := embeddedThumb(ex.Thumb, cfg, size); t != nil {
 			src = t
+		}
+	}
+	if src == nil && format == "jpeg" && max(cfg.Width, cfg.Height) >= 8*size {
+		// Large enough that 1/8 size still has the pixels: decode only the
+		// DC coefficients (no IDCT, no full-size image), as libjpeg-based
+		// thumbnailers do. CMYK and Adobe-RGB JPEGs fall through.
+		if img, err := jpegdc.DecodeEighth(bytes.NewReader(data)); err == nil {
+			src = img
 		}
 	}
 	if src == nil {
