@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -101,11 +103,11 @@ func (s *slowBody) Close() error { return s.r.Close() }
 
 // startPick runs `ferry pick` under the display and returns its window,
 // its stdout and a channel with its exit.
-func startPick(t *testing.T, bin, display string, env []string, args ...string) (id string, stdout *bytes.Buffer, exited chan error, logs *bytes.Buffer) {
+func startPick(t *testing.T, bin, display string, env []string, args ...string) (id string, stdout *bytes.Buffer, exited chan error, logs *syncBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"pick"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"--verbose", "pick"}, args...)...)
 	cmd.Env = append(env, "DISPLAY="+display)
-	stdout, logs = &bytes.Buffer{}, &bytes.Buffer{}
+	stdout, logs = &bytes.Buffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, logs
 	require.NoError(t, cmd.Start())
 	exited = make(chan error, 1)
@@ -124,7 +126,7 @@ func startPick(t *testing.T, bin, display string, env []string, args ...string) 
 	return id, stdout, exited, logs
 }
 
-func waitExit(t *testing.T, exited chan error, logs *bytes.Buffer) int {
+func waitExit(t *testing.T, exited chan error, logs *syncBuffer) int {
 	t.Helper()
 	select {
 	case err := <-exited:
@@ -167,9 +169,12 @@ client_id = "ferry-test"
 
 	// 1. Choose two photos from This Computer and upload them.
 	id, stdout, exited, logs := startPick(t, bin, display, env, "--json", "--multiple", "--source", "onedrive")
-	shoot(t, display, id, "signin.png") // no OneDrive account yet: the sign-in dialog
-	xdo(t, display, "key", "Escape")    // cancels the sign-in
+	waitLog(t, logs, "sign-in: waiting for the browser") // no OneDrive account yet: the sign-in dialog
 	time.Sleep(time.Second)
+	shoot(t, display, id, "signin.png")
+	xdo(t, display, "key", "Escape") // cancels the sign-in
+	waitLog(t, logs, "sign-in: ended")
+	time.Sleep(500 * time.Millisecond)
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return") // Pictures
 	time.Sleep(3 * time.Second)
 	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "Down", "space", "ctrl+u")
@@ -221,4 +226,34 @@ client_id = "ferry-test"
 	assert.Equal(t, 1, waitExit(t, exited, logs), "%s", logs)
 	assert.Empty(t, stdout.String(), "a cancelled pick prints nothing")
 	assert.NotContains(t, logs.String(), "ferry-test&", "no authorization link in the logs")
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLog waits until the process logged s (with --verbose).
+func waitLog(t *testing.T, logs *syncBuffer, s string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ferry did not log %q within 60s\n%s", s, logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -198,7 +198,7 @@ func guiEnv(home string) []string {
 }
 
 // waitWindow polls xdotool until a window whose title matches appears.
-func waitWindow(t *testing.T, display, title string, exited <-chan error, logs *bytes.Buffer) string {
+func waitWindow(t *testing.T, display, title string, exited <-chan error, logs fmt.Stringer) string {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
