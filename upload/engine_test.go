@@ -175,6 +175,27 @@ func TestProgressSmoothsSpeedAndEstimatesETA(t *testing.T) {
 	assert.EqualValues(t, 6<<20, p.sent.Load())
 }
 
+// TestProgressBurstIsReportedAtTheIntervalsEnd: bytes counted right
+// after an event (a body read into the socket in one go, then accepted
+// slowly) are reported by a trailing event, not only when the file is done.
+func TestProgressBurstIsReportedAtTheIntervalsEnd(t *testing.T) {
+	got := make(chan int64, 4)
+	p := newProgress(10<<20, 50*time.Millisecond, func(s int64, _ float64, _ time.Duration) { got <- s })
+	p.add(3 << 20) // within the first interval: no event yet
+	p.add(2 << 20)
+	select {
+	case s := <-got:
+		assert.EqualValues(t, 5<<20, s, "one trailing event with both adds")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the burst was never reported")
+	}
+	select {
+	case s := <-got:
+		t.Fatalf("a second event for the same bytes: %d", s)
+	case <-time.After(150 * time.Millisecond):
+	}
+}
+
 func TestEmbeddedBackendMultipartAndEvents(t *testing.T) {
 	client, d, filesDir, token := startEmbeddedToken(t)
 	d.Upload.MultipartThreshold = 5 << 20

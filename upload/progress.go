@@ -17,10 +17,11 @@ type progress struct {
 	interval time.Duration
 	emit     func(sent int64, speed float64, eta time.Duration)
 
-	mu    sync.Mutex
-	last  time.Time
-	lastN int64
-	speed float64 // bytes per second, exponentially smoothed
+	mu      sync.Mutex
+	last    time.Time
+	lastN   int64
+	speed   float64 // bytes per second, exponentially smoothed
+	pending bool    // a trailing event is scheduled
 }
 
 func newProgress(total int64, interval time.Duration, emit func(int64, float64, time.Duration)) *progress {
@@ -28,7 +29,9 @@ func newProgress(total int64, interval time.Duration, emit func(int64, float64, 
 }
 
 // add counts n bytes (negative when a failed attempt's bytes are taken back)
-// and emits an event when the interval has passed.
+// and emits an event when the interval has passed. Bytes counted within an
+// interval are reported by a trailing event at its end, so a burst (a body
+// read into the socket at once, then accepted slowly) still shows.
 func (p *progress) add(n int64) {
 	if p == nil {
 		return
@@ -36,12 +39,33 @@ func (p *progress) add(n int64) {
 	sent := p.sent.Add(n)
 	p.mu.Lock()
 	now := time.Now()
-	dt := now.Sub(p.last)
-	if dt < p.interval {
+	if dt := now.Sub(p.last); dt < p.interval {
+		if !p.pending {
+			p.pending = true
+			time.AfterFunc(p.interval-dt, p.flush)
+		}
 		p.mu.Unlock()
 		return
 	}
-	if d := sent - p.lastN; d >= 0 {
+	p.tickLocked(now, sent)
+}
+
+// flush is the trailing event of an interval in which bytes were counted.
+func (p *progress) flush() {
+	p.mu.Lock()
+	p.pending = false
+	sent := p.sent.Load()
+	if sent == p.lastN {
+		p.mu.Unlock()
+		return
+	}
+	p.tickLocked(time.Now(), sent)
+}
+
+// tickLocked updates the smoothed speed, unlocks p.mu and emits.
+func (p *progress) tickLocked(now time.Time, sent int64) {
+	dt := now.Sub(p.last)
+	if d := sent - p.lastN; d >= 0 && dt > 0 {
 		inst := float64(d) / dt.Seconds()
 		// A time constant of about 3 seconds: steady enough to read, quick
 		// enough to follow a change of link.
