@@ -56,6 +56,7 @@ type Env struct {
 	cfgDone  bool
 	conn     *BackendConn
 	embedded *backend.Embedded
+	connMu   sync.Mutex // serialises Backend's connection attempts
 
 	vaultMu sync.Mutex
 	vault   *vault.Vault
@@ -102,12 +103,18 @@ func (e *Env) configLocked() (*config.Config, error) {
 // Backend connects to the configured backend, or starts the embedded one on
 // 127.0.0.1 with local storage under the user data dir.
 func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
+	// connMu makes concurrent callers share one connection attempt; e.mu is
+	// held only for moments, so reading or saving settings never waits
+	// behind a slow backend (discovery may take up to 15 s).
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.conn != nil {
-		return e.conn, nil
-	}
+	conn, emb := e.conn, e.embedded
 	cfg, err := e.configLocked()
+	e.mu.Unlock()
+	if conn != nil {
+		return conn, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +125,18 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 	)
 	embedded := u == ""
 	if embedded {
-		dir := filepath.Join(appdirs.DataDir(), "backend")
-		e.embedded, err = backend.StartEmbedded(ctx, dir, e.Log)
-		if err != nil {
-			return nil, fmt.Errorf("starting the built-in upload service: %w", err)
+		if emb == nil { // a failed discovery keeps the started backend for the next try
+			dir := filepath.Join(appdirs.DataDir(), "backend")
+			if emb, err = backend.StartEmbedded(ctx, dir, e.Log); err != nil {
+				return nil, fmt.Errorf("starting the built-in upload service: %w", err)
+			}
+			e.mu.Lock()
+			e.embedded = emb
+			e.mu.Unlock()
 		}
-		secret := e.embedded.Token
+		secret := emb.Token
 		token = func(context.Context) (string, error) { return secret, nil }
-		client, err = upload.NewClient(e.embedded.URL, token, nil)
+		client, err = upload.NewClient(emb.URL, token, nil)
 	} else {
 		client, err = upload.NewClient(u, nil, nil)
 	}
@@ -146,6 +157,8 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 			return nil, err
 		}
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if err := cfg.ApplyDiscovery(d); err != nil {
 		return nil, fmt.Errorf("the backend's discovery document is not usable: %w", err)
 	}

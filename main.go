@@ -65,10 +65,16 @@ func keepUploadingInTray(a fyne.App, w fyne.Window, m *ui.Main) {
 		return
 	}
 	hidden := false
-	da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
-		fyne.NewMenuItem(ui.T("Show Ferry"), func() { hidden = false; w.Show(); w.RequestFocus() }),
-	))
-	da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+	// Registering with the desktop's tray host (D-Bus) takes about 100 ms:
+	// done once the window is up, so it does not delay the first frame.
+	a.Lifecycle().SetOnStarted(func() {
+		go fyne.Do(func() {
+			da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
+				fyne.NewMenuItem(ui.T("Show Ferry"), func() { hidden = false; w.Show(); w.RequestFocus() }),
+			))
+			da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+		})
+	})
 	w.SetCloseIntercept(func() {
 		if m.Busy() {
 			hidden = true

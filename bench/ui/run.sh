@@ -31,7 +31,15 @@ start() {
   t0=$(date +%s%N)
   HOME=$home XDG_CONFIG_HOME=$home/.config XDG_CACHE_HOME=$home/.cache "$bin" >/dev/null 2>&1 &
   pid=$!
-  until xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1; do sleep 0.005; done
+  local deadline=$((SECONDS + 30))
+  until xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 $pid 2>/dev/null; then
+      echo "bench/ui: $bin showed no window titled $title" >&2
+      kill $pid 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.005
+  done
   t1=$(date +%s%N)
   sleep 1
   local rss
