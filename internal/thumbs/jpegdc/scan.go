@@ -267,6 +267,13 @@ func (d *decoder) processSOS(n int) error {
 									if zig > zigEnd {
 										break
 									}
+									if d.eighth && !d.progressive {
+										// Only the DC term is kept: skip the bits.
+										if err := d.skipBits(val1); err != nil {
+											return err
+										}
+										continue
+									}
 									ac, err := d.receiveExtend(val1)
 									if err != nil {
 										return err
@@ -586,5 +593,18 @@ func (d *decoder) reconstructDC(dc int32, bx, by, compIndex int) error {
 		c += 128
 	}
 	dst[0] = uint8(c)
+	return nil
+}
+
+// skipBits discards the next t bits (an AC coefficient DecodeEighth does
+// not need), as receiveExtend would consume them.
+func (d *decoder) skipBits(t uint8) error {
+	if d.bits.n < int32(t) {
+		if err := d.ensureNBits(int32(t)); err != nil {
+			return err
+		}
+	}
+	d.bits.n -= int32(t)
+	d.bits.m >>= t
 	return nil
 }
