@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/upload"
 )
 
 // usedKeys finds every literal passed to T, N, TK (and ui.T… in package
@@ -71,6 +72,9 @@ func TestTranslationsComplete(t *testing.T) {
 	for k := range s2 {
 		single[k] = true
 	}
+	for _, k := range upload.RestrictionTemplates { // shown through restrictionReason
+		single[k] = true
+	}
 	for k := range p2 {
 		plural[k] = true
 	}
@@ -114,6 +118,10 @@ func TestGermanWindow(t *testing.T) {
 	assert.Equal(t, "3 Dateien hochgeladen.", N("{{.Count}} files uploaded.", 3))
 	assert.Equal(t, "Prüfsumme", TK("preview.hash", "Hash"))
 	assert.Equal(t, "Ihre Anmeldung ist abgelaufen oder wurde widerrufen. Melden Sie sich erneut an.", explain(errNeedsSignInForTest).Text())
+	refused := &upload.RestrictionError{Reason: "The file is 11 B; the upload service accepts at most 10 B.",
+		Template: upload.ReasonTooLarge, Args: []any{"Size", "11 B", "Max", "10 B"}}
+	assert.Equal(t, "Die Datei ist 11 B groß; der Upload-Dienst nimmt höchstens 10 B an.", explain(fmt.Errorf("check: %w", refused)).What,
+		"a refused file's reason is in the window's language")
 
 }
 

@@ -78,7 +78,7 @@ func explain(err error) problem {
 	case errors.As(err, &oe):
 		p.What, p.Do, p.Remedy = T("The sign-in service refused the sign-in."), T("Try again; if it keeps failing, contact your administrator."), remedyAdmin
 	case errors.As(err, &re):
-		p.What, p.Do, p.Remedy = T(re.Reason), T("Choose another file, or ask your administrator about the limits."), remedyAdmin
+		p.What, p.Do, p.Remedy = restrictionReason(re), T("Choose another file, or ask your administrator about the limits."), remedyAdmin
 	case errors.As(err, &ae):
 		p = explainAPI(ae, p)
 	case errors.As(err, &se):
@@ -198,4 +198,12 @@ func oneLine(err error) string { return sentence(explain(err).Text()) }
 // isCancel reports an error that only says the person cancelled.
 func isCancel(err error) bool {
 	return errors.Is(err, auth.ErrCancelled) || errors.Is(err, context.Canceled)
+}
+
+// restrictionReason is a refused file's reason in the window's language.
+func restrictionReason(re *upload.RestrictionError) string {
+	if re.Template == "" {
+		return re.Reason
+	}
+	return T(re.Template, re.Args...)
 }

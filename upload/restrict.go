@@ -63,10 +63,30 @@ func (r Restrictions) Merge(o Restrictions) Restrictions {
 }
 
 // RestrictionError is a file refused by a restriction. Its message is a
-// sentence a person can act on.
+// sentence a person can act on. Template and Args let a window translate
+// it: Reason is Template with each {{.Key}} replaced by its value from
+// Args (alternating keys and values).
 type RestrictionError struct {
-	Reason string
+	Reason   string
+	Template string
+	Args     []any
 }
+
+// The templates of every RestrictionError (translations must cover them).
+const (
+	ReasonDuplicate   = "This file is already being uploaded."
+	ReasonTooLarge    = "The file is {{.Size}}; the upload service accepts at most {{.Max}}."
+	ReasonTooSmall    = "The file is {{.Size}}; the upload service needs at least {{.Min}}."
+	ReasonType        = "The upload service does not accept this type of file ({{.Type}}); it accepts {{.Allowed}}."
+	ReasonCount       = "Only {{.Max}} files can be uploaded at once."
+	ReasonTotal       = "Adding this file would pass the {{.Max}} the upload service accepts in one batch."
+	ReasonMismatch    = "The file's content does not match its name: it is named as {{.Declared}} but looks like {{.Sniffed}}."
+	ReasonContentType = "The file's content is {{.Sniffed}}, which the upload service does not accept."
+)
+
+// RestrictionTemplates lists the Reason* templates.
+var RestrictionTemplates = []string{ReasonDuplicate, ReasonTooLarge, ReasonTooSmall, ReasonType,
+	ReasonCount, ReasonTotal, ReasonMismatch, ReasonContentType}
 
 func (e *RestrictionError) Error() string { return e.Reason }
 
@@ -78,8 +98,16 @@ type dupError struct{ RestrictionError }
 
 func (e *dupError) Unwrap() error { return ErrDuplicate }
 
-func refuse(format string, args ...any) error {
-	return &RestrictionError{Reason: fmt.Sprintf(format, args...)}
+func refuse(tmpl string, kv ...any) error {
+	return &RestrictionError{Reason: fillTemplate(tmpl, kv), Template: tmpl, Args: kv}
+}
+
+// fillTemplate replaces each {{.Key}} of tmpl with its value from kv.
+func fillTemplate(tmpl string, kv []any) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		tmpl = strings.ReplaceAll(tmpl, "{{."+fmt.Sprint(kv[i])+"}}", fmt.Sprint(kv[i+1]))
+	}
+	return tmpl
 }
 
 // Check returns, for each source, nil or the reason it cannot be uploaded:
@@ -99,18 +127,18 @@ func (r Restrictions) Check(batch, active []Source) []error {
 		size := s.Size()
 		switch {
 		case seen[s.Origin()]:
-			out[i] = &dupError{RestrictionError{Reason: "This file is already being uploaded."}}
+			out[i] = &dupError{RestrictionError{Reason: ReasonDuplicate, Template: ReasonDuplicate}}
 			continue
 		case r.MaxFileSize > 0 && size > r.MaxFileSize:
-			out[i] = refuse("The file is %s; the upload service accepts at most %s.", humanize.Bytes(size), humanize.Bytes(r.MaxFileSize))
+			out[i] = refuse(ReasonTooLarge, "Size", humanize.Bytes(size), "Max", humanize.Bytes(r.MaxFileSize))
 		case size >= 0 && size < r.MinFileSize:
-			out[i] = refuse("The file is %s; the upload service needs at least %s.", humanize.Bytes(size), humanize.Bytes(r.MinFileSize))
+			out[i] = refuse(ReasonTooSmall, "Size", humanize.Bytes(size), "Min", humanize.Bytes(r.MinFileSize))
 		case !r.typeAllowed(s.Name(), s.ContentType()):
-			out[i] = refuse("The upload service does not accept this type of file (%s); it accepts %s.", describeType(s.Name(), s.ContentType()), strings.Join(r.allowed(), ", "))
+			out[i] = refuse(ReasonType, "Type", describeType(s.Name(), s.ContentType()), "Allowed", strings.Join(r.allowed(), ", "))
 		case r.MaxFiles > 0 && count >= r.MaxFiles:
-			out[i] = refuse("Only %d files can be uploaded at once.", r.MaxFiles)
+			out[i] = refuse(ReasonCount, "Max", r.MaxFiles)
 		case r.MaxTotalSize > 0 && total+max(size, 0) > r.MaxTotalSize:
-			out[i] = refuse("Adding this file would pass the %s the upload service accepts in one batch.", humanize.Bytes(r.MaxTotalSize))
+			out[i] = refuse(ReasonTotal, "Max", humanize.Bytes(r.MaxTotalSize))
 		}
 		seen[s.Origin()] = true
 		if out[i] == nil {
@@ -200,10 +228,10 @@ func (r Restrictions) checkContent(ctx context.Context, s Source) error {
 	sniffed := baseType(http.DetectContentType(head[:n]))
 	declared := baseType(s.ContentType())
 	if sniffable[declared] && sniffed != declared && !(declared == "application/gzip" && sniffed == "application/x-gzip") {
-		return refuse("The file's content does not match its name: it is named as %s but looks like %s.", declared, sniffed)
+		return refuse(ReasonMismatch, "Declared", declared, "Sniffed", sniffed)
 	}
 	if sniffable[sniffed] && sniffed != declared && !r.typeAllowed(s.Name(), sniffed) {
-		return refuse("The file's content is %s, which the upload service does not accept.", sniffed)
+		return refuse(ReasonContentType, "Sniffed", sniffed)
 	}
 	return nil
 }
