@@ -3,20 +3,22 @@
 // license that can be found in the LICENSE file.
 
 // Package jpegdc is Go's image/jpeg decoder (Go 1.26, BSD licence in
-// LICENSE) with one addition: DecodeEighth, which decodes a JPEG at 1/8
+// LICENSE) made into DecodeEighth, which decodes a JPEG at 1/8
 // size from the DC coefficients alone, as libjpeg's scale_denom = 8 does
-// for thumbnailers (decoder.eighth, makeImg's sizes, reconstructDC, and
-// refusing CMYK/RGB with ErrNotEighth). Decode, DecodeConfig, the encoder
-// and the format registration are gone; the rest is upstream's, so its
-// bounds checks and fuzzing history hold (applyBlack draws with image/draw
-// instead of the internal imageutil). Diff against $GOROOT/src/image/jpeg.
+// for thumbnailers. Changed from upstream: makeImg allocates one pixel
+// per block, reconstructBlock keeps the DC term only (reconstructDC), AC
+// coefficients of baseline scans are skipped (skipBits), CMYK/YCbCrK and
+// Adobe-RGB images are refused with ErrNotEighth, and what only a full
+// decode needs (Decode, DecodeConfig, the inverse DCT, colour conversion,
+// the encoder, format registration) is gone. The parsing and entropy
+// decoding are upstream's, so their bounds checks and fuzzing history
+// hold. Diff against $GOROOT/src/image/jpeg to review.
 //
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpegdc
 
 import (
 	"image"
-	"image/draw"
 	"io"
 )
 
@@ -81,6 +83,12 @@ const (
 // unzig maps from the zig-zag ordering to the natural ordering. For example,
 // unzig[3] is the column and row of the fourth element in zig-zag order. The
 // value is 16, which means first column (16%8 == 0) and third row (16/8 == 2).
+// A block is one 8×8 block of DCT coefficients (from upstream's dct.go, the
+// rest of which — the transforms — a 1/8-size decode never needs).
+type block [blockSize]int32
+
+const blockSize = 8 * 8
+
 var unzig = [blockSize]int{
 	0, 1, 8, 16, 9, 2, 3, 10,
 	17, 24, 32, 25, 18, 11, 4, 5,
@@ -144,9 +152,7 @@ type decoder struct {
 	jfif                bool
 	adobeTransformValid bool
 	adobeTransform      uint8
-
-	eighth bool   // DecodeEighth: one pixel per 8×8 block
-	eobRun uint16 // End-of-Band run, specified in section G.1.2.2.
+	eobRun              uint16 // End-of-Band run, specified in section G.1.2.2.
 
 	comp       [maxComponents]component
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
@@ -663,89 +669,12 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		return d.img1, nil
 	}
 	if d.img3 != nil {
-		if d.eighth && (d.blackPix != nil || d.isRGB()) {
+		if d.blackPix != nil || d.isRGB() {
 			return nil, ErrNotEighth
-		}
-		if d.blackPix != nil {
-			return d.applyBlack()
-		} else if d.isRGB() {
-			return d.convertToRGB()
 		}
 		return d.img3, nil
 	}
 	return nil, FormatError("missing SOS marker")
-}
-
-// applyBlack combines d.img3 and d.blackPix into a CMYK image. The formula
-// used depends on whether the JPEG image is stored as CMYK or YCbCrK,
-// indicated by the APP14 (Adobe) metadata.
-//
-// Adobe CMYK JPEG images are inverted, where 255 means no ink instead of full
-// ink, so we apply "v = 255 - v" at various points. Note that a double
-// inversion is a no-op, so inversions might be implicit in the code below.
-func (d *decoder) applyBlack() (image.Image, error) {
-	if !d.adobeTransformValid {
-		return nil, UnsupportedError("unknown color model: 4-component JPEG doesn't have Adobe APP14 metadata")
-	}
-
-	// If the 4-component JPEG image isn't explicitly marked as "Unknown (RGB
-	// or CMYK)" as per
-	// https://www.sno.phy.queensu.ca/~phil/exiftool/TagNames/JPEG.html#Adobe
-	// we assume that it is YCbCrK. This matches libjpeg's jdapimin.c.
-	if d.adobeTransform != adobeTransformUnknown {
-		// Convert the YCbCr part of the YCbCrK to RGB, invert the RGB to get
-		// CMY, and patch in the original K. The RGB to CMY inversion cancels
-		// out the 'Adobe inversion' described in the applyBlack doc comment
-		// above, so in practice, only the fourth channel (black) is inverted.
-		bounds := d.img3.Bounds()
-		img := image.NewRGBA(bounds)
-		draw.Draw(img, bounds, d.img3, bounds.Min, draw.Src)
-		for iBase, y := 0, bounds.Min.Y; y < bounds.Max.Y; iBase, y = iBase+img.Stride, y+1 {
-			for i, x := iBase+3, bounds.Min.X; x < bounds.Max.X; i, x = i+4, x+1 {
-				img.Pix[i] = 255 - d.blackPix[(y-bounds.Min.Y)*d.blackStride+(x-bounds.Min.X)]
-			}
-		}
-		return &image.CMYK{
-			Pix:    img.Pix,
-			Stride: img.Stride,
-			Rect:   img.Rect,
-		}, nil
-	}
-
-	// The first three channels (cyan, magenta, yellow) of the CMYK
-	// were decoded into d.img3, but each channel was decoded into a separate
-	// []byte slice, and some channels may be subsampled. We interleave the
-	// separate channels into an image.CMYK's single []byte slice containing 4
-	// contiguous bytes per pixel.
-	bounds := d.img3.Bounds()
-	img := image.NewCMYK(bounds)
-
-	translations := [4]struct {
-		src    []byte
-		stride int
-	}{
-		{d.img3.Y, d.img3.YStride},
-		{d.img3.Cb, d.img3.CStride},
-		{d.img3.Cr, d.img3.CStride},
-		{d.blackPix, d.blackStride},
-	}
-	for t, translation := range translations {
-		subsample := d.comp[t].h != d.comp[0].h || d.comp[t].v != d.comp[0].v
-		for iBase, y := 0, bounds.Min.Y; y < bounds.Max.Y; iBase, y = iBase+img.Stride, y+1 {
-			sy := y - bounds.Min.Y
-			if subsample {
-				sy /= 2
-			}
-			for i, x := iBase+t, bounds.Min.X; x < bounds.Max.X; i, x = i+4, x+1 {
-				sx := x - bounds.Min.X
-				if subsample {
-					sx /= 2
-				}
-				img.Pix[i] = 255 - translation.src[sy*translation.stride+sx]
-			}
-		}
-	}
-	return img, nil
 }
 
 func (d *decoder) isRGB() bool {
@@ -760,24 +689,6 @@ func (d *decoder) isRGB() bool {
 	return d.comp[0].c == 'R' && d.comp[1].c == 'G' && d.comp[2].c == 'B'
 }
 
-func (d *decoder) convertToRGB() (image.Image, error) {
-	cScale := d.comp[0].h / d.comp[1].h
-	bounds := d.img3.Bounds()
-	img := image.NewRGBA(bounds)
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		po := img.PixOffset(bounds.Min.X, y)
-		yo := d.img3.YOffset(bounds.Min.X, y)
-		co := d.img3.COffset(bounds.Min.X, y)
-		for i, iMax := 0, bounds.Max.X-bounds.Min.X; i < iMax; i++ {
-			img.Pix[po+4*i+0] = d.img3.Y[yo+i]
-			img.Pix[po+4*i+1] = d.img3.Cb[co+i/cScale]
-			img.Pix[po+4*i+2] = d.img3.Cr[co+i/cScale]
-			img.Pix[po+4*i+3] = 255
-		}
-	}
-	return img, nil
-}
-
 // ErrNotEighth: the image is one DecodeEighth does not handle (CMYK,
 // YCbCrK or Adobe RGB); decode it in full instead.
 var ErrNotEighth = UnsupportedError("only grey and YCbCr images decode at 1/8 size")
@@ -787,7 +698,7 @@ var ErrNotEighth = UnsupportedError("only grey and YCbCr images decode at 1/8 si
 // inverse DCT runs and the full-size image is never allocated. The result
 // is ceil(width/8)×ceil(height/8) pixels, *image.Gray or *image.YCbCr.
 func DecodeEighth(r io.Reader) (image.Image, error) {
-	d := decoder{eighth: true}
+	var d decoder
 	img, err := d.decode(r, false)
 	if err != nil {
 		return nil, err

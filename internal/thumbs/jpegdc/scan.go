@@ -10,11 +10,8 @@ import (
 
 // makeImg allocates and initializes the destination image.
 func (d *decoder) makeImg(mxx, myy int) {
-	// px is the pixels per block side: 8, or 1 when decoding at 1/8 size.
-	px, w, h := 8, d.width, d.height
-	if d.eighth {
-		px, w, h = 1, (d.width+7)/8, (d.height+7)/8
-	}
+	// One pixel per 8×8 block.
+	px, w, h := 1, (d.width+7)/8, (d.height+7)/8
 	if d.nComp == 1 {
 		m := image.NewGray(image.Rect(0, 0, px*mxx, px*myy))
 		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
@@ -47,8 +44,8 @@ func (d *decoder) makeImg(mxx, myy int) {
 
 	if d.nComp == 4 {
 		h3, v3 := d.comp[3].h, d.comp[3].v
-		d.blackPix = make([]byte, 8*h3*mxx*8*v3*myy)
-		d.blackStride = 8 * h3 * mxx
+		d.blackPix = make([]byte, h3*mxx*v3*myy) // marks a 4-component image (refused)
+		d.blackStride = h3 * mxx
 	}
 }
 
@@ -267,7 +264,7 @@ func (d *decoder) processSOS(n int) error {
 									if zig > zigEnd {
 										break
 									}
-									if d.eighth && !d.progressive {
+									if !d.progressive {
 										// Only the DC term is kept: skip the bits.
 										if err := d.skipBits(val1); err != nil {
 											return err
@@ -477,47 +474,7 @@ func (d *decoder) reconstructProgressiveImage() error {
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
-	if d.eighth {
-		return d.reconstructDC(b[0]*qt[0], bx, by, compIndex)
-	}
-	for zig := 0; zig < blockSize; zig++ {
-		b[unzig[zig]] *= qt[zig]
-	}
-	idct(b)
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
-	}
-	// Level shift by +128, clip to [0, 255], and write to dst.
-	for y := 0; y < 8; y++ {
-		y8 := y * 8
-		yStride := y * stride
-		for x := 0; x < 8; x++ {
-			c := b[y8+x]
-			if c < -128 {
-				c = 0
-			} else if c > 127 {
-				c = 255
-			} else {
-				c += 128
-			}
-			dst[yStride+x] = uint8(c)
-		}
-	}
-	return nil
+	return d.reconstructDC(b[0]*qt[0], bx, by, compIndex)
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
