@@ -130,19 +130,30 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	return 0
 }
 
-// pendingSources rebuilds the journal's local files on this backend that are
-// not already among srcs.
+// pendingSources rebuilds the journal's unfinished uploads on this backend
+// that are not already among srcs: local files, and cloud files through
+// their signed-in account (the providers opened for them are closed with
+// env).
 func pendingSources(env *Env, pending []upload.JournalEntry, backendID string, srcs []upload.Source) []upload.Source {
 	have := map[string]bool{}
 	for _, s := range srcs {
 		have[s.Origin()] = true
 	}
 	var out []upload.Source
+	opened := map[string]providers.Provider{}
 	for _, e := range pending {
-		if e.LocalPath() == "" || e.Backend != backendID || have[e.Origin] {
+		if e.Backend != backendID || have[e.Origin] {
 			continue
 		}
-		s, err := e.Source()
+		var (
+			s   upload.Source
+			err error
+		)
+		if e.LocalPath() != "" {
+			s, err = e.Source()
+		} else {
+			s, err = cloudPending(env, opened, e)
+		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cannot resume %s: %s\n", e.Name, upload.Reason(err))
 			continue
@@ -309,4 +320,38 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// cloudPending rebuilds a cloud file's journal entry: Origin is
+// "REMOTE[@ACCOUNT]:FILEID" (upload.ProviderFile.Origin); the file is looked
+// up again so a changed revision restarts instead of mixing.
+func cloudPending(env *Env, opened map[string]providers.Provider, e upload.JournalEntry) (upload.Source, error) {
+	name, id, ok := strings.Cut(e.Origin, ":")
+	if !ok || name == "" || id == "" {
+		return nil, fmt.Errorf("%s: unknown origin", e.Name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p := opened[name]
+	if p == nil {
+		remote, account, _ := strings.Cut(name, "@")
+		var err error
+		if account == "" && configuredWithoutSignIn(env, remote) {
+			p, err = openConfigured(ctx, env, remote)
+		} else {
+			p, err = env.OpenRemote(ctx, remote, account)
+		}
+		if err != nil {
+			return nil, err
+		}
+		opened[name] = p
+		if c, ok := p.(io.Closer); ok {
+			env.closeLater(c)
+		}
+	}
+	entry, err := p.Stat(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return upload.NewProviderFile(p, name, entry, e.Name), nil
 }

@@ -8,8 +8,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +19,14 @@ import (
 	"testing"
 	"time"
 
+	xwebdav "golang.org/x/net/webdav"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/providers/webdav"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -68,35 +74,11 @@ func TestUploadResumeFinishesJournaledUploads(t *testing.T) {
 	require.NoError(t, f.Close())
 	want := hex.EncodeToString(h.Sum(nil))
 
-	// First run, in-process: stopped after some parts are stored.
-	e, err := backend.StartEmbedded(context.Background(), filepath.Join(dataDir, "backend"), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	tok := e.Token
-	client, err := upload.NewClient(e.URL, func(context.Context) (string, error) { return tok, nil }, nil)
-	require.NoError(t, err)
-	d, err := client.Discover(context.Background())
-	require.NoError(t, err)
-	j, err := upload.OpenJournal(upload.DefaultJournalDir())
-	require.NoError(t, err)
-	var q *upload.Queue
-	var stopping sync.Once
-	q = upload.NewQueue(client, d, upload.Options{Journal: j, BackendID: "embedded", PartConcurrency: 1,
-		OnEvent: func(ev upload.Event) {
-			if ev.State == upload.Uploading && ev.Sent >= 40<<20 {
-				stopping.Do(func() { go q.Close() })
-			}
-		}})
 	ls, err := upload.NewLocalFile(src, "")
 	require.NoError(t, err)
-	q.Add(ls)
-	q.Wait()
-	q.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	require.NoError(t, e.Close(ctx))
-	cancel()
-	pending, err := j.Pending()
+	pending := interruptedUpload(t, dataDir, ls)
+	j, err := upload.OpenJournal(upload.DefaultJournalDir())
 	require.NoError(t, err)
-	require.Len(t, pending, 1)
 
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"upload"}, &stdout, &stderr)
@@ -122,4 +104,80 @@ func TestUploadResumeFinishesJournaledUploads(t *testing.T) {
 	pending, err = j.Pending()
 	require.NoError(t, err)
 	assert.Empty(t, pending)
+}
+
+// interruptedUpload uploads src through the embedded backend under dataDir
+// with the journal on, and stops the queue once 40 MiB are stored: what a
+// crash leaves behind. It returns the journal's entries.
+func interruptedUpload(t *testing.T, dataDir string, src upload.Source) []upload.JournalEntry {
+	t.Helper()
+	e, err := backend.StartEmbedded(context.Background(), filepath.Join(dataDir, "backend"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	tok := e.Token
+	client, err := upload.NewClient(e.URL, func(context.Context) (string, error) { return tok, nil }, nil)
+	require.NoError(t, err)
+	d, err := client.Discover(context.Background())
+	require.NoError(t, err)
+	j, err := upload.OpenJournal(upload.DefaultJournalDir())
+	require.NoError(t, err)
+	var q *upload.Queue
+	var stopping sync.Once
+	q = upload.NewQueue(client, d, upload.Options{Journal: j, BackendID: "embedded", PartConcurrency: 1,
+		OnEvent: func(ev upload.Event) {
+			if ev.State == upload.Uploading && ev.Sent >= 40<<20 {
+				stopping.Do(func() { go q.Close() })
+			}
+		}})
+	q.Add(src)
+	q.Wait()
+	q.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	require.NoError(t, e.Close(ctx))
+	cancel()
+	pending, err := j.Pending()
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	return pending
+}
+
+// TestUploadResumeCloudFile: an upload from a cloud source (a WebDAV
+// remote) interrupted half way is finished by `ferry upload --resume`,
+// which finds the file again through the remote and completes the same
+// multipart upload; the stored object is byte-identical.
+func TestUploadResumeCloudFile(t *testing.T) {
+	home := isolate(t)
+	dataDir := filepath.Join(home, ".local", "share", "ferry")
+	served := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(served, "Video"), 0o755))
+	f, err := os.Create(filepath.Join(served, "Video", "talk.mp4"))
+	require.NoError(t, err)
+	h := sha256.New()
+	_, err = io.CopyN(io.MultiWriter(f, h), rand.Reader, 110<<20)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	want := hex.EncodeToString(h.Sum(nil))
+	srv := httptest.NewServer(&xwebdav.Handler{Prefix: "/dav", FileSystem: xwebdav.Dir(served), LockSystem: xwebdav.NewMemLS()})
+	defer srv.Close()
+	writeUserConfig(t, home, fmt.Sprintf("[providers.nas]\ntype = \"webdav\"\nurl = %q\n", srv.URL+"/dav/"))
+
+	p, err := webdav.New(webdav.Options{URL: srv.URL + "/dav/"})
+	require.NoError(t, err)
+	entry, err := providers.ResolvePath(context.Background(), p, "/Video/talk.mp4")
+	require.NoError(t, err)
+	pending := interruptedUpload(t, dataDir, upload.NewProviderFile(p, "nas", entry, ""))
+	assert.Equal(t, "nas:/Video/talk.mp4", pending[0].Origin)
+
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"upload", "--resume", "--json"}, &stdout, &stderr), "stderr: %s", stderr.String())
+	var res upload.Result
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res))
+	assert.Equal(t, want, res.SHA256)
+	assert.Equal(t, pending[0].Key, res.Key, "the interrupted multipart upload was completed")
+	sf, err := os.Open(filepath.Join(dataDir, "backend", "files", filepath.FromSlash(res.Key)))
+	require.NoError(t, err)
+	defer sf.Close()
+	h2 := sha256.New()
+	_, err = io.Copy(h2, sf)
+	require.NoError(t, err)
+	assert.Equal(t, want, hex.EncodeToString(h2.Sum(nil)))
 }

@@ -57,6 +57,7 @@ type Env struct {
 	conn     *BackendConn
 	embedded *backend.Embedded
 	connMu   sync.Mutex // serialises Backend's connection attempts
+	closers  []io.Closer
 
 	vaultMu sync.Mutex
 	vault   *vault.Vault
@@ -166,10 +167,21 @@ func (e *Env) Backend(ctx context.Context) (*BackendConn, error) {
 	return e.conn, nil
 }
 
+// closeLater registers c to be closed by Close.
+func (e *Env) closeLater(c io.Closer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closers = append(e.closers, c)
+}
+
 // Close stops what the environment started.
 func (e *Env) Close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, c := range e.closers {
+		_ = c.Close()
+	}
+	e.closers = nil
 	if e.embedded != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
