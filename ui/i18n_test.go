@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,6 +77,9 @@ func TestTranslationsComplete(t *testing.T) {
 	for _, k := range upload.RestrictionTemplates { // shown through restrictionReason
 		single[k] = true
 	}
+	for k := range sourceReasons(t) { // shown through sourceReason
+		single[k] = true
+	}
 	for k := range p2 {
 		plural[k] = true
 	}
@@ -122,7 +127,54 @@ func TestGermanWindow(t *testing.T) {
 		Template: upload.ReasonTooLarge, Args: []any{"Size", "11 B", "Max", "10 B"}}
 	assert.Equal(t, "Die Datei ist 11 B groß; der Upload-Dienst nimmt höchstens 10 B an.", explain(fmt.Errorf("check: %w", refused)).What,
 		"a refused file's reason is in the window's language")
+	changed := &upload.SourceError{Reason: "The file changed in Dropbox while it was uploading", Template: upload.ReasonChangedIn,
+		Args: []any{"Remote", "Dropbox"}, Err: errors.New("revision changed")}
+	assert.Equal(t, "Die Datei hat sich in Dropbox geändert, während sie hochgeladen wurde.", explain(changed).What)
 
 }
 
 var errNeedsSignInForTest = fmt.Errorf("list: %w", providers.ErrNeedsSignIn)
+
+// sourceReasons collects the literal Reason and Template values of
+// upload.SourceError composite literals and the upload.Reason* constants
+// in package upload: every one can reach the window through sourceReason.
+func sourceReasons(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{upload.ReasonChangedIn: true, upload.ReasonCannotRead: true}
+	files, err := filepath.Glob(filepath.Join("..", "upload", "*.go"))
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(file, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			if id, ok := cl.Type.(*ast.Ident); !ok || id.Name != "SourceError" {
+				return true
+			}
+			for _, el := range cl.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				key, _ := kv.Key.(*ast.Ident)
+				lit, ok := kv.Value.(*ast.BasicLit)
+				if key == nil || key.Name != "Reason" || !ok || lit.Kind != token.STRING {
+					continue
+				}
+				s, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				out[s] = true
+			}
+			return true
+		})
+	}
+	require.Greater(t, len(out), 15, "the parser found upload's reasons")
+	return out
+}

@@ -82,7 +82,7 @@ func explain(err error) problem {
 	case errors.As(err, &ae):
 		p = explainAPI(ae, p)
 	case errors.As(err, &se):
-		p.What, p.Do, p.Remedy = T("The file could not be read."), T("Check that it still exists and is readable, then retry."), remedyRetry
+		p.What, p.Do, p.Remedy = sourceReason(se), T("Check that it still exists and is readable, then retry."), remedyRetry
 	case errors.Is(err, vault.ErrRevokeFailed):
 		p.What, p.Do, p.Remedy = T("The account was removed from this computer, but its service could not be told to withdraw Ferry's access."), T("You can withdraw the access in the account's security settings on the service's website."), remedyOther
 	case errors.As(err, &kce):
@@ -206,4 +206,16 @@ func restrictionReason(re *upload.RestrictionError) string {
 		return re.Reason
 	}
 	return T(re.Template, re.Args...)
+}
+
+// sourceReason is why a file could not be read, in the window's language,
+// as a sentence.
+func sourceReason(se *upload.SourceError) string {
+	switch {
+	case se.Template != "":
+		return T(se.Template, se.Args...) + "."
+	case se.Reason != "":
+		return T(se.Reason) + "."
+	}
+	return T("The file could not be read.")
 }

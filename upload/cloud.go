@@ -93,7 +93,8 @@ func (r *resumingReader) open() error {
 				return providerError(err)
 			}
 			if r.f.version(e) != r.f.version(r.f.Entry) {
-				return &SourceError{Reason: "The file changed in " + r.f.Remote + " while it was uploading", Err: errors.New("revision changed")}
+				return &SourceError{Reason: fillTemplate(ReasonChangedIn, []any{"Remote", r.f.Remote}),
+					Template: ReasonChangedIn, Args: []any{"Remote", r.f.Remote}, Err: errors.New("revision changed")}
 			}
 		}
 		rc, err := r.f.Provider.Open(r.ctx, r.f.Entry.ID, r.off)

@@ -84,11 +84,23 @@ func Reason(err error) string {
 	return "The upload failed. Retry, or contact your administrator if it keeps failing."
 }
 
+// Templates of SourceError reasons that name something.
+const (
+	ReasonChangedIn  = "The file changed in {{.Remote}} while it was uploading"
+	ReasonCannotRead = "Cannot read {{.Name}}"
+)
+
 // SourceError is a problem reading the file being uploaded (gone, unreadable,
 // changed while uploading).
 type SourceError struct {
-	Reason string
-	Err    error
+	// Reason is a sentence fragment a person can act on ("The file changed
+	// while it was uploading"). A window translates it as a key, or, when
+	// Template is set, translates Template and fills it from Args
+	// (alternating keys and values); Reason is then Template filled.
+	Reason   string
+	Template string
+	Args     []any
+	Err      error
 	// Transient marks a failure worth retrying (a cloud download that broke
 	// off); a file that changed or vanished is not.
 	Transient bool

@@ -137,7 +137,8 @@ func ExpandPaths(paths []string) ([]Source, error) {
 		}
 		fi, err := os.Lstat(abs)
 		if err != nil {
-			return nil, &SourceError{Reason: "Cannot read " + filepath.Base(abs), Err: err}
+			return nil, &SourceError{Reason: fillTemplate(ReasonCannotRead, []any{"Name", filepath.Base(abs)}),
+				Template: ReasonCannotRead, Args: []any{"Name", filepath.Base(abs)}, Err: err}
 		}
 		if !fi.IsDir() {
 			f, err := NewLocalFile(abs, "")
