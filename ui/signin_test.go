@@ -68,10 +68,12 @@ func TestSignInDialogCopyLinkPasteAndSuccess(t *testing.T) {
 	withUI(func() { m.requestSignIn("dropbox", "Dropbox") })
 	s := m.signIn
 	require.NotNil(t, s)
-	waitUI(t, func() bool { return !s.copyBtn.Disabled() })
+	// The link and the browser's failure arrive as two UI updates.
+	waitUI(t, func() bool {
+		return !s.copyBtn.Disabled() && strings.Contains(s.status.Text, "No web browser could be opened")
+	})
 	withUI(func() {
 		assert.Contains(t, allText(s.body), "Continue in your browser")
-		assert.Contains(t, s.status.Text, "No web browser could be opened")
 		assert.NotContains(t, allText(s.body), "S7ATE", "the link is never shown")
 		test.Tap(s.copyBtn)
 		assert.Equal(t, authURL, a.Clipboard().Content(), "Copy link puts the whole link on the clipboard")
