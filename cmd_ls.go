@@ -108,8 +108,6 @@ func listRemote(ctx context.Context, env *Env, remote, account, path string, hid
 	switch {
 	case remote == "local":
 		p, path, err = openLocal(env, path, hidden)
-	case account == "" && configuredWithoutSignIn(env, remote):
-		p, err = openConfigured(ctx, env, remote)
 	default:
 		p, err = env.OpenRemote(ctx, remote, account)
 	}

@@ -187,12 +187,7 @@ func expandUploadArgs(ctx context.Context, env *Env, args []string) ([]upload.So
 			local = append(local, a)
 			continue
 		}
-		var prov providers.Provider
-		if account == "" && configuredWithoutSignIn(env, remote) {
-			prov, err = openConfigured(ctx, env, remote)
-		} else {
-			prov, err = env.OpenRemote(ctx, remote, account)
-		}
+		prov, err := env.OpenRemote(ctx, remote, account)
 		if err != nil {
 			return nil, closers, err
 		}
@@ -336,12 +331,7 @@ func cloudPending(env *Env, opened map[string]providers.Provider, e upload.Journ
 	if p == nil {
 		remote, account, _ := strings.Cut(name, "@")
 		var err error
-		if account == "" && configuredWithoutSignIn(env, remote) {
-			p, err = openConfigured(ctx, env, remote)
-		} else {
-			p, err = env.OpenRemote(ctx, remote, account)
-		}
-		if err != nil {
+		if p, err = env.OpenRemote(ctx, remote, account); err != nil {
 			return nil, err
 		}
 		opened[name] = p

@@ -136,7 +136,12 @@ func withoutRefreshParams(c *auth.Config, k providers.Kind, s providers.Settings
 
 // OpenRemote returns a ready provider for a remote. account picks one of
 // several signed-in accounts of the remote ("" = the only one).
+// A source the configuration files define completely and that needs no
+// browser sign-in (webdav) opens without backend discovery.
 func (e *Env) OpenRemote(ctx context.Context, name, account string) (providers.Provider, error) {
+	if account == "" && configuredWithoutSignIn(e, name) {
+		return openConfigured(ctx, e, name)
+	}
 	s, k, err := e.RemoteSettings(ctx, name)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,6 @@ import (
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/backend/api"
-	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/ui"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -92,15 +91,6 @@ func (e *Env) GUISources(ctx context.Context) ([]ui.SourceView, error) {
 		out = append(out, sv)
 	}
 	return out, nil
-}
-
-// GUIOpenRemote opens an account for browsing (or a source that needs no
-// sign-in, when account is "").
-func (e *Env) GUIOpenRemote(ctx context.Context, remote, account string) (providers.Provider, error) {
-	if account == "" && configuredWithoutSignIn(e, remote) {
-		return openConfigured(ctx, e, remote)
-	}
-	return e.OpenRemote(ctx, remote, account)
 }
 
 // serviceSignsIn reports, without waiting, whether the connected upload

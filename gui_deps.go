@@ -60,7 +60,7 @@ func guiDeps(env *Env, opts guiOptions) (ui.Deps, error) {
 		ThumbnailCacheMB:   cfg.UI.ThumbnailCacheMB,
 		Accounts:           env.GUIAccounts,
 		Sources:            env.GUISources,
-		OpenRemote:         env.GUIOpenRemote,
+		OpenRemote:         env.OpenRemote,
 		SignIn:             env.GUISignIn,
 		SignOut:            env.GUISignOut,
 		ForgetAll:          env.GUIForgetAll,
