@@ -149,6 +149,9 @@ func runLogout(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ferry: cannot reach %s to revoke the sign-in (%v); removing it here only\n", title(acct.Provider), why)
 	}
 	err = v.SignOut(ctx, acct.Provider, acct.ID, revoke)
+	if err == nil && env.isWebDAV(ctx, acct.Provider) {
+		fmt.Fprintf(env.Stderr, "ferry: %s keeps accepting this password until it is changed there (a Nextcloud app password: Settings → Security → Devices & sessions).\n", acct.Provider)
+	}
 	switch {
 	case err == nil:
 		fmt.Fprintf(env.Stdout, "Signed out of %s account %s.\n", title(acct.Provider), acct.Name())
@@ -177,9 +180,8 @@ func (e *Env) revoker(ctx context.Context, name string) (vault.Revoker, error) {
 			c, err = BackendAuthConfig(conn.Discovery, e.Log)
 		}
 	} else {
-		if s, _, serr := e.RemoteSettings(ctx, name); serr == nil && s.Type == "webdav" {
+		if e.isWebDAV(ctx, name) {
 			// A WebDAV password cannot be revoked from here; the local copy goes.
-			fmt.Fprintf(e.Stderr, "ferry: %s keeps accepting this password until it is changed there (a Nextcloud app password: Settings → Security → Devices & sessions).\n", name)
 			return func(context.Context, *oauth2.Token) error { return nil }, nil
 		}
 		var s providers.Settings

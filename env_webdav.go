@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -24,31 +24,16 @@ import (
 // passwordTokenType marks vault entries that hold a password, not OAuth.
 const passwordTokenType = "basic"
 
-// nextcloudServer is the server root of a Nextcloud WebDAV URL
-// (https://host/nc/remote.php/dav/files/alice/ → https://host/nc), or the
-// URL's origin for other servers.
-func nextcloudServer(davURL string) (string, error) {
-	u, err := url.Parse(davURL)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("the remote's url %q is not a URL", davURL)
-	}
-	root := u.Scheme + "://" + u.Host
-	if i := strings.Index(u.Path, "/remote.php/"); i >= 0 {
-		root += u.Path[:i]
-	}
-	return root, nil
-}
-
 // signInWebDAV runs Nextcloud Login Flow v2 for a webdav remote: the login
 // page opens in the browser (its link also goes to opts.OnURL), and once
 // the person grants access the app password is checked against the
 // remote's folder and stored.
 func (e *Env) signInWebDAV(ctx context.Context, name string, s providers.Settings, opts auth.Options) (vault.Account, error) {
-	server, err := nextcloudServer(s.URL)
-	if err != nil {
-		return vault.Account{}, err
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Host == "" {
+		return vault.Account{}, fmt.Errorf("the remote's url %q is not a URL", s.URL)
 	}
-	flow, err := webdav.StartLogin(ctx, server, webdav.LoginOptions{})
+	flow, err := webdav.StartLogin(ctx, webdav.ServerRoot(u).String(), webdav.LoginOptions{})
 	if err != nil {
 		return vault.Account{}, fmt.Errorf("%w\n(if %s is a plain WebDAV server, not Nextcloud, sign in with a password: ferry login --user NAME %s)", err, name, name)
 	}
@@ -103,7 +88,7 @@ func (e *Env) storeWebDAVPassword(ctx context.Context, name string, s providers.
 	if err != nil {
 		return vault.Account{}, err
 	}
-	if c, ok := p.(interface{ Close() error }); ok {
+	if c, ok := p.(io.Closer); ok {
 		defer c.Close()
 	}
 	vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -143,4 +128,11 @@ func (e *Env) webdavDeps(ctx context.Context, name, account string, d *providers
 	}
 	d.User, d.Secret = acct.ID, tok.AccessToken
 	return nil
+}
+
+// isWebDAV reports whether remote is a WebDAV source (signed in with a
+// password, which cannot be revoked from here).
+func (e *Env) isWebDAV(ctx context.Context, remote string) bool {
+	s, _, err := e.RemoteSettings(ctx, remote)
+	return err == nil && s.Type == "webdav"
 }

@@ -114,14 +114,9 @@ func New(opts Options) (*Provider, error) {
 	if p.pageSize <= 0 {
 		p.pageSize = DefaultPageSize
 	}
-	if i := strings.Index(u.Path, "/remote.php/"); i >= 0 || opts.Nextcloud {
+	if strings.Contains(u.Path, "/remote.php/") || opts.Nextcloud {
 		p.nextcloud = true
-		root := *u
-		root.Path, root.RawPath = "/", ""
-		if i >= 0 {
-			root.Path = u.Path[:i+1]
-		}
-		p.ncRoot = &root
+		p.ncRoot = ServerRoot(u)
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -894,4 +889,16 @@ func (p *Provider) AccountInfo(ctx context.Context) (providers.Account, error) {
 		id = p.user + "@" + id
 	}
 	return providers.Account{ID: id, Name: p.user}, ctx.Err()
+}
+
+// ServerRoot is the web root of the Nextcloud or ownCloud server a WebDAV
+// URL lies under (…/nc/remote.php/dav/files/alice/ → …/nc/), or the URL's
+// origin for other servers. index.php (previews, Login Flow v2) lives there.
+func ServerRoot(u *url.URL) *url.URL {
+	root := *u
+	root.Path, root.RawPath = "/", ""
+	if i := strings.Index(u.Path, "/remote.php/"); i >= 0 {
+		root.Path = u.Path[:i+1]
+	}
+	return &root
 }
