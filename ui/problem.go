@@ -200,22 +200,25 @@ func isCancel(err error) bool {
 	return errors.Is(err, auth.ErrCancelled) || errors.Is(err, context.Canceled)
 }
 
+// localized is one of upload's reasons in the window's language: its
+// template filled from args, or the English reason itself as the key.
+func localized(template string, args []any, reason string) string {
+	if template == "" {
+		return T(reason)
+	}
+	return T(template, args...)
+}
+
 // restrictionReason is a refused file's reason in the window's language.
 func restrictionReason(re *upload.RestrictionError) string {
-	if re.Template == "" {
-		return re.Reason
-	}
-	return T(re.Template, re.Args...)
+	return localized(re.Template, re.Args, re.Reason)
 }
 
 // sourceReason is why a file could not be read, in the window's language,
 // as a sentence.
 func sourceReason(se *upload.SourceError) string {
-	switch {
-	case se.Template != "":
-		return T(se.Template, se.Args...) + "."
-	case se.Reason != "":
-		return T(se.Reason) + "."
+	if se.Template == "" && se.Reason == "" {
+		return T("The file could not be read.")
 	}
-	return T("The file could not be read.")
+	return localized(se.Template, se.Args, se.Reason) + "."
 }

@@ -93,8 +93,7 @@ func (r *resumingReader) open() error {
 				return providerError(err)
 			}
 			if r.f.version(e) != r.f.version(r.f.Entry) {
-				return &SourceError{Reason: fillTemplate(ReasonChangedIn, []any{"Remote", r.f.Remote}),
-					Template: ReasonChangedIn, Args: []any{"Remote", r.f.Remote}, Err: errors.New("revision changed")}
+				return sourceError(errors.New("revision changed"), ReasonChangedIn, "Remote", r.f.Remote)
 			}
 		}
 		rc, err := r.f.Provider.Open(r.ctx, r.f.Entry.ID, r.off)

@@ -106,5 +106,11 @@ type SourceError struct {
 	Transient bool
 }
 
+// sourceError is a SourceError whose reason names something: Template
+// filled from kv (alternating keys and values).
+func sourceError(err error, tmpl string, kv ...any) *SourceError {
+	return &SourceError{Reason: fillTemplate(tmpl, kv), Template: tmpl, Args: kv, Err: err}
+}
+
 func (e *SourceError) Error() string { return e.Reason + ": " + e.Err.Error() }
 func (e *SourceError) Unwrap() error { return e.Err }

@@ -98,7 +98,7 @@ type dupError struct{ RestrictionError }
 
 func (e *dupError) Unwrap() error { return ErrDuplicate }
 
-func refuse(tmpl string, kv ...any) error {
+func refuse(tmpl string, kv ...any) *RestrictionError {
 	return &RestrictionError{Reason: fillTemplate(tmpl, kv), Template: tmpl, Args: kv}
 }
 
@@ -127,7 +127,7 @@ func (r Restrictions) Check(batch, active []Source) []error {
 		size := s.Size()
 		switch {
 		case seen[s.Origin()]:
-			out[i] = &dupError{RestrictionError{Reason: ReasonDuplicate, Template: ReasonDuplicate}}
+			out[i] = &dupError{*refuse(ReasonDuplicate)}
 			continue
 		case r.MaxFileSize > 0 && size > r.MaxFileSize:
 			out[i] = refuse(ReasonTooLarge, "Size", humanize.Bytes(size), "Max", humanize.Bytes(r.MaxFileSize))

@@ -137,8 +137,7 @@ func ExpandPaths(paths []string) ([]Source, error) {
 		}
 		fi, err := os.Lstat(abs)
 		if err != nil {
-			return nil, &SourceError{Reason: fillTemplate(ReasonCannotRead, []any{"Name", filepath.Base(abs)}),
-				Template: ReasonCannotRead, Args: []any{"Name", filepath.Base(abs)}, Err: err}
+			return nil, sourceError(err, ReasonCannotRead, "Name", filepath.Base(abs))
 		}
 		if !fi.IsDir() {
 			f, err := NewLocalFile(abs, "")
