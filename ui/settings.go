@@ -111,13 +111,8 @@ func (m *Main) showSettings() *settingsDialog {
 	}
 	sd.cacheSize.SetSelected(cur)
 	sd.cacheUsage = &widget.Label{Importance: widget.LowImportance}
-	m.updateCacheUsage(sd)
-	sd.clearBtn = &widget.Button{Text: T("Clear"), Icon: theme.DeleteIcon(), OnTapped: func() {
-		if err := m.thumbs.Clear(); err != nil {
-			sd.status.SetText(oneLine(err))
-		}
-		m.updateCacheUsage(sd)
-	}}
+	m.updateCacheUsage(sd, false)
+	sd.clearBtn = &widget.Button{Text: T("Clear"), Icon: theme.DeleteIcon(), OnTapped: func() { m.updateCacheUsage(sd, true) }}
 
 	var themeLabels []string
 	for _, n := range themeNames {
@@ -150,11 +145,28 @@ func (m *Main) showSettings() *settingsDialog {
 	return sd
 }
 
-func (m *Main) updateCacheUsage(sd *settingsDialog) {
+// updateCacheUsage measures (after emptying it, with clear) the thumbnail
+// cache off the UI goroutine — a full cache is thousands of files — and
+// shows how much it holds.
+func (m *Main) updateCacheUsage(sd *settingsDialog, clear bool) {
 	if m.thumbs == nil {
 		return
 	}
-	sd.cacheUsage.SetText(T("{{.Used}} in use", "Used", humanize.Bytes(m.thumbs.DiskUsage())))
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		var err error
+		if clear {
+			err = m.thumbs.Clear()
+		}
+		used := m.thumbs.DiskUsage()
+		onMain(func() {
+			if err != nil {
+				sd.status.SetText(oneLine(err))
+			}
+			sd.cacheUsage.SetText(T("{{.Used}} in use", "Used", humanize.Bytes(used)))
+		})
+	}()
 }
 
 func cmpOr(s, def string) string {

@@ -86,7 +86,7 @@ func TestClearThumbnailCacheAndAbout(t *testing.T) {
 		sd = m.showSettings()
 		test.Tap(sd.clearBtn)
 	})
-	assert.Equal(t, "0 B in use", sd.cacheUsage.Text)
+	waitUI(t, func() bool { return sd.cacheUsage.Text == "0 B in use" })
 	withUI(func() { sd.d.Hide() })
 	require.Empty(t, m.dialogs)
 
