@@ -129,3 +129,29 @@ func (d thumbDrive) Thumbnail(ctx context.Context, id string, _ int) (io.ReadClo
 	}
 	return nil, "", providers.ErrNotFound
 }
+
+// oneCloudAccount gives d one cloud source, acct's remote, whose account
+// acct exists once the fake sign-in (fakeSignIn) succeeds, and browses drive.
+func oneCloudAccount(d *Deps, acct AccountView, drive providers.Provider) {
+	var mu sync.Mutex
+	signedIn := false
+	acct.Status = StatusSignedIn
+	d.Sources = func(context.Context) ([]SourceView, error) {
+		return []SourceView{{Remote: acct.Remote, Title: acct.Title}}, nil
+	}
+	d.Accounts = func(context.Context) ([]AccountView, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !signedIn {
+			return nil, nil
+		}
+		return []AccountView{acct}, nil
+	}
+	d.SignIn = fakeSignIn(func(context.Context) (string, error) {
+		mu.Lock()
+		signedIn = true
+		mu.Unlock()
+		return acct.Name, nil
+	})
+	d.OpenRemote = func(context.Context, string, string) (providers.Provider, error) { return drive, nil }
+}

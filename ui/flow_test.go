@@ -30,34 +30,16 @@ func TestFromNothingToACloudUpload(t *testing.T) {
 	drive := newFakeDrive(3)
 	drive.content["id1"] = []byte("quarterly numbers\n")
 	drive.entries[1].Size = int64(len(drive.content["id1"]))
-	var mu sync.Mutex
-	signedIn := false
 	dir := localTree(t)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: connect, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Sources: func(context.Context) ([]SourceView, error) {
-			return []SourceView{{Remote: "acme-drive", Title: "Acme Drive"}}, nil
-		},
-		Accounts: func(context.Context) ([]AccountView, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if !signedIn {
-				return nil, nil
-			}
-			return []AccountView{{Remote: "acme-drive", Title: "Acme Drive", Account: "42", Name: "ann@example.com", Status: StatusSignedIn}}, nil
-		},
-		SignIn: fakeSignIn(func(context.Context) (string, error) {
-			mu.Lock()
-			signedIn = true
-			mu.Unlock()
-			return "ann@example.com", nil
-		}),
-		OpenRemote: func(context.Context, string, string) (providers.Provider, error) { return drive, nil },
+	deps := Deps{Connect: connect, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
 		RemoteSources: func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error) {
 			return upload.ExpandEntries(ctx, p, remote, entries)
 		},
-	})
+	}
+	oneCloudAccount(&deps, AccountView{Remote: "acme-drive", Title: "Acme Drive", Account: "42", Name: "ann@example.com"}, drive)
+	m := Create(w, deps)
 	defer m.Close()
 	m.browser.Wait()
 	assert.Equal(t, []string{"This Computer", "Test", "Add account…"}, sideLabels(m.sidebar))

@@ -1,20 +1,16 @@
 package ui
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ferry-app/ferry/providers"
 )
 
 // TestPickerUploadsChosenFilesAndReportsThem chooses two files in picker
@@ -99,31 +95,12 @@ func TestPickerSourceSignsInThenOpensTheAccount(t *testing.T) {
 	test.NewTempApp(t)
 	dir := localTree(t)
 	drive := newFakeDrive(4)
-	var mu sync.Mutex
-	signedIn := false
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Sources: func(context.Context) ([]SourceView, error) {
-			return []SourceView{{Remote: "acme", Title: "Acme Drive"}}, nil
-		},
-		Accounts: func(context.Context) ([]AccountView, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if !signedIn {
-				return nil, nil
-			}
-			return []AccountView{{Remote: "acme", Title: "Acme Drive", Account: "1", Name: "ann", Status: StatusSignedIn}}, nil
-		},
-		SignIn: fakeSignIn(func(context.Context) (string, error) {
-			mu.Lock()
-			signedIn = true
-			mu.Unlock()
-			return "ann", nil
-		}),
-		OpenRemote: func(context.Context, string, string) (providers.Provider, error) { return drive, nil },
-		Pick:       &Pick{Source: "acme", Done: func([]Picked) {}, Cancelled: func() {}},
-	})
+	deps := Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		Pick: &Pick{Source: "acme", Done: func([]Picked) {}, Cancelled: func() {}}}
+	oneCloudAccount(&deps, AccountView{Remote: "acme", Title: "Acme Drive", Account: "1", Name: "ann"}, drive)
+	m := Create(w, deps)
 	defer m.Close()
 	var s *signInDialog // (the sign-in waits for the paste: no browser.Wait before it)
 	waitUI(t, func() bool { s = m.signIn; return s != nil && !s.copyBtn.Disabled() })
