@@ -27,7 +27,9 @@ func (e *Env) GUIAccounts(ctx context.Context) ([]ui.AccountView, error) {
 		return nil, err
 	}
 	var out []ui.AccountView
+	signedIn := map[string]bool{}
 	for _, a := range accts {
+		signedIn[a.Provider] = true
 		av := ui.AccountView{Remote: a.Provider, Account: a.ID, Name: a.Name(), Status: ui.StatusSignedIn}
 		if a.Provider == BackendRemote {
 			av.Service = true // the organisation's sign-in: in the menu, not the sidebar
@@ -47,7 +49,7 @@ func (e *Env) GUIAccounts(ctx context.Context) ([]ui.AccountView, error) {
 		return out, err
 	}
 	for _, n := range names {
-		if configuredWithoutSignIn(e, n) {
+		if configuredWithoutSignIn(e, n) && !signedIn[n] { // else listed with its account
 			out = append(out, ui.AccountView{Remote: n, Title: e.remoteTitle(ctx, n), Name: n, Status: ui.StatusSignedIn})
 		}
 	}
@@ -69,7 +71,8 @@ func (e *Env) remoteTitle(ctx context.Context, remote string) string {
 }
 
 // GUISources lists the sources "Add account" offers: every configured or
-// discovered remote with a browser sign-in.
+// discovered remote with a browser sign-in, WebDAV included (Nextcloud's
+// Login Flow v2 runs in the same dialog).
 func (e *Env) GUISources(ctx context.Context) ([]ui.SourceView, error) {
 	names, err := e.RemoteNames(ctx)
 	if err != nil {
@@ -78,7 +81,7 @@ func (e *Env) GUISources(ctx context.Context) ([]ui.SourceView, error) {
 	var out []ui.SourceView
 	for _, n := range names {
 		s, k, err := e.RemoteSettings(ctx, n)
-		if k.SignIn == nil {
+		if k.SignIn == nil && s.Type != "webdav" {
 			continue
 		}
 		sv := ui.SourceView{Remote: n, Title: k.Title}
