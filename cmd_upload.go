@@ -66,7 +66,7 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		backendID = "embedded" // its port changes every run; its storage does not
 	}
 	if *resume {
-		srcs = append(srcs, pendingSources(env, pending, backendID, srcs)...)
+		srcs = append(srcs, pendingSources(ctx, env, pending, backendID, srcs)...)
 		if len(srcs) == 0 {
 			fmt.Fprintln(env.Stderr, "ferry upload: nothing to resume")
 			return 0
@@ -134,7 +134,7 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 // that are not already among srcs: local files, and cloud files through
 // their signed-in account (the providers opened for them are closed with
 // env).
-func pendingSources(env *Env, pending []upload.JournalEntry, backendID string, srcs []upload.Source) []upload.Source {
+func pendingSources(ctx context.Context, env *Env, pending []upload.JournalEntry, backendID string, srcs []upload.Source) []upload.Source {
 	have := map[string]bool{}
 	for _, s := range srcs {
 		have[s.Origin()] = true
@@ -152,7 +152,7 @@ func pendingSources(env *Env, pending []upload.JournalEntry, backendID string, s
 		if e.LocalPath() != "" {
 			s, err = e.Source()
 		} else {
-			s, err = cloudPending(env, opened, e)
+			s, err = cloudPending(ctx, env, opened, e)
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cannot resume %s: %s\n", e.Name, upload.Reason(err))
@@ -320,12 +320,12 @@ func isTerminal(w io.Writer) bool {
 // cloudPending rebuilds a cloud file's journal entry: Origin is
 // "REMOTE[@ACCOUNT]:FILEID" (upload.ProviderFile.Origin); the file is looked
 // up again so a changed revision restarts instead of mixing.
-func cloudPending(env *Env, opened map[string]providers.Provider, e upload.JournalEntry) (upload.Source, error) {
+func cloudPending(ctx context.Context, env *Env, opened map[string]providers.Provider, e upload.JournalEntry) (upload.Source, error) {
 	name, id, ok := strings.Cut(e.Origin, ":")
 	if !ok || name == "" || id == "" {
 		return nil, fmt.Errorf("%s: unknown origin", e.Name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	p := opened[name]
 	if p == nil {

@@ -174,7 +174,7 @@ func (e *Env) GUIUnfinished(ctx context.Context, journal *upload.Journal) ([]upl
 	if err != nil {
 		return nil, err
 	}
-	return pendingSources(e, pending, backendID(conn), nil), nil
+	return pendingSources(ctx, e, pending, backendID(conn), nil), nil
 }
 
 var errNoWindow = errors.New("this build of ferry has no window (built with -tags ci); use a subcommand")
