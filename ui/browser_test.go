@@ -391,5 +391,6 @@ func TestLocalImageThumbnailAndPreview(t *testing.T) {
 	require.NotNil(t, p.img.Image)
 	assert.Equal(t, 640, p.img.Image.Bounds().Dx(), "not enlarged beyond the original")
 	assert.False(t, p.img.Hidden)
+	assert.GreaterOrEqual(t, p.img.Size().Height, float32(200), "laid out at the picture's height, not the icon's")
 	assert.True(t, p.text.Hidden)
 }

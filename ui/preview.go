@@ -156,7 +156,7 @@ func (p *preview) show(src *source, it *item) {
 				}
 				p.img.Image = img
 				p.img.Show()
-				p.img.Refresh()
+				p.root.Refresh() // the picture grows from the icon's height: lay the pane out again
 			}
 		})
 	} else if isTextType(it.Name, entryType(it.Entry)) {
