@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/internal/testenv"
 	"github.com/ferry-app/ferry/ui"
 )
 
@@ -228,23 +228,8 @@ client_id = "ferry-test"
 	assert.NotContains(t, logs.String(), "ferry-test&", "no authorization link in the logs")
 }
 
-// syncBuffer is a bytes.Buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is testenv.Buffer: output written by several goroutines.
+type syncBuffer = testenv.Buffer
 
 // waitLog waits until the process logged s (with --verbose).
 func waitLog(t *testing.T, logs *syncBuffer, s string) {

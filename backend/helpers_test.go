@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/testenv"
 )
 
 // fakeClock is an adjustable clock for expiry tests.
@@ -39,34 +39,15 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// logBuffer captures slog output for assertions about what is logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+// logBuffer is testenv.Buffer: output written by several goroutines.
+type logBuffer = testenv.Buffer
 
 // startEmbedded runs an embedded backend for the test and stops it after.
 func startEmbedded(t testing.TB, opts ...Option) (*Embedded, string, *logBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	logs := &logBuffer{}
-	e, err := StartEmbedded(context.Background(), dir, logs.logger(), opts...)
+	e, err := StartEmbedded(context.Background(), dir, logs.Logger(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -125,7 +125,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 		"nosec":   {ClientID: "n-client", ClientSecretEnv: "FERRY_TEST_UNSET", Exchange: "backend", TokenURL: fp.URL + "/token"},
 	}
 	env := map[string]string{"FERRY_TEST_BOX_SECRET": boxSecret, "FERRY_TEST_DBX_SECRET": "dbx-secret"}
-	_, base := serve(t, cfg, WithLogger(logs.logger()), WithGetenv(func(k string) string { return env[k] }))
+	_, base := serve(t, cfg, WithLogger(logs.Logger()), WithGetenv(func(k string) string { return env[k] }))
 	c := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
 
 	var d api.Discovery

@@ -18,7 +18,7 @@ import (
 func TestOIDCBearerVerification(t *testing.T) {
 	iss := newTestIssuer(t)
 	logs := &logBuffer{}
-	_, base := serve(t, oidcConfig(iss, t.TempDir()), WithLogger(logs.logger()))
+	_, base := serve(t, oidcConfig(iss, t.TempDir()), WithLogger(logs.Logger()))
 	q := url.Values{"filename": {"a.txt"}, "type": {"text/plain"}, "size": {"1"}}
 
 	var d api.Discovery

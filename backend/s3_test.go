@@ -56,7 +56,7 @@ func newS3Env(t *testing.T, edit func(c *Config)) *s3Env {
 	if edit != nil {
 		edit(cfg)
 	}
-	e.srv, e.base = serve(t, cfg, WithClock(e.clock.Now), WithLogger(e.logs.logger()))
+	e.srv, e.base = serve(t, cfg, WithClock(e.clock.Now), WithLogger(e.logs.Logger()))
 	e.alice = &apiClient{t: t, base: e.base, token: e.iss.token(t, "alice")}
 	e.bob = &apiClient{t: t, base: e.base, token: e.iss.token(t, "bob")}
 	return e

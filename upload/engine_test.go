@@ -205,7 +205,7 @@ func TestEmbeddedBackendMultipartAndEvents(t *testing.T) {
 	require.NoError(t, err)
 	events := &collector{}
 	logs := &logBuffer{}
-	q := NewQueue(client, d, Options{PartSize: 5 << 20, OnEvent: events.add, ProgressInterval: time.Millisecond, Logger: logs.logger()})
+	q := NewQueue(client, d, Options{PartSize: 5 << 20, OnEvent: events.add, ProgressInterval: time.Millisecond, Logger: logs.Logger()})
 	defer q.Close()
 	id := q.Add(src)[0]
 	q.Wait()

@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,27 +31,8 @@ import (
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
-// logBuffer captures slog output so tests can check nothing secret is logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+// logBuffer is testenv.Buffer: output written by several goroutines.
+type logBuffer = testenv.Buffer
 
 // writeRandomFile writes size pseudo-random bytes and returns the path and
 // the hex SHA-256 computed independently of the engine.
@@ -165,7 +145,7 @@ func startS3Backend(t *testing.T, g *gateway, storageEndpoint string, mod func(*
 		mod(cfg)
 	}
 	logs := &logBuffer{}
-	srv, err := backend.New(cfg, backend.WithLogger(logs.logger()))
+	srv, err := backend.New(cfg, backend.WithLogger(logs.Logger()))
 	require.NoError(t, err)
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -47,7 +47,7 @@ func newS3Rig(t *testing.T, storageEndpoint func(g *gateway) string, mod func(*b
 
 func (r *s3Rig) queue(opts Options) *Queue {
 	opts.OnEvent = r.events.add
-	opts.Logger = r.logs.logger()
+	opts.Logger = r.logs.Logger()
 	if opts.Journal == nil {
 		opts.Journal = r.journal
 	}

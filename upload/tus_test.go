@@ -58,7 +58,7 @@ func tusQueue(t *testing.T, endpoint string, j *Journal, events *collector, logs
 	c, err := NewClient("http://127.0.0.1:1", nil, nil)
 	require.NoError(t, err)
 	d := &api.Discovery{Version: 1, Upload: api.UploadInfo{Protocol: api.ProtocolTus, TusEndpoint: endpoint}}
-	q := NewQueue(c, d, Options{PartSize: 4 << 20, Journal: j, OnEvent: events.add, Logger: logs.logger()})
+	q := NewQueue(c, d, Options{PartSize: 4 << 20, Journal: j, OnEvent: events.add, Logger: logs.Logger()})
 	q.pacer = fastPacer()
 	return q
 }
