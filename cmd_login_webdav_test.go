@@ -164,3 +164,21 @@ func TestLoginWebDAVPassword(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, got, "q3.pdf")
 }
+
+// TestLoginPlainWebDAVSaysToUseAPassword: a WebDAV server that is not
+// Nextcloud has no sign-in in the browser; `ferry login` says how to sign
+// in instead of reporting a missing page.
+func TestLoginPlainWebDAVSaysToUseAPassword(t *testing.T) {
+	home := isolate(t)
+	srv := httptest.NewServer(&xwebdav.Handler{Prefix: "/dav", FileSystem: xwebdav.NewMemFS(), LockSystem: xwebdav.NewMemLS()})
+	defer srv.Close()
+	writeUserConfig(t, home, fmt.Sprintf("[providers.nas]\ntype = \"webdav\"\nurl = %q\n", srv.URL+"/dav/"))
+	prev := loginStdin
+	loginStdin = strings.NewReader("")
+	t.Cleanup(func() { loginStdin = prev })
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 1, run([]string{"login", "--no-browser", "nas"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "a login name and password are needed")
+	assert.Contains(t, stderr.String(), "ferry login --user NAME nas")
+	assert.Empty(t, stdout.String())
+}

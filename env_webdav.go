@@ -34,7 +34,11 @@ func (e *Env) signInWebDAV(ctx context.Context, name string, s providers.Setting
 		return vault.Account{}, fmt.Errorf("the remote's url %q is not a URL", s.URL)
 	}
 	flow, err := webdav.StartLogin(ctx, webdav.ServerRoot(u).String(), webdav.LoginOptions{})
-	if err != nil {
+	switch {
+	case errors.Is(err, providers.ErrNotFound) || errors.Is(err, providers.ErrNotSupported):
+		// No Login Flow v2 here: a WebDAV server that is not Nextcloud.
+		return vault.Account{}, fmt.Errorf("%s: %w: run `ferry login --user NAME %s`", name, providers.ErrPasswordSignIn, name)
+	case err != nil:
 		return vault.Account{}, fmt.Errorf("%w\n(if %s is a plain WebDAV server, not Nextcloud, sign in with a password: ferry login --user NAME %s)", err, name, name)
 	}
 	if opts.OnURL != nil {

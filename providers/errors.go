@@ -31,6 +31,10 @@ var (
 	ErrIsFolder = errors.New("is a folder")
 	// ErrPageExpired: a page token is no longer valid; list from the start.
 	ErrPageExpired = errors.New("page token expired or invalid")
+	// ErrPasswordSignIn: the source has no sign-in in the browser (a WebDAV
+	// server without Nextcloud's Login Flow); it takes a login name and
+	// password (`ferry login --user NAME REMOTE`).
+	ErrPasswordSignIn = errors.New("no sign-in in the browser; a login name and password are needed")
 	// ErrNotSupported: the provider (or this instance of it) lacks the
 	// operation.
 	ErrNotSupported = errors.New("not supported")

@@ -130,6 +130,8 @@ func TestGermanWindow(t *testing.T) {
 	changed := &upload.SourceError{Reason: "The file changed in Dropbox while it was uploading", Template: upload.ReasonChangedIn,
 		Args: []any{"Remote", "Dropbox"}, Err: errors.New("revision changed")}
 	assert.Equal(t, "Die Datei hat sich in Dropbox geändert, während sie hochgeladen wurde.", explain(changed).What)
+	assert.Equal(t, "Dieser Server bietet keine Anmeldung im Browser an; er verlangt Anmeldename und Passwort.",
+		explain(fmt.Errorf("nas: %w", providers.ErrPasswordSignIn)).What, "a WebDAV server without browser sign-in is explained")
 
 }
 

@@ -87,6 +87,8 @@ func explain(err error) problem {
 		p.What, p.Do, p.Remedy = T("The account was removed from this computer, but its service could not be told to withdraw Ferry's access."), T("You can withdraw the access in the account's security settings on the service's website."), remedyOther
 	case errors.As(err, &kce):
 		p.What, p.Do, p.Remedy = T("The system keychain is not available, so sign-ins cannot be kept."), T("Unlock or set up the keychain, then sign in again."), remedyOther
+	case errors.Is(err, providers.ErrPasswordSignIn):
+		p.What, p.Do, p.Remedy = T("This server does not offer sign-in in the browser; it takes a login name and password."), T("Sign in from a terminal with ferry login --user and your login name, then reopen Ferry."), remedyOther
 	case errors.Is(err, providers.ErrPermissionDenied):
 		p.What, p.Do, p.Remedy = T("You do not have permission to read this."), T("Ask its owner or your administrator for access."), remedyAdmin
 	case errors.Is(err, providers.ErrNotFound):
