@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,4 +35,16 @@ func TestNoLocaleNoiseOnStderr(t *testing.T) {
 		assert.Contains(t, string(out), "ferry ")
 		assert.Empty(t, stderr.String(), "LANG=%s", lang)
 	}
+}
+
+// buildFerry builds the real ferry binary (with the window, so cgo) for
+// the tests that run it.
+func buildFerry(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ferry")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
 }

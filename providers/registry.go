@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"sync"
 
 	"golang.org/x/oauth2"
 )
@@ -80,36 +79,36 @@ type Kind struct {
 	Revoke func(ctx context.Context, s Settings, tok *oauth2.Token) error
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
-
-// Register makes a kind available. Provider packages call it from init; main
-// imports them for that effect. Registering a type twice panics.
-func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if _, dup := kinds[k.Type]; dup {
-		panic(fmt.Sprintf("providers: kind %q registered twice", k.Type))
-	}
-	kinds[k.Type] = k
+// Registry is the set of source kinds one build of Ferry knows, by type.
+// The application layer builds it from a literal list (internal/app), so
+// nothing registers itself from init.
+type Registry struct {
+	kinds map[string]Kind
 }
 
-// LookupKind returns the registered kind for a type.
-func LookupKind(typ string) (Kind, bool) {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	k, ok := kinds[typ]
+// NewRegistry returns a registry of ks. A type given twice panics: it is a
+// programming error in the literal list.
+func NewRegistry(ks ...Kind) *Registry {
+	r := &Registry{kinds: make(map[string]Kind, len(ks))}
+	for _, k := range ks {
+		if _, dup := r.kinds[k.Type]; dup {
+			panic(fmt.Sprintf("providers: kind %q listed twice", k.Type))
+		}
+		r.kinds[k.Type] = k
+	}
+	return r
+}
+
+// Lookup returns the kind for a type.
+func (r *Registry) Lookup(typ string) (Kind, bool) {
+	k, ok := r.kinds[typ]
 	return k, ok
 }
 
-// Kinds returns every registered kind, sorted by type.
-func Kinds() []Kind {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	out := make([]Kind, 0, len(kinds))
-	for _, k := range kinds {
+// All returns every kind, sorted by type.
+func (r *Registry) All() []Kind {
+	out := make([]Kind, 0, len(r.kinds))
+	for _, k := range r.kinds {
 		out = append(out, k)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })

@@ -3,13 +3,18 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/ferry-app/ferry/auth"
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/upload"
 )
 
 // fakeDrive is a cloud-like provider held in memory: opaque IDs, paging with
@@ -132,26 +137,107 @@ func (d thumbDrive) Thumbnail(ctx context.Context, id string, _ int) (io.ReadClo
 
 // oneCloudAccount gives d one cloud source, acct's remote, whose account
 // acct exists once the fake sign-in (fakeSignIn) succeeds, and browses drive.
-func oneCloudAccount(d *Deps, acct AccountView, drive providers.Provider) {
+func oneCloudAccount(d *Deps, acct app.Account, drive providers.Provider) {
 	var mu sync.Mutex
 	signedIn := false
-	acct.Status = StatusSignedIn
-	d.Sources = func(context.Context) ([]SourceView, error) {
-		return []SourceView{{Remote: acct.Remote, Title: acct.Title}}, nil
+	acct.Status = app.StatusSignedIn
+	fa := &fakeAccounts{}
+	d.Accounts = fa
+	fa.remotes = func(context.Context) ([]app.Remote, error) {
+		return []app.Remote{{Name: acct.Remote, Title: acct.Title}}, nil
 	}
-	d.Accounts = func(context.Context) ([]AccountView, error) {
+	fa.accounts = func(context.Context) ([]app.Account, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !signedIn {
 			return nil, nil
 		}
-		return []AccountView{acct}, nil
+		return []app.Account{acct}, nil
 	}
-	d.SignIn = fakeSignIn(func(context.Context) (string, error) {
+	fa.signIn = fakeSignIn(func(context.Context) (string, error) {
 		mu.Lock()
 		signedIn = true
 		mu.Unlock()
 		return acct.Name, nil
 	})
-	d.OpenRemote = func(context.Context, string, string) (providers.Provider, error) { return drive, nil }
+	fa.open = func(context.Context, string, string) (providers.Provider, error) { return drive, nil }
 }
+
+// fakeUploads is an upload service made of functions; connect is required.
+type fakeUploads struct {
+	connect    func(context.Context) (*upload.Client, *api.Discovery, error)
+	options    func() upload.Options
+	unfinished func(context.Context) ([]upload.Source, error)
+}
+
+func (f fakeUploads) Connect(ctx context.Context) (*upload.Client, *api.Discovery, upload.Options, error) {
+	c, d, err := f.connect(ctx)
+	var o upload.Options
+	if f.options != nil {
+		o = f.options()
+	}
+	return c, d, o, err
+}
+
+func (f fakeUploads) Unfinished(ctx context.Context) ([]upload.Source, error) {
+	if f.unfinished == nil {
+		return nil, nil
+	}
+	return f.unfinished(ctx)
+}
+
+// fakeAccounts is an account store made of functions; a nil function
+// answers nothing (no accounts, no remotes, sign-in refused).
+type fakeAccounts struct {
+	accounts       func(context.Context) ([]app.Account, error)
+	remotes        func(context.Context) ([]app.Remote, error)
+	open           func(ctx context.Context, remote, account string) (providers.Provider, error)
+	signIn         func(ctx context.Context, remote string, opts auth.Options) (string, error)
+	signOut        func(ctx context.Context, remote, account string) error
+	forgetAll      func(context.Context) error
+	serviceSignsIn func() bool
+}
+
+func (f *fakeAccounts) Accounts(ctx context.Context) ([]app.Account, error) {
+	if f.accounts == nil {
+		return nil, nil
+	}
+	return f.accounts(ctx)
+}
+
+func (f *fakeAccounts) Remotes(ctx context.Context) ([]app.Remote, error) {
+	if f.remotes == nil {
+		return nil, nil
+	}
+	return f.remotes(ctx)
+}
+
+func (f *fakeAccounts) Open(ctx context.Context, remote, account string) (providers.Provider, error) {
+	if f.open == nil {
+		return nil, providers.ErrNotFound
+	}
+	return f.open(ctx, remote, account)
+}
+
+func (f *fakeAccounts) SignIn(ctx context.Context, remote string, opts auth.Options) (string, error) {
+	if f.signIn == nil {
+		return "", errors.New("sign-in is not set up in this test")
+	}
+	return f.signIn(ctx, remote, opts)
+}
+
+func (f *fakeAccounts) SignOut(ctx context.Context, remote, account string) error {
+	if f.signOut == nil {
+		return nil
+	}
+	return f.signOut(ctx, remote, account)
+}
+
+func (f *fakeAccounts) ForgetAll(ctx context.Context) error {
+	if f.forgetAll == nil {
+		return nil
+	}
+	return f.forgetAll(ctx)
+}
+
+func (f *fakeAccounts) ServiceSignsIn() bool { return f.serviceSignsIn != nil && f.serviceSignsIn() }

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend/api"
-	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -33,12 +33,8 @@ func TestFromNothingToACloudUpload(t *testing.T) {
 	dir := localTree(t)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	deps := Deps{Connect: connect, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		RemoteSources: func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error) {
-			return upload.ExpandEntries(ctx, p, remote, entries)
-		},
-	}
-	oneCloudAccount(&deps, AccountView{Remote: "acme-drive", Title: "Acme Drive", Account: "42", Name: "ann@example.com"}, drive)
+	deps := Deps{Uploads: fakeUploads{connect: connect}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir()}
+	oneCloudAccount(&deps, app.Account{Remote: "acme-drive", Title: "Acme Drive", ID: "42", Name: "ann@example.com"}, drive)
 	m := Create(w, deps)
 	defer m.Close()
 	m.browser.Wait()
@@ -110,8 +106,8 @@ func TestOfferToResumeUnfinishedUploads(t *testing.T) {
 	lf, err := upload.NewLocalFile(filepath.Join(src, "big.bin"), "big.bin")
 	require.NoError(t, err)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir(),
-		Unfinished: func(context.Context) ([]upload.Source, error) { return []upload.Source{lf}, nil }})
+	m := Create(w, Deps{StartDir: src, ThumbnailDir: t.TempDir(), Uploads: fakeUploads{connect: connect,
+		unfinished: func(context.Context) ([]upload.Source, error) { return []upload.Source{lf}, nil }}})
 	defer m.Close()
 	m.browser.Wait()
 	m.Wait()
@@ -150,7 +146,7 @@ func TestUploadServiceReachableLaterIsUsed(t *testing.T) {
 	calls := 0
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
-		Connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
+		Uploads: fakeUploads{connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
 			mu.Lock()
 			calls++
 			first := calls == 1
@@ -159,7 +155,7 @@ func TestUploadServiceReachableLaterIsUsed(t *testing.T) {
 				return nil, nil, &net.OpError{Op: "dial", Err: errors.New("connection refused")}
 			}
 			return connect(ctx)
-		}})
+		}}})
 	defer m.Close()
 	m.Wait()
 	m.browser.Wait()

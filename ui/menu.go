@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/ferry-app/ferry/internal/app"
 )
 
 // Keyboard: Ctrl+U (Cmd+U on macOS) uploads the selection; Ctrl+, opens
@@ -54,14 +56,14 @@ func (m *Main) menuItems() []*fyne.MenuItem {
 		a := r.acct
 		name := SafeName(a.Name)
 		if name == "" {
-			name = SafeName(a.Account)
+			name = SafeName(a.ID)
 		}
-		if a.Status == StatusNeedsSignIn {
+		if a.Status == app.StatusNeedsSignIn {
 			items = append(items, fyne.NewMenuItem(T("Sign in to {{.Title}} again ({{.Name}})", "Title", SafeName(a.Title), "Name", name), func() {
 				m.requestSignIn(a.Remote, a.Title)
 			}))
 		}
-		if m.deps.SignOut != nil {
+		if m.deps.Accounts != nil {
 			items = append(items, fyne.NewMenuItem(T("Sign out of {{.Title}} ({{.Name}})…", "Title", SafeName(a.Title), "Name", name), func() {
 				m.confirmSignOut(a, name)
 			}))
@@ -70,24 +72,24 @@ func (m *Main) menuItems() []*fyne.MenuItem {
 	for _, a := range m.sidebar.service {
 		a := a
 		a.Title = T("the upload service")
-		name := SafeName(cmpOr(a.Name, a.Account))
-		if a.Status == StatusNeedsSignIn {
+		name := SafeName(cmpOr(a.Name, a.ID))
+		if a.Status == app.StatusNeedsSignIn {
 			items = append(items, fyne.NewMenuItem(T("Sign in to the upload service again ({{.Name}})", "Name", name), func() {
 				m.requestSignIn(a.Remote, a.Title)
 			}))
 		}
-		if m.deps.SignOut != nil {
+		if m.deps.Accounts != nil {
 			items = append(items, fyne.NewMenuItem(T("Sign out of the upload service ({{.Name}})…", "Name", name), func() {
 				m.confirmSignOut(a, name)
 			}))
 		}
 	}
-	if len(m.sidebar.service) == 0 && m.deps.ServiceRemote != "" && m.deps.ServiceNeedsSignIn != nil && m.deps.ServiceNeedsSignIn() {
+	if len(m.sidebar.service) == 0 && m.deps.Accounts != nil && m.deps.Accounts.ServiceSignsIn() {
 		items = append(items, fyne.NewMenuItem(T("Sign in to the upload service…"), func() {
-			m.requestSignIn(m.deps.ServiceRemote, T("the upload service"))
+			m.requestSignIn(app.BackendRemote, T("the upload service"))
 		}))
 	}
-	if m.deps.ForgetAll != nil {
+	if m.deps.Accounts != nil {
 		items = append(items, fyne.NewMenuItem(T("Forget all accounts…"), m.confirmForgetAll))
 	}
 	items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(T("About Ferry"), func() { m.showAbout() }))
@@ -102,7 +104,7 @@ func (m *Main) showMenu() {
 	pop.ShowAtPosition(pos.AddXY(0, m.menuBtn.Size().Height))
 }
 
-func (m *Main) confirmSignOut(a AccountView, name string) {
+func (m *Main) confirmSignOut(a app.Account, name string) {
 	d := dialog.NewConfirm(T("Sign out?"),
 		T("Ferry will ask {{.Title}} to withdraw its access and forget the account {{.Name}} on this computer.", "Title", SafeName(a.Title), "Name", name),
 		func(ok bool) {
@@ -110,9 +112,9 @@ func (m *Main) confirmSignOut(a AccountView, name string) {
 				return
 			}
 			m.runAccountChange(T("Signed out of {{.Title}}.", "Title", SafeName(a.Title)), T("Signing out did not finish"), func(ctx context.Context) error {
-				return m.deps.SignOut(ctx, a.Remote, a.Account)
+				return m.deps.Accounts.SignOut(ctx, a.Remote, a.ID)
 			})
-			delete(m.remotes, a.Remote+"\x00"+a.Account)
+			delete(m.remotes, a.Remote+"\x00"+a.ID)
 		}, m.win)
 	d.SetConfirmText(T("Sign out"))
 	d.SetDismissText(T("Cancel"))
@@ -126,7 +128,7 @@ func (m *Main) confirmForgetAll() {
 			if !ok {
 				return
 			}
-			m.runAccountChange(T("All accounts forgotten."), T("Forgetting the accounts did not finish"), m.deps.ForgetAll)
+			m.runAccountChange(T("All accounts forgotten."), T("Forgetting the accounts did not finish"), m.deps.Accounts.ForgetAll)
 			m.remotes = map[string]*source{}
 		}, m.win)
 	d.SetConfirmText(T("Forget all"))

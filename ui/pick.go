@@ -8,42 +8,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/upload"
 )
 
-// Pick makes the window a picker for another program (ferry pick): the
-// person chooses files, presses Upload, and when every upload has finished
-// Done receives what was uploaded. Cancel (the button or Esc with no dialog
-// open) calls Cancelled. Both run on the UI goroutine, at most one of
-// them, once.
-type Pick struct {
-	Multiple  bool     // more than one file (or a folder) may be chosen
-	Accept    []string // MIME types ("image/*") and extensions (".pdf"); empty: any
-	Source    string   // the remote to show first ("local" or a remote name)
-	Done      func([]Picked)
-	Cancelled func()
-}
-
-// Picked is one uploaded file as ferry pick --json prints it.
-type Picked struct {
-	Name     string       `json:"name"`
-	Size     int64        `json:"size"`
-	Type     string       `json:"type"`
-	SHA256   string       `json:"sha256"`
-	Key      string       `json:"key"`
-	Location string       `json:"location"`
-	Source   PickedSource `json:"source"`
-}
-
-// PickedSource says where a picked file came from.
-type PickedSource struct {
-	Provider string `json:"provider"` // "local" or the remote's name
-	Path     string `json:"path"`
-}
-
 // picker is the picker mode's state (UI goroutine only).
 type picker struct {
-	opts    Pick
+	opts    app.Pick
 	over    bool // Done or Cancelled was called
 	waitSrc bool // the batch ended before every row knew its source
 	cancel  *widget.Button
@@ -77,14 +48,14 @@ func (p *picker) openSource(m *Main, signIn bool) {
 		defer m.browser.jobs.Done()
 		ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
 		defer cancel()
-		var accts []AccountView
+		var accts []app.Account
 		if m.deps.Accounts != nil {
-			accts, _ = m.deps.Accounts(ctx)
+			accts, _ = m.deps.Accounts.Accounts(ctx)
 		}
 		title := remote
 		if srcs, err := m.sources(ctx); err == nil {
 			for _, s := range srcs {
-				if s.Remote == remote && s.Title != "" {
+				if s.Name == remote && s.Title != "" {
 					title = s.Title
 				}
 			}
@@ -142,7 +113,7 @@ func (p *picker) batchEnded(m *Main, t queueTotals) {
 		return
 	}
 	rows := m.queue.Rows()
-	out := make([]Picked, 0, len(rows))
+	out := make([]app.Picked, 0, len(rows))
 	for _, r := range rows {
 		if r.State != upload.Done || r.Result == nil {
 			return // a retry is on its way
@@ -171,17 +142,17 @@ func (p *picker) finishCancelled(m *Main) {
 }
 
 // pickedFrom turns a finished row into what the program receives.
-func pickedFrom(r queueRow) Picked {
+func pickedFrom(r queueRow) app.Picked {
 	res := r.Result
-	out := Picked{Name: res.Name, Size: res.Size, Type: res.Type, SHA256: res.SHA256, Key: res.Key, Location: res.Location}
+	out := app.Picked{Name: res.Name, Size: res.Size, Type: res.Type, SHA256: res.SHA256, Key: res.Key, Location: res.Location}
 	switch s := r.Src.(type) {
 	case *upload.LocalFile:
-		out.Source = PickedSource{Provider: "local", Path: s.Path}
+		out.Source = app.PickedSource{Provider: "local", Path: s.Path}
 	case *upload.ProviderFile:
-		out.Source = PickedSource{Provider: s.Remote, Path: providerPath(s)}
+		out.Source = app.PickedSource{Provider: s.Remote, Path: providerPath(s)}
 	default:
 		prov, path, _ := strings.Cut(r.Src.Origin(), ":")
-		out.Source = PickedSource{Provider: prov, Path: path}
+		out.Source = app.PickedSource{Provider: prov, Path: path}
 	}
 	return out
 }

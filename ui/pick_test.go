@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ferry-app/ferry/internal/app"
 )
 
 // TestPickerUploadsChosenFilesAndReportsThem chooses two files in picker
@@ -22,11 +24,11 @@ func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
 	a := writeRandom(t, filepath.Join(src, "a.txt"), 3000)
 	b := writeRandom(t, filepath.Join(src, "b.txt"), 500)
 	writeRandom(t, filepath.Join(src, "c.jpg"), 100)
-	var got []Picked
+	var got []app.Picked
 	cancelled := false
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
-		Pick: &Pick{Multiple: true, Accept: []string{".txt"}, Done: func(p []Picked) { got = p }, Cancelled: func() { cancelled = true }}})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: connect}, StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
+		Pick: &app.Pick{Multiple: true, Accept: []string{".txt"}, Done: func(p []app.Picked) { got = p }, Cancelled: func() { cancelled = true }}})
 	defer m.Close()
 	m.Wait()
 	m.browser.Wait()
@@ -55,7 +57,7 @@ func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
 		assert.Equal(t, "text/plain; charset=utf-8", p.Type)
 		assert.NotEmpty(t, p.Key)
 		assert.NotEmpty(t, p.Location)
-		assert.Equal(t, PickedSource{Provider: "local", Path: filepath.Join(src, p.Name)}, p.Source)
+		assert.Equal(t, app.PickedSource{Provider: "local", Path: filepath.Join(src, p.Name)}, p.Source)
 	}
 }
 
@@ -66,8 +68,8 @@ func TestPickerSingleFileAndCancel(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "b.txt"), 3)
 	cancelled := 0
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: noBackend, StartDir: src, ThumbnailDir: t.TempDir(),
-		Pick: &Pick{Done: func([]Picked) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: src, ThumbnailDir: t.TempDir(),
+		Pick: &app.Pick{Done: func([]app.Picked) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
 	defer m.Close()
 	m.browser.Wait()
 	withUI(func() {
@@ -97,9 +99,9 @@ func TestPickerSourceSignsInThenOpensTheAccount(t *testing.T) {
 	drive := newFakeDrive(4)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	deps := Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Pick: &Pick{Source: "acme", Done: func([]Picked) {}, Cancelled: func() {}}}
-	oneCloudAccount(&deps, AccountView{Remote: "acme", Title: "Acme Drive", Account: "1", Name: "ann"}, drive)
+	deps := Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		Pick: &app.Pick{Source: "acme", Done: func([]app.Picked) {}, Cancelled: func() {}}}
+	oneCloudAccount(&deps, app.Account{Remote: "acme", Title: "Acme Drive", ID: "1", Name: "ann"}, drive)
 	m := Create(w, deps)
 	defer m.Close()
 	var s *signInDialog // (the sign-in waits for the paste: no browser.Wait before it)

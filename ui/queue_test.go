@@ -138,7 +138,7 @@ func TestBatchEndSendsNotification(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "a.bin"), 1000)
 	writeRandom(t, filepath.Join(src, "b.bin"), 2000)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir()})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: connect}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 	test.AssertNotificationSent(t, fyne.NewNotification("Uploads finished", "2 files uploaded."), func() {
@@ -195,14 +195,14 @@ func TestFailedBatchNotifiesAndDetailsExplain(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "a.bin"), 1000)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
+	m := Create(w, Deps{Uploads: fakeUploads{connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
 		c, d, err := connect(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
 		bad, _ := upload.NewClient(c.BaseURL(), func(context.Context) (string, error) { return "wrong", nil }, nil)
 		return bad, d, nil
-	}, StartDir: src, ThumbnailDir: t.TempDir(), ServiceRemote: "backend"})
+	}}, StartDir: src, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{}})
 	defer m.Close()
 	m.browser.Wait()
 	test.AssertNotificationSent(t, fyne.NewNotification("Some uploads failed", "0 uploaded, 1 not uploaded. Open Ferry to retry them."), func() {

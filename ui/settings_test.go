@@ -16,7 +16,7 @@ func settingsWindow(t *testing.T, s *Settings) *Main {
 	dir := localTree(t)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
 		Settings: s, About: About{Version: "1.2.3", Licenses: "fyne.io/fyne/v2 v2.7.3"}})
 	t.Cleanup(m.Close)
 	m.browser.Wait()

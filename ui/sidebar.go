@@ -9,57 +9,20 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/providers/local"
 )
 
-// AccountStatus is what the sidebar says about an account.
-type AccountStatus string
-
-// Account statuses main reports (from the vault, and from trying the account).
-const (
-	StatusSignedIn    AccountStatus = "signed-in"
-	StatusNeedsSignIn AccountStatus = "needs-sign-in"
-	StatusOffline     AccountStatus = "offline"     // the service cannot be reached now
-	StatusNoKeychain  AccountStatus = "no-keychain" // signed in for this session only
-)
-
-// AccountView is one signed-in account as the sidebar lists it.
-type AccountView struct {
-	Remote  string // the remote's name ("gdrive", "acme-cloud"): passed back to OpenRemote
-	Title   string // the provider's title: "Google Drive"
-	Account string // the vault's account ID: passed back to OpenRemote
-	Name    string // display name or email
-	Status  AccountStatus
-	Reason  string // why, for a status other than signed in
-	// Service marks the upload service's own sign-in: not browsable, so
-	// not in the sidebar, but the menu offers to sign out of it.
-	Service bool
-}
-
-// SourceView is one remote "Add account" offers.
-type SourceView struct {
-	Remote string // the remote's name, passed to SignIn
-	Title  string // "Google Drive"
-	// Unavailable says why the remote cannot be used yet (no client ID from
-	// the administrator); "" when sign-in can start.
-	Unavailable string
-	// NeedsSetup marks an OAuth source without a client ID (the window
-	// explains what the administrator must do); Err another reason it
-	// cannot be used.
-	NeedsSetup bool
-	Err        error
-}
-
-func statusText(s AccountStatus) string {
+func statusText(s app.AccountStatus) string {
 	switch s {
-	case StatusSignedIn:
+	case app.StatusSignedIn:
 		return ""
-	case StatusNeedsSignIn:
+	case app.StatusNeedsSignIn:
 		return T("Sign in again")
-	case StatusOffline:
+	case app.StatusOffline:
 		return T("Offline")
-	case StatusNoKeychain:
+	case app.StatusNoKeychain:
 		return T("This session only")
 	}
 	return string(s)
@@ -81,7 +44,7 @@ type sideRow struct {
 	detail string
 	icon   fyne.Resource
 	place  providers.Entry
-	acct   AccountView
+	acct   app.Account
 }
 
 // sidebar lists This Computer's places, then the accounts grouped by
@@ -92,7 +55,7 @@ type sidebar struct {
 	list *widget.List
 	menu *fyne.Menu // the last "Add account" menu shown
 	// service holds the upload service's own sign-ins, for the menu.
-	service []AccountView
+	service []app.Account
 }
 
 func newSidebar(m *Main) *sidebar {
@@ -123,7 +86,7 @@ func (s *sidebar) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	label.SetText(r.label)
 	icon.SetResource(r.icon)
 	detail.Importance = widget.LowImportance
-	if r.kind == sideAccount && r.acct.Status == StatusNeedsSignIn {
+	if r.kind == sideAccount && r.acct.Status == app.StatusNeedsSignIn {
 		detail.Importance = widget.WarningImportance
 	}
 	detail.SetText(r.detail)
@@ -164,10 +127,10 @@ func (s *sidebar) reload() {
 		if lp, ok := m.local.Prov.(*local.Provider); ok {
 			places = lp.Places()
 		}
-		var accts []AccountView
+		var accts []app.Account
 		var acctErr error
 		if m.deps.Accounts != nil {
-			accts, acctErr = m.deps.Accounts(ctx)
+			accts, acctErr = m.deps.Accounts.Accounts(ctx)
 		}
 		rows := []sideRow{{kind: sideHeader, label: T("This Computer"), icon: theme.ComputerIcon()}}
 		for _, r := range roots {
@@ -177,7 +140,7 @@ func (s *sidebar) reload() {
 			rows = append(rows, sideRow{kind: sideNotice, label: T("Accounts cannot be read now"), icon: theme.WarningIcon()})
 		}
 		group := ""
-		var service []AccountView
+		var service []app.Account
 		for _, a := range accts {
 			if a.Service {
 				service = append(service, a)
@@ -189,7 +152,7 @@ func (s *sidebar) reload() {
 			}
 			name := a.Name
 			if name == "" {
-				name = a.Account
+				name = a.ID
 			}
 			rows = append(rows, sideRow{kind: sideAccount, label: SafeName(name), detail: statusText(a.Status), icon: accountIcon(a.Status), acct: a})
 		}
@@ -202,11 +165,11 @@ func (s *sidebar) reload() {
 	}()
 }
 
-func accountIcon(st AccountStatus) fyne.Resource {
+func accountIcon(st app.AccountStatus) fyne.Resource {
 	switch st {
-	case StatusNeedsSignIn:
+	case app.StatusNeedsSignIn:
 		return theme.WarningIcon()
-	case StatusOffline:
+	case app.StatusOffline:
 		return theme.CancelIcon()
 	}
 	return theme.AccountIcon()
@@ -242,7 +205,7 @@ func (s *sidebar) showAddMenu() {
 	}()
 }
 
-func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
+func (s *sidebar) presentAddMenu(srcs []app.Remote, err error) {
 	m := s.m
 	if err != nil || len(srcs) == 0 {
 		msg := T("No cloud sources are set up. Your administrator can enable Google Drive, Dropbox, OneDrive, Box or WebDAV in Ferry's configuration.")
@@ -254,48 +217,31 @@ func (s *sidebar) presentAddMenu(srcs []SourceView, err error) {
 	}
 	var items []*fyne.MenuItem
 	for _, src := range srcs {
+		var unavailable string
 		switch {
-		case src.Unavailable != "":
 		case src.NeedsSetup:
-			src.Unavailable = needsSetupText(src.Title, src.Remote)
+			unavailable = needsSetupText(src.Title, src.Name)
 		case src.Err != nil:
-			src.Unavailable = oneLine(src.Err)
+			unavailable = oneLine(src.Err)
 		}
 		label := src.Title
-		if src.Remote != "" && src.Remote != src.Title {
-			label = fmt.Sprintf("%s (%s)", src.Title, src.Remote)
+		if src.Name != "" && src.Name != src.Title {
+			label = fmt.Sprintf("%s (%s)", src.Title, src.Name)
 		}
-		if src.Unavailable != "" {
+		if unavailable != "" {
 			label += " — " + T("needs setup")
 		}
 		items = append(items, fyne.NewMenuItem(label, func() {
-			if src.Unavailable != "" {
-				m.showInfo(T("{{.Title}} is not set up", "Title", src.Title), src.Unavailable)
+			if unavailable != "" {
+				m.showInfo(T("{{.Title}} is not set up", "Title", src.Title), unavailable)
 				return
 			}
-			m.requestSignIn(src.Remote, src.Title)
+			m.requestSignIn(src.Name, src.Title)
 		}))
 	}
 	s.menu = fyne.NewMenu(T("Add account"), items...)
 	m.addMenu = widget.NewPopUpMenu(s.menu, m.win.Canvas())
 	m.addMenu.ShowAtPosition(fyne.NewPos(20, m.win.Canvas().Size().Height/2))
-}
-
-// defaultSources lists the registered kinds when main gives no Sources:
-// OAuth kinds cannot be used before the administrator sets a client ID.
-func defaultSources() []SourceView {
-	var out []SourceView
-	for _, k := range providers.Kinds() {
-		if k.Type == "local" {
-			continue
-		}
-		v := SourceView{Remote: k.Type, Title: k.Title}
-		if k.NeedsClientID {
-			v.Unavailable = needsSetupText(k.Title, k.Type)
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 func needsSetupText(title, remote string) string {

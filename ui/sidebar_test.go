@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -37,18 +38,15 @@ func TestSidebarWithoutAccountsListsPlacesAndAddAccount(t *testing.T) {
 	test.NewTempApp(t)
 	dir := localTree(t)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir()})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 	assert.Equal(t, []string{"This Computer", "Test", "Add account…"}, sideLabels(m.sidebar))
 	assert.Equal(t, dir, m.browser.loc.folder().ID)
 
-	// With no Sources from main, Add account lists the registered kinds; an
-	// OAuth kind explains that the administrator must set a client ID.
-	if _, ok := providers.LookupKind("uitest-oauth"); !ok {
-		providers.Register(providers.Kind{Type: "uitest-oauth", Title: "Test Cloud", NeedsClientID: true})
-	}
-	m.sidebar.presentAddMenu(defaultSources(), nil)
+	// A remote without the administrator's client ID is offered, and
+	// explains that the administrator must set one.
+	m.sidebar.presentAddMenu([]app.Remote{{Name: "uitest-oauth", Title: "Test Cloud", NeedsSetup: true}}, nil)
 	var item *fyne.MenuItem
 	for _, it := range m.sidebar.menu.Items {
 		if it.Label == "Test Cloud (uitest-oauth) — needs setup" {
@@ -70,27 +68,27 @@ func TestSidebarAccountsByProviderWithStatus(t *testing.T) {
 	var opened, signedIn []string
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Accounts: func(context.Context) ([]AccountView, error) {
-			return []AccountView{
-				{Remote: "gdrive", Title: "Google Drive", Account: "1", Name: "ann@example.com", Status: StatusSignedIn},
-				{Remote: "gdrive", Title: "Google Drive", Account: "2", Name: "bob@example.com", Status: StatusNeedsSignIn},
-				{Remote: "dropbox", Title: "Dropbox", Account: "9", Name: "Ann\u202Egpj.exe", Status: StatusOffline},
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{
+		accounts: func(context.Context) ([]app.Account, error) {
+			return []app.Account{
+				{Remote: "gdrive", Title: "Google Drive", ID: "1", Name: "ann@example.com", Status: app.StatusSignedIn},
+				{Remote: "gdrive", Title: "Google Drive", ID: "2", Name: "bob@example.com", Status: app.StatusNeedsSignIn},
+				{Remote: "dropbox", Title: "Dropbox", ID: "9", Name: "Ann\u202Egpj.exe", Status: app.StatusOffline},
 			}, nil
 		},
-		OpenRemote: func(_ context.Context, remote, account string) (providers.Provider, error) {
+		open: func(_ context.Context, remote, account string) (providers.Provider, error) {
 			mu.Lock()
 			opened = append(opened, remote+"/"+account)
 			mu.Unlock()
 			return drive, nil
 		},
-		SignIn: func(_ context.Context, remote string, _ auth.Options) (string, error) {
+		signIn: func(_ context.Context, remote string, _ auth.Options) (string, error) {
 			mu.Lock()
 			signedIn = append(signedIn, remote)
 			mu.Unlock()
 			return "bob@example.com", nil
 		},
-	})
+	}})
 	defer m.Close()
 	m.browser.Wait()
 	assert.Equal(t, []string{"This Computer", "Test", "Google Drive", "ann@example.com", "bob@example.com [Sign in again]",
@@ -123,7 +121,7 @@ func TestUploadSelectedFolderKeepsRelativePaths(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "photos", "index.txt"), 10)
 	writeRandom(t, filepath.Join(src, "other.txt"), 10)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, ThumbnailDir: t.TempDir()})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: connect}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 	require.Equal(t, "photos", m.browser.shown[0].Name)

@@ -48,7 +48,7 @@ func (m *Main) requestSignIn(remote, title string) {
 	if title == "" {
 		title = remote
 	}
-	if m.deps.SignIn == nil {
+	if m.deps.Accounts == nil {
 		m.showInfo(T("Sign in"), T("Signing in to cloud accounts is not available in this build."))
 		return
 	}
@@ -115,7 +115,7 @@ func (s *signInDialog) start() {
 	m.browser.jobs.Add(1)
 	go func() {
 		defer m.browser.jobs.Done()
-		who, err := m.deps.SignIn(ctx, s.remote, opts)
+		who, err := m.deps.Accounts.SignIn(ctx, s.remote, opts)
 		cancelled := ctx.Err() != nil
 		onMain(func() { s.finish(who, err, cancelled) })
 	}()

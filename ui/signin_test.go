@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/auth"
+	"github.com/ferry-app/ferry/internal/app"
 )
 
 const authURL = "https://login.example/authorize?client_id=ferry&state=S7ATE-SECRET&code_challenge=CHALLENGE"
@@ -46,7 +47,7 @@ func signInWindow(t *testing.T, signIn func(context.Context, string, auth.Option
 	dir := localTree(t)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(), SignIn: signIn})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{signIn: signIn}})
 	t.Cleanup(m.Close)
 	m.browser.Wait()
 	return m, w
@@ -165,17 +166,15 @@ func TestNeedsSignInAccountOffersSignInAgain(t *testing.T) {
 	signedIn := make(chan string, 1)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Accounts: func(context.Context) ([]AccountView, error) {
-			return []AccountView{{Remote: "gdrive", Title: "Google Drive", Account: "2", Name: "bob@example.com", Status: StatusNeedsSignIn}}, nil
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{
+		accounts: func(context.Context) ([]app.Account, error) {
+			return []app.Account{{Remote: "gdrive", Title: "Google Drive", ID: "2", Name: "bob@example.com", Status: app.StatusNeedsSignIn}}, nil
 		},
-		SignIn: func(ctx context.Context, remote string, _ auth.Options) (string, error) {
+		signIn: func(ctx context.Context, remote string, _ auth.Options) (string, error) {
 			signedIn <- remote
 			return "bob@example.com", nil
 		},
-		SignOut:   func(context.Context, string, string) error { return nil },
-		ForgetAll: func(context.Context) error { return nil },
-	})
+	}})
 	defer m.Close()
 	m.browser.Wait()
 	var labels []string
@@ -234,24 +233,24 @@ func TestUploadServiceAccountInMenuNotSidebar(t *testing.T) {
 	test.NewTempApp(t)
 	dir := localTree(t)
 	var mu sync.Mutex
-	accts := []AccountView{{Remote: "backend", Account: "sub-1", Name: "ann@acme.example", Status: StatusSignedIn, Service: true}}
+	accts := []app.Account{{Remote: "backend", ID: "sub-1", Name: "ann@acme.example", Status: app.StatusSignedIn, Service: true}}
 	signedOut := make(chan string, 1)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: noBackend, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		ServiceRemote: "backend", ServiceNeedsSignIn: func() bool { return true },
-		Accounts: func(context.Context) ([]AccountView, error) {
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{
+		serviceSignsIn: func() bool { return true },
+		accounts: func(context.Context) ([]app.Account, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			return append([]AccountView(nil), accts...), nil
+			return append([]app.Account(nil), accts...), nil
 		},
-		SignOut: func(_ context.Context, remote, account string) error {
+		signOut: func(_ context.Context, remote, account string) error {
 			mu.Lock()
 			accts = nil
 			mu.Unlock()
 			signedOut <- remote + "/" + account
 			return nil
 		},
-	})
+	}})
 	defer m.Close()
 	m.browser.Wait()
 	assert.Equal(t, []string{"This Computer", "Test", "Add account…"}, sideLabels(m.sidebar))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/appdirs"
 	"github.com/ferry-app/ferry/internal/humanize"
 	"github.com/ferry-app/ferry/internal/thumbs"
@@ -31,16 +32,16 @@ import (
 // required; every other field has a working default, so the window works
 // for This Computer alone and grows as main wires accounts.
 type Deps struct {
-	// Connect returns a ready backend client and its discovery document. It
-	// is called once, off the UI goroutine, the first time something is
-	// uploaded (or at start when Preconnect is set).
-	Connect func(ctx context.Context) (*upload.Client, *api.Discovery, error)
+	// Uploads is the upload service; required.
+	Uploads Uploads
+	// Accounts are the cloud accounts and sign-ins; nil: This Computer only.
+	Accounts Accounts
 	// Preconnect connects at start, so the discovery document's upload
 	// restrictions grey out excluded files before the first upload.
 	Preconnect bool
 	// StartDir is the folder shown first (default: the home folder).
 	StartDir string
-	// Concurrency is how many files upload at once.
+	// Concurrency is how many files upload at once (0: the queue options').
 	Concurrency int
 
 	// Local is This Computer. Nil: one over local.DefaultPlaces() (plus
@@ -59,51 +60,46 @@ type Deps struct {
 	ThumbnailDir     string
 	ThumbnailCacheMB int
 
-	// Accounts lists the signed-in accounts (from the vault) with their
-	// status, grouped by provider title. Called off the UI goroutine; nil
-	// lists none.
-	Accounts func(ctx context.Context) ([]AccountView, error)
-	// Sources lists the remotes "Add account" offers. Nil: every registered
-	// providers.Kind, OAuth kinds marked as needing an administrator's
-	// client ID.
-	Sources func(ctx context.Context) ([]SourceView, error)
-	// OpenRemote returns a provider for one account of a remote (main's
-	// Env.OpenRemote). Called off the UI goroutine.
-	OpenRemote func(ctx context.Context, remote, account string) (providers.Provider, error)
-	// SignIn runs the browser sign-in for a remote and stores the account
-	// (main's Env.SignInRemote), returning who signed in. opts carries the
-	// dialog's hooks: the link for Copy link, pasted redirect addresses.
-	// ctx is cancelled when the person cancels.
-	SignIn func(ctx context.Context, remote string, opts auth.Options) (who string, err error)
-	// SignOut revokes and forgets one account; ForgetAll forgets every
-	// saved sign-in. Called off the UI goroutine; nil hides the menu items.
-	SignOut   func(ctx context.Context, remote, account string) error
-	ForgetAll func(ctx context.Context) error
-	// ServiceRemote is the remote name of the upload service's own sign-in
-	// ("backend" in main), offered when the service refuses the sign-in.
-	ServiceRemote string
-	// ServiceNeedsSignIn: the upload service signs people in (OIDC); the
-	// menu offers to sign in to it when no account is signed in.
-	// Called on the UI goroutine: it must not wait.
-	ServiceNeedsSignIn func() bool
-	// RemoteSources turns selected cloud entries (files and folders) into
-	// upload sources, folders recursively with relative paths. Nil: cloud
-	// files cannot be uploaded yet and the window says so.
-	// TODO(upload): wire the provider Source adapter here.
-	RemoteSources func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error)
-
-	// QueueOptions adds the journal, backend ID, part concurrency, limits
-	// and logger to the upload queue; called once after Connect succeeds.
-	QueueOptions func() upload.Options
-	// Unfinished returns the uploads the journal holds from an earlier
-	// run that can resume; the window offers to resume them at start.
-	Unfinished func(ctx context.Context) ([]upload.Source, error)
 	// Settings backs the Settings dialog; nil shows the values of Deps.
 	Settings *Settings
 	// About is shown in the About box.
 	About About
 	// Pick turns the window into a picker for another program (ferry pick).
-	Pick *Pick
+	Pick *app.Pick
+}
+
+// Uploads is the upload service as the window uses it. Its methods are
+// called off the UI goroutine.
+type Uploads interface {
+	// Connect returns a ready backend client, its discovery document and
+	// the queue's options (journal, limits, part concurrency, logger). It
+	// is called once, the first time something is uploaded (or at start
+	// with Preconnect).
+	Connect(ctx context.Context) (*upload.Client, *api.Discovery, upload.Options, error)
+	// Unfinished returns the uploads an earlier run left unfinished that
+	// can resume; the window offers them at start.
+	Unfinished(ctx context.Context) ([]upload.Source, error)
+}
+
+// Accounts are the cloud accounts the sidebar lists and the sign-ins that
+// add them. Every method but ServiceSignsIn is called off the UI goroutine.
+type Accounts interface {
+	// Accounts lists the signed-in accounts with their status.
+	Accounts(ctx context.Context) ([]app.Account, error)
+	// Remotes lists what "Add account" offers.
+	Remotes(ctx context.Context) ([]app.Remote, error)
+	// Open returns a provider for one account of a remote.
+	Open(ctx context.Context, remote, account string) (providers.Provider, error)
+	// SignIn runs the browser sign-in for a remote (app.BackendRemote: the
+	// upload service) and stores the account, returning who signed in.
+	// opts carries the dialog's hooks; ctx ends when the person cancels.
+	SignIn(ctx context.Context, remote string, opts auth.Options) (who string, err error)
+	// SignOut revokes and forgets one account; ForgetAll every one.
+	SignOut(ctx context.Context, remote, account string) error
+	ForgetAll(ctx context.Context) error
+	// ServiceSignsIn reports, without waiting, whether the upload service
+	// signs people in (the menu then offers it). Called on the UI goroutine.
+	ServiceSignsIn() bool
 }
 
 // providerTimeout bounds the short provider calls the sidebar makes.
@@ -224,7 +220,7 @@ func Create(w fyne.Window, deps Deps) *Main {
 			_, _ = m.connect()
 		}()
 	}
-	if deps.Unfinished != nil && m.pick == nil {
+	if m.pick == nil {
 		m.offerResume()
 	}
 	if m.pick != nil {
@@ -304,25 +300,21 @@ func (m *Main) selectionChanged(sel []*item) {
 }
 
 // openAccount browses an account, or asks to sign in again when it must.
-func (m *Main) openAccount(a AccountView) {
-	if a.Status == StatusNeedsSignIn {
+func (m *Main) openAccount(a app.Account) {
+	if a.Status == app.StatusNeedsSignIn {
 		m.requestSignIn(a.Remote, a.Title)
 		return
 	}
-	key := a.Remote + "\x00" + a.Account
+	key := a.Remote + "\x00" + a.ID
 	if src, ok := m.remotes[key]; ok {
 		m.browser.openSource(src, "")
-		return
-	}
-	if m.deps.OpenRemote == nil {
-		m.status.SetText(T("Cloud accounts cannot be opened in this build."))
 		return
 	}
 	m.status.SetText(T("Opening {{.Title}}…", "Title", SafeName(a.Title)))
 	m.browser.jobs.Add(1)
 	go func() {
 		defer m.browser.jobs.Done()
-		p, err := m.deps.OpenRemote(m.ctx, a.Remote, a.Account)
+		p, err := m.deps.Accounts.Open(m.ctx, a.Remote, a.ID)
 		onMain(func() {
 			if err != nil {
 				m.status.SetText(T("Cannot open {{.Title}}: {{.Reason}}", "Title", SafeName(a.Title), "Reason", oneLine(err)))
@@ -335,7 +327,7 @@ func (m *Main) openAccount(a AccountView) {
 			if a.Name != "" {
 				title += " — " + a.Name
 			}
-			src := &source{Key: key, Title: SafeName(title), Remote: a.Remote, Account: a.Account, Prov: p, Feat: providers.FeaturesOf(p)}
+			src := &source{Key: key, Title: SafeName(title), Remote: a.Remote, Account: a.ID, Prov: p, Feat: providers.FeaturesOf(p)}
 			m.remotes[key] = src
 			m.status.SetText("")
 			m.browser.openSource(src, "")
@@ -343,11 +335,11 @@ func (m *Main) openAccount(a AccountView) {
 	}()
 }
 
-func (m *Main) sources(ctx context.Context) ([]SourceView, error) {
-	if m.deps.Sources != nil {
-		return m.deps.Sources(ctx)
+func (m *Main) sources(ctx context.Context) ([]app.Remote, error) {
+	if m.deps.Accounts == nil {
+		return nil, nil
 	}
-	return defaultSources(), nil
+	return m.deps.Accounts.Remotes(ctx)
 }
 
 // RefreshAccounts re-reads the account list (after a sign-in or sign-out).
@@ -422,15 +414,11 @@ func (m *Main) uploadSelection() {
 
 // addRemote queues cloud entries through Deps.RemoteSources.
 func (m *Main) addRemote(src *source, entries []providers.Entry) {
-	if m.deps.RemoteSources == nil {
-		m.status.SetText(T("Uploading from {{.Title}} is not available yet.", "Title", src.Title))
-		return
-	}
 	m.status.SetText(N("Adding {{.Count}} items…", len(entries)))
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
-		srcs, err := m.deps.RemoteSources(m.ctx, src.Prov, src.Remote, entries)
+		srcs, err := upload.ExpandEntries(m.ctx, src.Prov, src.Remote, entries)
 		if err != nil {
 			onMain(func() {
 				m.status.SetText(T("Cannot add the selection.") + " " + oneLine(err))
@@ -504,7 +492,7 @@ func (m *Main) connect() (*upload.Queue, error) {
 	if m.q != nil {
 		return m.q, nil
 	}
-	client, d, err := m.deps.Connect(m.ctx)
+	client, d, opts, err := m.deps.Uploads.Connect(m.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -514,10 +502,6 @@ func (m *Main) connect() (*upload.Queue, error) {
 		m.rules.Accept = accept
 		m.browser.reapplyRules(m.rules)
 	})
-	var opts upload.Options
-	if m.deps.QueueOptions != nil {
-		opts = m.deps.QueueOptions()
-	}
 	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
 	opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
 	q := upload.NewQueue(client, d, opts)
@@ -566,10 +550,10 @@ func (m *Main) Busy() bool {
 // serviceSignIn returns the "Sign in again" action for a problem the
 // upload service's sign-in fixes, or nil.
 func (m *Main) serviceSignIn(p problem) func() {
-	if p.Remedy != remedySignIn || m.deps.ServiceRemote == "" {
+	if p.Remedy != remedySignIn || m.deps.Accounts == nil {
 		return nil
 	}
-	return func() { m.requestSignIn(m.deps.ServiceRemote, T("the upload service")) }
+	return func() { m.requestSignIn(app.BackendRemote, T("the upload service")) }
 }
 
 // offerResume asks, after a restart, whether to resume the uploads the
@@ -578,7 +562,7 @@ func (m *Main) offerResume() {
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
-		srcs, err := m.deps.Unfinished(m.ctx)
+		srcs, err := m.deps.Uploads.Unfinished(m.ctx)
 		if err != nil || len(srcs) == 0 {
 			return
 		}

@@ -73,7 +73,7 @@ func TestDropFilesAndFoldersUploadsThemWithRelativePaths(t *testing.T) {
 	top := writeRandom(t, filepath.Join(src, "photos", "index.txt"), 10)
 
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: connect, StartDir: src, Concurrency: 2, ThumbnailDir: t.TempDir()})
+	m := Create(w, Deps{Uploads: fakeUploads{connect: connect}, StartDir: src, Concurrency: 2, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 
@@ -115,9 +115,9 @@ func TestBrowserListsFoldersFirstAndOpensThem(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "Zebra", "inside.txt"), 3)
 	writeRandom(t, filepath.Join(src, ".hidden"), 3)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
+	m := Create(w, Deps{Uploads: fakeUploads{connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
 		return nil, nil, errors.New("unused")
-	}, StartDir: src, ThumbnailDir: t.TempDir()})
+	}}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 
 	m.browser.Wait()
@@ -142,9 +142,9 @@ func TestUnreachableBackendIsExplained(t *testing.T) {
 	src := t.TempDir()
 	writeRandom(t, filepath.Join(src, "a.txt"), 3)
 	w := test.NewWindow(nil)
-	m := Create(w, Deps{Connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
+	m := Create(w, Deps{Uploads: fakeUploads{connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
 		return nil, nil, errors.New("backend discovery: connection refused")
-	}, StartDir: src, ThumbnailDir: t.TempDir()})
+	}}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 	m.AddPaths([]string{filepath.Join(src, "a.txt")})
@@ -160,14 +160,14 @@ func TestFailedUploadShowsHumanReason(t *testing.T) {
 	writeRandom(t, filepath.Join(src, "a.bin"), 1000)
 	w := test.NewWindow(nil)
 	// A client whose token the backend does not accept.
-	m := Create(w, Deps{Connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
+	m := Create(w, Deps{Uploads: fakeUploads{connect: func(ctx context.Context) (*upload.Client, *api.Discovery, error) {
 		c, d, err := connect(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
 		bad, _ := upload.NewClient(c.BaseURL(), func(context.Context) (string, error) { return "wrong", nil }, nil)
 		return bad, d, nil
-	}, StartDir: src, ThumbnailDir: t.TempDir()})
+	}}, StartDir: src, ThumbnailDir: t.TempDir()})
 	defer m.Close()
 	m.browser.Wait()
 	m.AddPaths([]string{filepath.Join(src, "a.bin")})

@@ -40,22 +40,21 @@ const (
 	RootID = "d0"
 )
 
-func init() {
-	providers.Register(providers.Kind{
-		Type:          "box",
-		Title:         "Box",
-		NeedsClientID: true,
-		// Box's token endpoint always wants the client secret.
-		DefaultExchange: "backend",
-		SignIn:          SignIn,
-		New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
-			opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
-			if d.Transport != nil {
-				opts.HTTPClient = &http.Client{Transport: d.Transport}
-			}
-			return New(opts)
-		},
-	})
+// Kind is Box for the application's registry.
+var Kind = providers.Kind{
+	Type:          "box",
+	Title:         "Box",
+	NeedsClientID: true,
+	// Box's token endpoint always wants the client secret.
+	DefaultExchange: "backend",
+	SignIn:          SignIn,
+	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
+		opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
+		if d.Transport != nil {
+			opts.HTTPClient = &http.Client{Transport: d.Transport}
+		}
+		return New(opts)
+	},
 }
 
 // SignIn describes Box's sign-in: the authorization page under s.AuthBase

@@ -248,7 +248,6 @@ func TestSignInDescription(t *testing.T) {
 	assert.Equal(t, "https://account.box.com/api/oauth2/authorize", si.AuthURL)
 	assert.Equal(t, "https://api.box.com/oauth2/token", si.TokenURL)
 	assert.Equal(t, "https://api.box.com/oauth2/revoke", si.RevokeURL)
-	k, ok := providers.LookupKind("box")
-	require.True(t, ok)
+	k := box.Kind
 	assert.True(t, k.NeedsClientID)
 }

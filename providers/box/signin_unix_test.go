@@ -25,6 +25,7 @@ import (
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/testenv"
 	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/providers/box"
 	"github.com/ferry-app/ferry/providers/box/fakebox"
 )
 
@@ -66,7 +67,7 @@ func randomBytes(n int) []byte {
 // authConfig builds the sign-in configuration from the kind's SignIn the
 // way main's Env.AuthConfig does, in backend exchange mode.
 func authConfig(s providers.Settings, backendURL, bearer string) *auth.Config {
-	k, _ := providers.LookupKind("box")
+	k := box.Kind
 	si := k.SignIn(s)
 	return &auth.Config{ID: s.Name, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: s.ClientID, Scopes: si.Scopes, Exchange: auth.ExchangeBackend, Backend: backendURL,
@@ -103,7 +104,7 @@ func TestSignInThroughBackendAndSingleUseRefresh(t *testing.T) {
 	assert.Equal(t, 1, st.CodeExchanges)
 	assert.Zero(t, st.SecretRejected, "the backend added the client secret")
 
-	k, _ := providers.LookupKind("box")
+	k := box.Kind
 	p, err := k.New(ctx, s, providers.Deps{Tokens: oauth2.StaticTokenSource(res.Token)})
 	require.NoError(t, err)
 	acct, err := p.(providers.AccountInfo).AccountInfo(ctx)

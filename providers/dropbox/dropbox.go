@@ -51,8 +51,6 @@ var Scopes = []string{"files.metadata.read", "files.content.read", "account_info
 // DefaultPageSize is list_folder's limit (Dropbox allows up to 2000).
 const DefaultPageSize = 500
 
-func init() { providers.Register(Kind) }
-
 // Kind registers "dropbox" with the providers registry.
 var Kind = providers.Kind{
 	Type:          "dropbox",

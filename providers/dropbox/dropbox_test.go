@@ -425,8 +425,7 @@ func TestSignInDescription(t *testing.T) {
 	si = SignIn(providers.Settings{AuthBase: "http://127.0.0.1:7", APIBase: "http://127.0.0.1:8/"})
 	assert.Equal(t, "http://127.0.0.1:7/oauth2/authorize", si.AuthURL)
 	assert.Equal(t, "http://127.0.0.1:8/oauth2/token", si.TokenURL)
-	k, ok := providers.LookupKind("dropbox")
-	require.True(t, ok)
+	k := Kind
 	assert.True(t, k.NeedsClientID)
 }
 

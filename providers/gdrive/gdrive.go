@@ -47,8 +47,6 @@ const ScopeReadonly = "https://www.googleapis.com/auth/drive.readonly"
 // but may return fewer).
 const DefaultPageSize = 500
 
-func init() { providers.Register(Kind) }
-
 // Kind registers "gdrive" with the providers registry.
 var Kind = providers.Kind{
 	Type:          "gdrive",

@@ -453,8 +453,7 @@ func TestSignInDescription(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:5/revoke", si.RevokeURL)
 	assert.Equal(t, []string{fakedrive.ScopeDrive}, si.Scopes)
 
-	k, ok := providers.LookupKind("gdrive")
-	require.True(t, ok)
+	k := Kind
 	assert.True(t, k.NeedsClientID)
 	assert.Equal(t, "Google Drive", k.Title)
 	_, err := k.New(context.Background(), providers.Settings{}, providers.Deps{})

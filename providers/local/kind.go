@@ -15,5 +15,3 @@ var Kind = providers.Kind{
 		return New(Options{})
 	},
 }
-
-func init() { providers.Register(Kind) }

@@ -45,20 +45,19 @@ const (
 // files, stay signed in, know who they are.
 var Scopes = []string{"Files.Read", "offline_access", "User.Read"}
 
-func init() {
-	providers.Register(providers.Kind{
-		Type:          "onedrive",
-		Title:         "OneDrive",
-		NeedsClientID: true,
-		SignIn:        SignIn,
-		New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
-			opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
-			if d.Transport != nil {
-				opts.HTTPClient = &http.Client{Transport: d.Transport}
-			}
-			return New(opts)
-		},
-	})
+// Kind is OneDrive (Microsoft Graph) for the application's registry.
+var Kind = providers.Kind{
+	Type:          "onedrive",
+	Title:         "OneDrive",
+	NeedsClientID: true,
+	SignIn:        SignIn,
+	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
+		opts := Options{APIBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
+		if d.Transport != nil {
+			opts.HTTPClient = &http.Client{Transport: d.Transport}
+		}
+		return New(opts)
+	},
 }
 
 // SignIn describes the Microsoft identity platform sign-in for s: the v2.0

@@ -318,8 +318,7 @@ func TestSignInDescription(t *testing.T) {
 	assert.Equal(t, []string{"Files.Read", "offline_access", "User.Read"}, si.Scopes)
 	si = onedrive.SignIn(providers.Settings{Tenant: "contoso.onmicrosoft.com", AuthBase: "http://127.0.0.1:9/"})
 	assert.Equal(t, "http://127.0.0.1:9/contoso.onmicrosoft.com/oauth2/v2.0/token", si.TokenURL)
-	k, ok := providers.LookupKind("onedrive")
-	require.True(t, ok)
+	k := onedrive.Kind
 	assert.True(t, k.NeedsClientID)
 	assert.Equal(t, "OneDrive", k.Title)
 

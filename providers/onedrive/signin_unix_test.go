@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/internal/testenv"
 	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/providers/onedrive"
 	"github.com/ferry-app/ferry/providers/onedrive/fakegraph"
 )
 
@@ -28,7 +29,7 @@ func chromium(t *testing.T) auth.Opener { return testenv.ChromiumOpener(t) }
 // authConfig builds the sign-in configuration from the kind's SignIn the
 // way main's Env.AuthConfig does.
 func authConfig(s providers.Settings) *auth.Config {
-	k, _ := providers.LookupKind("onedrive")
+	k := onedrive.Kind
 	si := k.SignIn(s)
 	return &auth.Config{ID: s.Name, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: s.ClientID, Scopes: si.Scopes, Exchange: auth.ExchangePKCE}
@@ -66,7 +67,7 @@ func TestSignInEndToEnd(t *testing.T) {
 	require.NotEmpty(t, res.Token.RefreshToken, "offline_access yields a refresh token")
 	assert.Equal(t, 1, fg.Stats().CodeExchanges, "the fake checked the PKCE verifier and redeemed the code once")
 
-	k, _ := providers.LookupKind("onedrive")
+	k := onedrive.Kind
 	p, err := k.New(ctx, s, providers.Deps{Tokens: oauth2.StaticTokenSource(res.Token)})
 	require.NoError(t, err)
 	acct, err := p.(providers.AccountInfo).AccountInfo(ctx)

@@ -23,5 +23,3 @@ var Kind = providers.Kind{
 		return New(opts)
 	},
 }
-
-func init() { providers.Register(Kind) }

@@ -29,8 +29,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
-	"github.com/ferry-app/ferry/ui"
 )
 
 // slowBackend is the embedded backend behind a proxy that adds its bearer
@@ -187,7 +187,7 @@ client_id = "ferry-test"
 	shoot(t, display, id, "queue.png")
 	require.Equal(t, 0, waitExit(t, exited, logs), "%s", logs)
 
-	var picked []ui.Picked
+	var picked []app.Picked
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &picked), "stdout: %s\n%s", stdout, logs)
 	require.Len(t, picked, 3, "%s", stdout)
 	sort.Slice(picked, func(i, j int) bool { return picked[i].Name < picked[j].Name })
@@ -204,7 +204,7 @@ client_id = "ferry-test"
 		assert.Contains(t, p.Key, name)
 		assert.NotEmpty(t, p.Location)
 		assert.NotContains(t, p.Location, "?", "no presigned query in what is printed")
-		assert.Equal(t, ui.PickedSource{Provider: "local", Path: path}, p.Source)
+		assert.Equal(t, app.PickedSource{Provider: "local", Path: path}, p.Source)
 	}
 
 	// 2. A refused file stays in the window, explained; Esc cancels.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
 	"github.com/ferry-app/ferry/providers/dropbox/fakedropbox"
 )
@@ -27,7 +28,7 @@ func TestLogoutDropboxRevokesAtDropbox(t *testing.T) {
 	t.Cleanup(fd.Close)
 	writeUserConfig(t, home, fmt.Sprintf("[providers.dropbox]\nclient_id = \"ferry-dropbox-app\"\nexchange = \"pkce\"\napi_url = %q\n", fd.URL))
 	ctx := context.Background()
-	v := vault.Open(ctx, vault.Options{AppID: appID})
+	v := vault.Open(ctx, vault.Options{AppID: app.ID})
 	t.Cleanup(func() { v.ForgetAll(ctx) })
 	at, rt := fd.IssueToken()
 	require.NoError(t, v.Put(ctx, vault.Account{Provider: "dropbox", ID: "dbid:1", Email: "ann@example.com", Status: vault.StatusOK},
@@ -37,7 +38,7 @@ func TestLogoutDropboxRevokesAtDropbox(t *testing.T) {
 	require.Equal(t, 0, run([]string{"logout", "ann@example.com"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "Signed out of Dropbox")
 	assert.True(t, fd.Revoked(rt), "Dropbox no longer honours the refresh token")
-	accts, err := vault.Open(ctx, vault.Options{AppID: appID}).Accounts(ctx)
+	accts, err := vault.Open(ctx, vault.Options{AppID: app.ID}).Accounts(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, accts)
 }

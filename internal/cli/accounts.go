@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,9 +10,20 @@ import (
 	"github.com/ferry-app/ferry/auth/vault"
 )
 
-func init() {
-	register(&command{Name: "accounts", Usage: "accounts [--json]", Summary: "list signed-in accounts and their status", Run: runAccounts})
-	addDoctorCheck(doctorCheck{Name: "keychain", Run: checkKeychain})
+var accountsCommand = command{
+	Name: "accounts", Args: "[--json]",
+	Summary: "list signed-in accounts and their status",
+	Help: `
+Lists the accounts signed in through Ferry and whether each still works.
+Nothing secret is printed. When no keychain is reachable, sign-ins last only
+until Ferry quits, and this says so.
+
+  --json    print the accounts as a JSON array (provider, id, name, email,
+            status, reason)`,
+	Flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) int {
+		asJSON := fs.Bool("json", false, "")
+		return func(ctx context.Context, e *env, args []string) int { return runAccounts(ctx, e, args, *asJSON) }
+	},
 }
 
 // accountJSON is one line of `ferry accounts --json`; it never holds a secret.
@@ -25,47 +36,41 @@ type accountJSON struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func runAccounts(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	asJSON := fs.Bool("json", false, "print the accounts as a JSON array")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func runAccounts(ctx context.Context, e *env, args []string, asJSON bool) int {
+	if len(args) > 0 {
+		fmt.Fprintln(e.Stderr, "ferry accounts takes no arguments")
+		return ExitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintln(env.Stderr, "ferry accounts takes no arguments")
-		return 2
-	}
-	v := env.Vault(ctx)
+	v := e.Vault(ctx)
 	if !v.Persistent() {
-		fmt.Fprintf(env.Stderr, "ferry: Sign-ins won't be remembered: %s\n", v.Reason())
+		fmt.Fprintf(e.Stderr, "ferry: Sign-ins won't be remembered: %s\n", v.Reason())
 	}
 	if n := v.Notice(); n != "" {
-		fmt.Fprintf(env.Stderr, "ferry: %s\n", n)
+		fmt.Fprintf(e.Stderr, "ferry: %s\n", n)
 	}
 	accts, err := v.Accounts(ctx)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "ferry accounts: %v\n", err)
-		return 1
+		fmt.Fprintf(e.Stderr, "ferry accounts: %v\n", err)
+		return ExitFailed
 	}
 
-	if *asJSON {
+	if asJSON {
 		out := make([]accountJSON, 0, len(accts))
 		for _, a := range accts {
 			out = append(out, accountJSON{Provider: a.Provider, ID: a.ID, Name: a.Name(), Email: a.Email, Status: string(a.Status), Reason: a.StatusReason})
 		}
-		enc := json.NewEncoder(env.Stdout)
+		enc := json.NewEncoder(e.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			return 1
+			return ExitFailed
 		}
-		return 0
+		return ExitOK
 	}
 	if len(accts) == 0 {
-		fmt.Fprintln(env.Stdout, "No accounts. Sign in with `ferry login PROVIDER`.")
-		return 0
+		fmt.Fprintln(e.Stdout, "No accounts. Sign in with `ferry login PROVIDER`.")
+		return ExitOK
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tACCOUNT\tSTATUS")
 	for _, a := range accts {
 		name := a.Name()
@@ -82,12 +87,12 @@ func runAccounts(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Provider, name, status)
 	}
 	tw.Flush()
-	return 0
+	return ExitOK
 }
 
 // checkKeychain is `ferry doctor`'s line for the token vault.
-func checkKeychain(ctx context.Context, env *Env) (bool, string) {
-	v := env.Vault(ctx)
+func checkKeychain(ctx context.Context, e *env) (bool, string) {
+	v := e.Vault(ctx)
 	if !v.Persistent() {
 		return false, "Sign-ins won't be remembered: " + v.Reason()
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
@@ -21,7 +22,7 @@ func TestAccountsListsWithoutSecrets(t *testing.T) {
 	testenv.RequireSecretService(t)
 	isolate(t)
 	ctx := context.Background()
-	v := vault.Open(ctx, vault.Options{AppID: appID})
+	v := vault.Open(ctx, vault.Options{AppID: app.ID})
 	require.True(t, v.Persistent(), v.Reason())
 	t.Cleanup(func() { v.ForgetAll(context.Background()) })
 

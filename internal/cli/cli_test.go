@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -82,7 +82,7 @@ func TestUploadMissingFileFailsClearly(t *testing.T) {
 func TestVersionAndUnknownCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run([]string{"--version"}, &stdout, &stderr))
-	assert.Contains(t, stdout.String(), "ferry "+version)
+	assert.Contains(t, stdout.String(), "ferry "+testVersion)
 	stdout.Reset()
 	assert.Equal(t, 2, run([]string{"frobnicate"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), `unknown command "frobnicate"`)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -28,10 +28,10 @@ const passwordTokenType = "basic"
 // page opens in the browser (its link also goes to opts.OnURL), and once
 // the person grants access the app password is checked against the
 // remote's folder and stored.
-func (e *Env) signInWebDAV(ctx context.Context, name string, s providers.Settings, opts auth.Options) (vault.Account, error) {
-	u, err := url.Parse(s.URL)
+func (s *Session) signInWebDAV(ctx context.Context, name string, st providers.Settings, opts auth.Options) (vault.Account, error) {
+	u, err := url.Parse(st.URL)
 	if err != nil || u.Host == "" {
-		return vault.Account{}, fmt.Errorf("the remote's url %q is not a URL", s.URL)
+		return vault.Account{}, fmt.Errorf("the remote's url %q is not a URL", st.URL)
 	}
 	flow, err := webdav.StartLogin(ctx, webdav.ServerRoot(u).String(), webdav.LoginOptions{})
 	switch {
@@ -67,28 +67,28 @@ func (e *Env) signInWebDAV(ctx context.Context, name string, s providers.Setting
 	default:
 		return vault.Account{}, err
 	}
-	return e.storeWebDAVPassword(ctx, name, s, creds.LoginName, creds.AppPassword)
+	return s.storeWebDAVPassword(ctx, name, st, creds.LoginName, creds.AppPassword)
 }
 
 // SignInWebDAVPassword checks a login name and password against a webdav
 // remote's folder and stores them in the vault.
-func (e *Env) SignInWebDAVPassword(ctx context.Context, name, user, password string) (vault.Account, error) {
-	s, k, err := e.RemoteSettings(ctx, name)
+func (s *Session) SignInWebDAVPassword(ctx context.Context, name, user, password string) (vault.Account, error) {
+	st, k, err := s.RemoteSettings(ctx, name)
 	if err != nil {
 		return vault.Account{}, err
 	}
-	if s.Type != "webdav" {
+	if st.Type != "webdav" {
 		return vault.Account{}, fmt.Errorf("%s signs in in the browser, not with a password", k.Title)
 	}
-	return e.storeWebDAVPassword(ctx, name, s, user, password)
+	return s.storeWebDAVPassword(ctx, name, st, user, password)
 }
 
-func (e *Env) storeWebDAVPassword(ctx context.Context, name string, s providers.Settings, user, password string) (vault.Account, error) {
+func (s *Session) storeWebDAVPassword(ctx context.Context, name string, st providers.Settings, user, password string) (vault.Account, error) {
 	if user == "" || password == "" {
 		return vault.Account{}, errors.New("a login name and a password are both needed")
 	}
-	k, _ := providers.LookupKind(s.Type)
-	p, err := k.New(ctx, s, providers.Deps{User: user, Secret: password, Logger: e.Log})
+	k, _ := s.kinds.Lookup(st.Type)
+	p, err := k.New(ctx, st, providers.Deps{User: user, Secret: password, Logger: s.Log})
 	if err != nil {
 		return vault.Account{}, err
 	}
@@ -103,12 +103,12 @@ func (e *Env) storeWebDAVPassword(ctx context.Context, name string, s providers.
 		}
 		return vault.Account{}, fmt.Errorf("checking the sign-in at %s: %w", name, err)
 	}
-	host := s.URL
-	if u, err := url.Parse(s.URL); err == nil {
+	host := st.URL
+	if u, err := url.Parse(st.URL); err == nil {
 		host = u.Host
 	}
 	acct := vault.Account{Provider: name, ID: user, DisplayName: user + " on " + host, Status: vault.StatusOK}
-	if err := e.Vault(ctx).Put(ctx, acct, &oauth2.Token{AccessToken: password, TokenType: passwordTokenType}); err != nil {
+	if err := s.Vault(ctx).Put(ctx, acct, &oauth2.Token{AccessToken: password, TokenType: passwordTokenType}); err != nil {
 		return vault.Account{}, err
 	}
 	return acct, nil
@@ -117,9 +117,9 @@ func (e *Env) storeWebDAVPassword(ctx context.Context, name string, s providers.
 // webdavDeps fills the login name and password of a webdav remote's
 // signed-in account from the vault. No account: anonymous access (the
 // server may allow it; if not, the listing says to sign in).
-func (e *Env) webdavDeps(ctx context.Context, name, account string, d *providers.Deps) error {
-	v := e.Vault(ctx)
-	acct, err := e.pickAccount(ctx, v, name, account)
+func (s *Session) webdavDeps(ctx context.Context, name, account string, d *providers.Deps) error {
+	v := s.Vault(ctx)
+	acct, err := s.pickAccount(ctx, v, name, account)
 	if err != nil {
 		if account == "" && errors.Is(err, providers.ErrNeedsSignIn) && acct.ID == "" {
 			return nil
@@ -134,9 +134,9 @@ func (e *Env) webdavDeps(ctx context.Context, name, account string, d *providers
 	return nil
 }
 
-// isWebDAV reports whether remote is a WebDAV source (signed in with a
+// IsWebDAV reports whether remote is a WebDAV source (signed in with a
 // password, which cannot be revoked from here).
-func (e *Env) isWebDAV(ctx context.Context, remote string) bool {
-	s, _, err := e.RemoteSettings(ctx, remote)
-	return err == nil && s.Type == "webdav"
+func (s *Session) IsWebDAV(ctx context.Context, remote string) bool {
+	st, _, err := s.RemoteSettings(ctx, remote)
+	return err == nil && st.Type == "webdav"
 }

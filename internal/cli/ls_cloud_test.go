@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package cli
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/backend"
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
 	_ "github.com/ferry-app/ferry/providers/box" // registers the box kind
 	"github.com/ferry-app/ferry/providers/box/fakebox"
@@ -77,13 +78,13 @@ api_url   = %q
 auth_url  = %q
 `, fg.ClientID, fg.URL, fg.AuthBase, fb.ClientID, fb.URL, fb.AuthBase)), 0o600))
 	t.Cleanup(func() {
-		_ = vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background())
+		_ = vault.Open(context.Background(), vault.Options{AppID: app.ID}).ForgetAll(context.Background())
 	})
 
 	testenv.ChromiumAsBROWSER(t)
-	prev := loginStdin
-	loginStdin = strings.NewReader("")
-	t.Cleanup(func() { loginStdin = prev })
+	prev := testStdin
+	testStdin = strings.NewReader("")
+	t.Cleanup(func() { testStdin = prev })
 
 	for _, tc := range []struct{ remote, title, who, path, want string }{
 		{"onedrive", "OneDrive", "Megan Bowen <MeganB@contoso.example>", "/Documents", "report.docx"},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
@@ -49,7 +50,7 @@ func startTestOP(t *testing.T, args ...string) string {
 func TestLoginLogoutBackendOIDC(t *testing.T) {
 	testenv.RequireSecretService(t)
 	// Before isolate: it moves XDG_CACHE_HOME, and with it Go's build cache.
-	issuer := startTestOP(t, "-native", "ferry-desktop=/oauth/cb/"+BackendRemote)
+	issuer := startTestOP(t, "-native", "ferry-desktop=/oauth/cb/"+app.BackendRemote)
 	isolate(t)
 
 	bcfg := backend.EmbeddedConfig(t.TempDir())
@@ -62,12 +63,12 @@ func TestLoginLogoutBackendOIDC(t *testing.T) {
 	go bsrv.Serve(ln)
 	t.Cleanup(func() { bsrv.Shutdown(context.Background()) })
 	t.Setenv("FERRY_BACKEND", "http://"+ln.Addr().String())
-	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background()) })
+	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: app.ID}).ForgetAll(context.Background()) })
 
 	testenv.ChromiumAsBROWSER(t)
-	prev := loginStdin
-	loginStdin = strings.NewReader("")
-	t.Cleanup(func() { loginStdin = prev })
+	prev := testStdin
+	testStdin = strings.NewReader("")
+	t.Cleanup(func() { testStdin = prev })
 
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"login"}, &stdout, &stderr), stderr.String())

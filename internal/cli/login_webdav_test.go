@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	xwebdav "golang.org/x/net/webdav"
 
 	"github.com/ferry-app/ferry/auth/vault"
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
@@ -96,16 +97,16 @@ func TestLoginNextcloudLoginFlow(t *testing.T) {
 	home := isolate(t)
 	nc := startFakeNextcloud(t, "alice", "app-pw-Zq8xK2")
 	writeUserConfig(t, home, fmt.Sprintf("[providers.cloud]\ntype = \"webdav\"\nurl = %q\n", nc.URL+"/nc/remote.php/dav/files/alice/"))
-	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background()) })
+	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: app.ID}).ForgetAll(context.Background()) })
 
 	_, stderr, code := lsJSON(t, "cloud:/Reports")
 	require.Equal(t, 1, code, "without a sign-in the server refuses")
 	assert.Contains(t, stderr, "sign")
 
 	testenv.ChromiumAsBROWSER(t)
-	prev := loginStdin
-	loginStdin = strings.NewReader("")
-	t.Cleanup(func() { loginStdin = prev })
+	prev := testStdin
+	testStdin = strings.NewReader("")
+	t.Cleanup(func() { testStdin = prev })
 	var stdout, errb bytes.Buffer
 	require.Equal(t, 0, run([]string{"login", "cloud"}, &stdout, &errb), errb.String())
 	assert.Contains(t, stdout.String(), "as alice on 127.0.0.1")
@@ -142,12 +143,12 @@ func TestLoginWebDAVPassword(t *testing.T) {
 	home := isolate(t)
 	nc := startFakeNextcloud(t, "bob", "correct horse")
 	writeUserConfig(t, home, fmt.Sprintf("[providers.nas]\ntype = \"webdav\"\nurl = %q\n", nc.URL+"/nc/remote.php/dav/files/bob/"))
-	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: appID}).ForgetAll(context.Background()) })
-	prev := loginStdin
-	t.Cleanup(func() { loginStdin = prev })
+	t.Cleanup(func() { vault.Open(context.Background(), vault.Options{AppID: app.ID}).ForgetAll(context.Background()) })
+	prev := testStdin
+	t.Cleanup(func() { testStdin = prev })
 
 	var stdout, errb bytes.Buffer
-	loginStdin = strings.NewReader("wrong horse\n")
+	testStdin = strings.NewReader("wrong horse\n")
 	assert.Equal(t, 1, run([]string{"login", "--user", "bob", "nas"}, &stdout, &errb))
 	assert.Contains(t, errb.String(), "did not accept the login name and password")
 	assert.NotContains(t, errb.String(), "wrong horse")
@@ -156,7 +157,7 @@ func TestLoginWebDAVPassword(t *testing.T) {
 	require.Equal(t, 0, run([]string{"accounts"}, &stdout, &errb))
 	assert.Contains(t, stdout.String(), "No accounts", "nothing stored for a refused password")
 
-	loginStdin = strings.NewReader("correct horse\n")
+	testStdin = strings.NewReader("correct horse\n")
 	stdout.Reset()
 	errb.Reset()
 	require.Equal(t, 0, run([]string{"login", "--user", "bob", "nas"}, &stdout, &errb), errb.String())
@@ -173,9 +174,9 @@ func TestLoginPlainWebDAVSaysToUseAPassword(t *testing.T) {
 	srv := httptest.NewServer(&xwebdav.Handler{Prefix: "/dav", FileSystem: xwebdav.NewMemFS(), LockSystem: xwebdav.NewMemLS()})
 	defer srv.Close()
 	writeUserConfig(t, home, fmt.Sprintf("[providers.nas]\ntype = \"webdav\"\nurl = %q\n", srv.URL+"/dav/"))
-	prev := loginStdin
-	loginStdin = strings.NewReader("")
-	t.Cleanup(func() { loginStdin = prev })
+	prev := testStdin
+	testStdin = strings.NewReader("")
+	t.Cleanup(func() { testStdin = prev })
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 1, run([]string{"login", "--no-browser", "nas"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "a login name and password are needed")

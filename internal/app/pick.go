@@ -1,0 +1,28 @@
+package app
+
+// Pick is a request from another program for files (ferry pick): the
+// window becomes a picker, and Done or Cancelled is called once.
+type Pick struct {
+	Multiple  bool     // more than one file (or a folder) may be chosen
+	Accept    []string // MIME types ("image/*") and extensions (".pdf"); empty: any
+	Source    string   // the remote to show first ("local" or a remote name)
+	Done      func([]Picked)
+	Cancelled func()
+}
+
+// Picked is one uploaded file as ferry pick --json prints it.
+type Picked struct {
+	Name     string       `json:"name"`
+	Size     int64        `json:"size"`
+	Type     string       `json:"type"`
+	SHA256   string       `json:"sha256"`
+	Key      string       `json:"key"`
+	Location string       `json:"location"`
+	Source   PickedSource `json:"source"`
+}
+
+// PickedSource says where a picked file came from.
+type PickedSource struct {
+	Provider string `json:"provider"` // "local" or the remote's name
+	Path     string `json:"path"`
+}

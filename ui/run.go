@@ -1,0 +1,168 @@
+package ui
+
+// The window's start-up: Run builds the main screen over an application
+// session, adapting the session's domain types to what the window uses.
+
+import (
+	"context"
+	"runtime/debug"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/ferry-app/ferry/assets"
+	"github.com/ferry-app/ferry/auth"
+	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/upload"
+)
+
+// Run shows Ferry's window in a, built over s, and returns when the app
+// quits (or ctx ends). pick, when set, makes it a picker that quits when
+// done or cancelled. a is created by main (the only place that may).
+func Run(ctx context.Context, a fyne.App, s *app.Session, pick *app.Pick) error {
+	cfg, err := s.Config()
+	if err != nil {
+		return err
+	}
+	if err := LoadTranslations(cfg.UI.Language); err != nil {
+		s.Log.Warn("translations not loaded", "err", err)
+	}
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+	ApplyTheme(a, cfg.UI.Theme)
+	deps := Deps{
+		Uploads:          sessionUploads{s: s, picker: pick != nil},
+		Accounts:         sessionAccounts{s},
+		Preconnect:       true,
+		Concurrency:      cfg.Upload.Concurrency,
+		ShowHidden:       cfg.UI.ShowHidden,
+		Restrictions:     api.UploadInfo{MaxFileSize: cfg.Upload.MaxFileSize, AllowedTypes: cfg.Upload.AllowedTypes},
+		ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB,
+		Settings: &Settings{
+			Backend: cfg.Backend, BackendLocked: cfg.Locked("backend"),
+			Concurrency: cfg.Upload.Concurrency, ConcurrencyLocked: cfg.Locked("upload.concurrency"),
+			ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB, Theme: cfg.UI.Theme, Language: cfg.UI.Language,
+			Save: s.SaveSettings,
+		},
+		About: About{Version: s.Version, Licenses: licenses()},
+	}
+	title := "Ferry"
+	if pick != nil {
+		// A picker ends the app when it is done or cancelled.
+		p := *pick
+		p.Done = func(got []app.Picked) { pick.Done(got); a.Quit() }
+		p.Cancelled = func() { pick.Cancelled(); a.Quit() }
+		deps.Pick = &p
+		title = T("Ferry — choose files")
+	}
+	w := a.NewWindow(title)
+	w.Resize(fyne.NewSize(1000, 680))
+	w.SetMaster()
+	m := Create(w, deps)
+	defer m.Close()
+	if pick == nil {
+		keepUploadingInTray(a, w, m)
+	}
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	return nil
+}
+
+// keepUploadingInTray gives the app a system-tray icon where the desktop
+// has one: closing the window while files upload hides it, the uploads go
+// on, and the tray menu reopens the window or quits.
+func keepUploadingInTray(a fyne.App, w fyne.Window, m *Main) {
+	da, ok := a.(desktop.App)
+	if !ok {
+		return
+	}
+	hidden := false
+	// Registering with the desktop's tray host (D-Bus) takes about 100 ms:
+	// done once the window is up, so it does not delay the first frame.
+	a.Lifecycle().SetOnStarted(func() {
+		go fyne.Do(func() {
+			da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
+				fyne.NewMenuItem(T("Show Ferry"), func() { hidden = false; w.Show(); w.RequestFocus() }),
+			))
+			da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+		})
+	})
+	w.SetCloseIntercept(func() {
+		if m.Busy() {
+			hidden = true
+			w.Hide()
+			return
+		}
+		a.Quit()
+	})
+	m.AfterBatch = func() {
+		if hidden && !m.Busy() {
+			a.Quit() // nothing left to upload, and the window is closed
+		}
+	}
+}
+
+// sessionUploads is the session's upload service in the window's terms.
+type sessionUploads struct {
+	s      *app.Session
+	picker bool // a picker offers no resume of an earlier run's uploads
+}
+
+func (u sessionUploads) Connect(ctx context.Context) (*upload.Client, *api.Discovery, upload.Options, error) {
+	c, err := u.s.Backend(ctx)
+	if err != nil {
+		return nil, nil, upload.Options{}, err
+	}
+	return c.Client, c.Discovery, u.s.QueueOptions(c), nil
+}
+
+func (u sessionUploads) Unfinished(ctx context.Context) ([]upload.Source, error) {
+	if u.picker {
+		return nil, nil
+	}
+	if j, _ := u.s.Journal(); j == nil {
+		return nil, nil
+	}
+	c, err := u.s.Backend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srcs, failed, err := u.s.Unfinished(ctx, c, nil)
+	for _, f := range failed {
+		u.s.Log.Warn("an unfinished upload cannot resume", "name", f.Name, "err", f.Err)
+	}
+	return srcs, err
+}
+
+// sessionAccounts is the session's accounts in the window's terms.
+type sessionAccounts struct{ *app.Session }
+
+func (a sessionAccounts) SignIn(ctx context.Context, remote string, opts auth.Options) (string, error) {
+	acct, err := a.Session.SignIn(ctx, remote, opts)
+	if err != nil {
+		return "", err
+	}
+	return acct.Name(), nil
+}
+
+func (a sessionAccounts) SignOut(ctx context.Context, remote, account string) error {
+	_, err := a.Session.SignOut(ctx, remote, account)
+	return err
+}
+
+// licenses lists the modules this binary is built from (from its build
+// information), for the About box.
+func licenses() string {
+	var sb strings.Builder
+	sb.WriteString("Ferry is built with Go and these modules; each keeps its own license (see its repository):\n\n")
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			sb.WriteString(d.Path + " " + d.Version + "\n")
+		}
+	}
+	return sb.String()
+}
