@@ -27,6 +27,41 @@ func SystemOpener() Opener {
 	}
 }
 
+// DescribeOpener says, without opening anything, how SystemOpener would open
+// a link here, or why it could not ($BROWSER names no command that exists,
+// no graphical session, no xdg-open).
+func DescribeOpener() (string, error) {
+	if b := strings.TrimSpace(os.Getenv("BROWSER")); b != "" {
+		cmds := []string{b}
+		if runtime.GOOS != "windows" {
+			cmds = strings.Split(b, ":")
+		}
+		for _, c := range cmds {
+			if f := strings.Fields(c); len(f) > 0 {
+				if path, err := exec.LookPath(f[0]); err == nil {
+					return "$BROWSER: " + path, nil
+				}
+			}
+		}
+		return "", fmt.Errorf("%w: no command of $BROWSER (%q) was found", ErrNoBrowser, b)
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return "open (the default browser)", nil
+	case "windows":
+		return "the default browser (url.dll)", nil
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("WSL_DISTRO_NAME") == "" {
+		return "", fmt.Errorf("%w: no graphical session (DISPLAY and WAYLAND_DISPLAY are unset); sign-in prints a link to open elsewhere", ErrNoBrowser)
+	}
+	for _, c := range []string{"xdg-open", "wslview"} {
+		if path, err := exec.LookPath(c); err == nil {
+			return path + " (the desktop's default browser)", nil
+		}
+	}
+	return "", fmt.Errorf("%w: neither xdg-open nor wslview is installed", ErrNoBrowser)
+}
+
 // CommandOpener runs a browser command line the way $BROWSER is understood:
 // a command with optional arguments, the URL appended as its own argument (or
 // put in place of a literal %s); on Unix several commands may be separated by

@@ -216,11 +216,17 @@ func parseGlobal(args []string) (globalFlags, []string, error) {
 
 func usage(w io.Writer, version string) {
 	fmt.Fprintf(w, "Ferry %s — pick files from your computer or cloud drives and upload them.\n\n", version)
-	fmt.Fprintln(w, "Usage:\n  ferry [global flags]                          open the window")
+	fmt.Fprintf(w, "Usage:\n  ferry %-38s %s\n", "[global flags]", "open the window")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  ferry %-40s %s\n", c.Name+" "+c.Args, c.Summary)
+		synopsis := strings.TrimSpace(c.Name + " " + c.Args)
+		if len(synopsis) > 38 {
+			fmt.Fprintf(w, "  ferry %s\n  %-44s %s\n", synopsis, "", c.Summary)
+		} else {
+			fmt.Fprintf(w, "  ferry %-38s %s\n", synopsis, c.Summary)
+		}
 	}
-	fmt.Fprintln(w, "  ferry --version\n  ferry help COMMAND                            more about one command")
+	fmt.Fprintf(w, "  ferry %-38s %s\n", "help COMMAND", "more about one command (or ferry COMMAND --help)")
+	fmt.Fprintln(w, "  ferry --version")
 	fmt.Fprintln(w, "\nGlobal flags (before the command):")
 	fmt.Fprintln(w, "  --backend URL                    backend to use (https, or http on loopback)")
 	fmt.Fprintln(w, "  --upload-concurrency N           files uploaded at once")

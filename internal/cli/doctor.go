@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ferry-app/ferry/auth"
 )
 
 var doctorCommand = command{
@@ -16,7 +18,8 @@ var doctorCommand = command{
 Prints every configuration key, its effective value and where it came from
 (default, backend discovery, admin file, user file, environment, flag; keys
 the administrator locked are marked), then checks that the upload service
-answers and the keychain holds Ferry's vault key.`,
+answers, the keychain holds Ferry's vault key, and sign-in links can open
+in a browser. The exit status is 1 if a check fails.`,
 	Flags: func(*flag.FlagSet) func(context.Context, *env, []string) int { return runDoctor },
 }
 
@@ -30,6 +33,16 @@ type doctorCheck struct {
 var doctorChecks = []doctorCheck{
 	{Name: "backend", Run: checkBackend},
 	{Name: "keychain", Run: checkKeychain},
+	{Name: "browser", Run: checkBrowser},
+}
+
+// checkBrowser says how sign-in links would open, without opening one.
+func checkBrowser(context.Context, *env) (bool, string) {
+	how, err := auth.DescribeOpener()
+	if err != nil {
+		return false, err.Error()
+	}
+	return true, "sign-in links open with " + how
 }
 
 func runDoctor(ctx context.Context, e *env, args []string) int {
