@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,7 @@ const publishEvery = 150 * time.Millisecond
 // All fields are owned by the UI goroutine; listing and thumbnails run on
 // goroutines that hand results back through onMain.
 type browser struct {
+	log *slog.Logger // what the person sees change, for tests that watch the real window
 	ctx    context.Context
 	thumbs *thumbs.Loader
 	rules  func() restrictions
@@ -100,7 +102,7 @@ type browser struct {
 }
 
 func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {
-	b := &browser{ctx: ctx, thumbs: loader, rules: rules, selected: map[string]*item{}, anchor: -1,
+	b := &browser{ctx: ctx, thumbs: loader, log: slog.New(slog.DiscardHandler), rules: rules, selected: map[string]*item{}, anchor: -1,
 		crumbs: container.NewHBox(), status: &widget.Label{Truncation: fyne.TextTruncateEllipsis}}
 	b.backBtn = &widget.Button{Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: b.goBack}
 	b.fwdBtn = &widget.Button{Icon: theme.NavigateNextIcon(), Importance: widget.LowImportance, OnTapped: b.goForward}
@@ -331,6 +333,9 @@ func (b *browser) load(ctx context.Context, gen int, loc location, lst *listing,
 				}
 				b.loading = !done
 				b.publish(snap)
+				if done {
+					b.log.Debug("folder listed", "source", loc.src.Title, "folder", loc.folder().Name, "entries", len(b.shown))
+				}
 			})
 		}
 		if done {
@@ -464,6 +469,11 @@ func (b *browser) setGrid(on bool) {
 	b.gridBtn.Refresh()
 	b.listBtn.Refresh()
 	b.scrollToCursor()
+	mode := "list"
+	if on {
+		mode = "grid"
+	}
+	b.log.Debug("view", "mode", mode, "items", len(b.shown))
 }
 
 func (b *browser) goBack() {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -33,6 +34,7 @@ const (
 // KB of a text file, and its metadata (size, modified, type, path, hash).
 // Loads run off the UI goroutine and are cancelled when the cursor moves.
 type preview struct {
+	log *slog.Logger
 	ctx    context.Context
 	thumbs *thumbs.Loader
 	jobs   *sync.WaitGroup
@@ -50,7 +52,7 @@ type preview struct {
 }
 
 func newPreview(ctx context.Context, loader *thumbs.Loader, jobs *sync.WaitGroup) *preview {
-	p := &preview{ctx: ctx, thumbs: loader, jobs: jobs,
+	p := &preview{ctx: ctx, thumbs: loader, jobs: jobs, log: slog.New(slog.DiscardHandler),
 		title: &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Wrapping: fyne.TextWrapWord},
 		img:   &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScaleSmooth},
 		icon:  widget.NewIcon(nil),
@@ -196,6 +198,7 @@ func (p *preview) run(ctx context.Context, it *item, work func() func()) {
 		onMain(func() {
 			if p.cur == it && ctx.Err() == nil {
 				apply()
+				p.log.Debug("preview shown", "name", it.Name)
 			}
 		})
 	}()

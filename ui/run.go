@@ -46,6 +46,7 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, pick *app.Pick) error 
 			Save: s.SaveSettings,
 		},
 		About: About{Version: s.Version, Licenses: licenses()},
+		Log:   s.Log,
 	}
 	title := "Ferry"
 	if pick != nil {

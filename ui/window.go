@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,10 @@ type Deps struct {
 	About About
 	// Pick turns the window into a picker for another program (ferry pick).
 	Pick *app.Pick
+	// Log receives what the window shows as it changes (a folder listed, the
+	// view mode, a preview ready) at debug level — names, never secrets.
+	// Nil: discarded.
+	Log *slog.Logger
 }
 
 // Uploads is the upload service as the window uses it. Its methods are
@@ -148,6 +153,9 @@ func Create(w fyne.Window, deps Deps) *Main {
 	if deps.StartDir == "" {
 		deps.StartDir, _ = os.UserHomeDir()
 	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
 	// Create is UI code that starts workers and goes on building widgets.
 	// In the app their onMain functions run later on the UI goroutine; the
 	// test driver runs them at once on the worker, so hold the lock they take.
@@ -177,7 +185,9 @@ func Create(w fyne.Window, deps Deps) *Main {
 	// screenful of thumbnails.
 	opts.Workers = 1
 	m.browser = newBrowser(ctx, loader, func() restrictions { return m.rules })
+	m.browser.log = deps.Log
 	m.preview = newPreview(ctx, thumbs.NewLoader(opts), &m.browser.jobs)
+	m.preview.log = deps.Log
 	m.sidebar = newSidebar(m)
 	m.upBtn = &widget.Button{Text: T("Upload"), Icon: theme.UploadIcon(), Importance: widget.HighImportance, OnTapped: m.uploadSelection}
 	m.upBtn.Disable()
