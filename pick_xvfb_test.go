@@ -119,7 +119,7 @@ func startPick(t *testing.T, bin, display string, env []string, args ...string) 
 		}
 	})
 	id = waitWindow(t, display, "choose files$", exited, logs)
-	time.Sleep(2 * time.Second) // the first frames, the listing, the accounts
+	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Home`)
 	xdo(t, display, "windowfocus", "--sync", id)
 	return id, stdout, exited, logs
 }
@@ -168,21 +168,20 @@ client_id = "ferry-test"
 	// 1. Choose two photos from This Computer and upload them.
 	id, stdout, exited, logs := startPick(t, bin, display, env, "--json", "--multiple", "--source", "onedrive")
 	waitLog(t, logs, "sign-in: waiting for the browser") // no OneDrive account yet: the sign-in dialog
-	time.Sleep(time.Second)
 	shoot(t, display, id, "signin.png")
 	xdo(t, display, "key", "Escape") // cancels the sign-in
 	waitLog(t, logs, "sign-in: ended")
-	time.Sleep(500 * time.Millisecond)
+	waitStill(t, display, id) // the dialog has closed
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return") // Pictures
-	time.Sleep(3 * time.Second)
+	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Pictures entries=10`)
 	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "Down", "space", "ctrl+u")
-	time.Sleep(2500 * time.Millisecond)
+	waitLog(t, logs, `msg=upload name=big-panorama.jpg state=uploading`)
 	select {
 	case err := <-exited:
 		t.Fatalf("ferry pick ended before the queue could be seen: %v\n%s", err, logs)
 	default:
 	}
-	shoot(t, display, id, "queue.png")
+	shootMoving(t, display, id, "queue.png")
 	require.Equal(t, 0, waitExit(t, exited, logs), "%s", logs)
 
 	var picked []app.Picked
@@ -208,9 +207,9 @@ client_id = "ferry-test"
 	// 2. A refused file stays in the window, explained; Esc cancels.
 	id, stdout, exited, logs = startPick(t, bin, display, env, "--json", "--multiple")
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return")
-	time.Sleep(3 * time.Second)
+	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Pictures entries=10`)
 	xdo(t, display, "key", "--delay", "80", "End", "Up", "space", "ctrl+u") // harbour.png, before the notes
-	time.Sleep(3 * time.Second)
+	waitLog(t, logs, `msg=upload name=harbour.png state=failed`)
 	shoot(t, display, id, "error.png")
 	select {
 	case err := <-exited:
@@ -218,7 +217,7 @@ client_id = "ferry-test"
 	default:
 	}
 	xdo(t, display, "key", "ctrl+comma")
-	time.Sleep(1500 * time.Millisecond)
+	waitLog(t, logs, `msg="settings shown"`)
 	shoot(t, display, id, "settings.png")
 	xdo(t, display, "key", "--delay", "300", "Escape", "Escape") // close the settings, then cancel
 	assert.Equal(t, 1, waitExit(t, exited, logs), "%s", logs)

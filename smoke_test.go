@@ -49,8 +49,8 @@ func TestGUISmoke(t *testing.T) {
 
 	id := waitWindow(t, display, "^Ferry$", exited, logs)
 	require.NotEmpty(t, id)
-	// The start folder is the home folder: its four folders are listed.
-	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=`+filepath.Base(home)+` entries=4`)
+	// The start folder is the home folder ("Home"): its four folders are listed.
+	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Home entries=4`)
 	shoot(t, display, id, "main.png")
 
 	// Into Pictures with the keyboard (the list has focus at start; folders
@@ -92,17 +92,71 @@ func xdo(t *testing.T, display string, args ...string) {
 	require.NoError(t, err, "xdotool %v: %s", args, out)
 }
 
-// shoot screenshots the window, checks it is not blank and keeps it.
+// shoot screenshots the window once it has stopped changing, checks the
+// picture is not blank and keeps it.
 func shoot(t *testing.T, display, id, name string) {
 	t.Helper()
+	shot := waitStill(t, display, id)
+	assertNotBlank(t, shot)
+	keepScreenshot(t, shot, name)
+}
+
+// shootMoving screenshots a window that is meant to be changing (a
+// progress bar) at once.
+func shootMoving(t *testing.T, display, id, name string) {
+	t.Helper()
 	shot := filepath.Join(t.TempDir(), name)
-	// import waits forever for a window that has gone: bound it.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "import", "-display", display, "-window", id, shot).CombinedOutput()
 	require.NoError(t, err, "screenshot: %s", out)
 	assertNotBlank(t, shot)
 	keepScreenshot(t, shot, name)
+}
+
+// waitStill screenshots the window until two pictures in a row are the
+// same (the frame being drawn, thumbnails arriving and animations have
+// settled), and returns the last one. A window still changing after 20 s
+// (a progress bar) gives its last picture.
+func waitStill(t *testing.T, display, id string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var prev []byte
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		shot := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+		// import waits forever for a window that has gone: bound it.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, "import", "-display", display, "-window", id, shot).CombinedOutput()
+		cancel()
+		require.NoError(t, err, "screenshot: %s", out)
+		pixels := pixelsOf(t, shot)
+		if bytes.Equal(pixels, prev) || time.Now().After(deadline) {
+			return shot
+		}
+		prev = pixels
+		time.Sleep(300 * time.Millisecond) // the next frame, not a guess at readiness
+	}
+}
+
+// pixelsOf decodes a screenshot into its raw pixels, so two pictures of
+// the same frame compare equal whatever their encoding metadata.
+func pixelsOf(t *testing.T, file string) []byte {
+	t.Helper()
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	b := img.Bounds()
+	out := make([]byte, 0, b.Dx()*b.Dy()*4)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			out = append(out, byte(r>>8), byte(g>>8), byte(bl>>8), byte(a>>8))
+		}
+	}
+	return out
 }
 
 // startXvfb starts a private X server and returns its DISPLAY.

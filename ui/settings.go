@@ -77,6 +77,7 @@ func languageLabel(code string) string {
 
 // showSettings opens the Settings dialog.
 func (m *Main) showSettings() *settingsDialog {
+	m.log.Debug("settings shown")
 	s := m.deps.Settings
 	if s == nil {
 		s = &Settings{Concurrency: m.deps.Concurrency, ThumbnailCacheMB: m.deps.ThumbnailCacheMB}

@@ -115,6 +115,7 @@ const providerTimeout = 30 * time.Second
 type Main struct {
 	win  fyne.Window
 	deps Deps
+	log  *slog.Logger
 
 	local    *source
 	ownLocal io.Closer // the default This Computer, closed by Close
@@ -162,7 +163,7 @@ func Create(w fyne.Window, deps Deps) *Main {
 	uiMu.Lock()
 	defer uiMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{win: w, deps: deps, queue: newQueueView(), ctx: ctx, cancel: cancel,
+	m := &Main{win: w, deps: deps, log: deps.Log, queue: newQueueView(), ctx: ctx, cancel: cancel,
 		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
 		status:   &widget.Label{Text: T("Drop files or folders anywhere in this window to upload them."), Truncation: fyne.TextTruncateEllipsis},
 		selLabel: widget.NewLabel(T("Nothing selected"))}
@@ -513,7 +514,16 @@ func (m *Main) connect() (*upload.Queue, error) {
 		m.browser.reapplyRules(m.rules)
 	})
 	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
-	opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
+	states := map[upload.JobID]upload.State{} // UI goroutine only
+	opts.OnEvent = func(e upload.Event) {
+		onMain(func() {
+			if prev, ok := states[e.ID]; !ok || prev != e.State {
+				states[e.ID] = e.State
+				m.log.Debug("upload", "name", e.Name, "state", e.State.String())
+			}
+			m.queue.apply(e)
+		})
+	}
 	q := upload.NewQueue(client, d, opts)
 	m.q = q
 	onMain(func() { m.queue.ctl = q })
