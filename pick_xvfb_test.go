@@ -171,7 +171,7 @@ client_id = "ferry-test"
 	shoot(t, display, id, "signin.png")
 	xdo(t, display, "key", "Escape") // cancels the sign-in
 	waitLog(t, logs, "sign-in: ended")
-	waitStill(t, display, id) // the dialog has closed
+	waitStill(t, display, id)                                                 // the dialog has closed
 	xdo(t, display, "key", "--delay", "80", "Down", "Down", "Down", "Return") // Pictures
 	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Pictures entries=10`)
 	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "Down", "space", "ctrl+u")

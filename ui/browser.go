@@ -56,7 +56,7 @@ const publishEvery = 150 * time.Millisecond
 // All fields are owned by the UI goroutine; listing and thumbnails run on
 // goroutines that hand results back through onMain.
 type browser struct {
-	log *slog.Logger // what the person sees change, for tests that watch the real window
+	log    *slog.Logger // what the person sees change, for tests that watch the real window
 	ctx    context.Context
 	thumbs *thumbs.Loader
 	rules  func() restrictions

@@ -34,7 +34,7 @@ const (
 // KB of a text file, and its metadata (size, modified, type, path, hash).
 // Loads run off the UI goroutine and are cancelled when the cursor moves.
 type preview struct {
-	log *slog.Logger
+	log    *slog.Logger
 	ctx    context.Context
 	thumbs *thumbs.Loader
 	jobs   *sync.WaitGroup
