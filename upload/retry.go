@@ -6,9 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/url"
-	"strings"
 	"syscall"
 	"time"
 
@@ -117,11 +115,11 @@ func classify(err error) (retryKind, time.Duration) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		switch {
-		case isExpired(ae):
+		case ae.Expired():
 			return expiredURL, 0
-		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable || ae.Code == "SlowDown":
+		case ae.Busy():
 			return busy, ae.RetryAfter
-		case ae.Status == http.StatusRequestTimeout || ae.Status >= 500:
+		case ae.Temporary():
 			return transient, ae.RetryAfter
 		}
 		return permanent, 0
@@ -140,15 +138,6 @@ func classify(err error) (retryKind, time.Duration) {
 		return transient, 0
 	}
 	return permanent, 0
-}
-
-// isExpired reports a presigned URL that outlived its lifetime: S3 answers
-// 403 AccessDenied "Request has expired." and the local driver "expired".
-func isExpired(ae *api.Error) bool {
-	if ae.Status != http.StatusForbidden {
-		return false
-	}
-	return ae.Code == api.CodeExpired || strings.HasPrefix(ae.Message, "Request has expired")
 }
 
 // errStalled ends a transfer whose body has not moved for too long.

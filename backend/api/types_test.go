@@ -40,3 +40,28 @@ func TestValidTypeRule(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorMeaning(t *testing.T) {
+	type meaning struct{ signIn, forbidden, expired, busy, fault, temporary bool }
+	cases := []struct {
+		err  Error
+		want meaning
+	}{
+		{Error{Status: 401, Code: CodeUnauthorized}, meaning{signIn: true}},
+		{Error{Status: 403, Code: "SignatureDoesNotMatch"}, meaning{forbidden: true}},
+		{Error{Status: 403, Code: "AccessDenied", Message: "Request has expired."}, meaning{forbidden: true, expired: true}},
+		{Error{Status: 403, Code: CodeExpired}, meaning{forbidden: true, expired: true}},
+		{Error{Status: 429, Code: CodeRateLimited}, meaning{busy: true, temporary: true}},
+		{Error{Status: 503, Code: "SlowDown"}, meaning{busy: true, fault: true, temporary: true}},
+		{Error{Status: 500, Code: CodeInternal}, meaning{fault: true, temporary: true}},
+		{Error{Status: 408}, meaning{temporary: true}},
+		{Error{Status: 413, Code: CodeTooLarge}, meaning{}},
+		{Error{Code: "SlowDown"}, meaning{busy: true, temporary: true}},
+	}
+	for _, c := range cases {
+		got := meaning{c.err.NeedsSignIn(), c.err.Forbidden(), c.err.Expired(), c.err.Busy(), c.err.ServerFault(), c.err.Temporary()}
+		if got != c.want {
+			t.Errorf("%d %s: got %+v, want %+v", c.err.Status, c.err.Code, got, c.want)
+		}
+	}
+}
