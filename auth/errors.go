@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ferry-app/ferry/internal/signin"
 )
 
 // Errors a caller can act on. Every error returned by this package that means
@@ -28,8 +30,9 @@ var (
 	// ErrAlreadyDone: a callback or paste arrived after the flow finished.
 	ErrAlreadyDone = errors.New("sign-in already finished")
 	// ErrNeedsSignIn: the grant is gone (invalid_grant on refresh, or no
-	// refresh token); only a new interactive sign-in helps.
-	ErrNeedsSignIn = errors.New("sign-in required")
+	// refresh token); only a new interactive sign-in helps. It is the one
+	// sentinel of internal/signin, shared with vault and providers.
+	ErrNeedsSignIn = signin.ErrNeedsSignIn
 	// ErrRevokeUnsupported: the server has no revocation endpoint; the caller
 	// deletes its copy of the token anyway.
 	ErrRevokeUnsupported = errors.New("token revocation not supported by this server")

@@ -328,7 +328,7 @@ func (c *Config) validate(data []byte) error {
 		return bad("upload.multipart_threshold", "must be at least 5MiB (the S3 minimum part size)")
 	}
 	for _, t := range up.AllowedTypes {
-		if !validTypePattern(t) {
+		if !api.ValidTypeRule(t) {
 			return bad("upload.allowed_types", `%q is neither a MIME type ("image/png", "image/*") nor an extension (".pdf")`, t)
 		}
 	}

@@ -178,7 +178,7 @@ func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, e
 			return "", "", errorf(http.StatusBadRequest, api.CodeTooSmall, "file is smaller than the %d-byte minimum", int64(up.MinFileSize))
 		}
 	}
-	if !typeAllowed(up.AllowedTypes, contentType, SanitizeFilename(fr.Filename)) {
+	if !api.TypeAllowed(up.AllowedTypes, SanitizeFilename(fr.Filename), contentType) {
 		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
 	}
 	if ok, retry := s.grants.take(user, s.now()); !ok {

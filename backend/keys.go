@@ -163,45 +163,6 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// validTypePattern accepts "type/subtype", "type/*", "*/*" and ".ext".
-func validTypePattern(p string) bool {
-	if strings.HasPrefix(p, ".") {
-		return len(p) > 1 && !strings.ContainsAny(p, "/\\ ")
-	}
-	typ, sub, ok := strings.Cut(p, "/")
-	return ok && typ != "" && sub != "" && !strings.ContainsAny(p, " ;,")
-}
-
-// typeAllowed reports whether a file with contentType and name matches one of
-// the patterns; an empty list allows everything.
-func typeAllowed(patterns []string, contentType, name string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	ct := strings.ToLower(contentType)
-	ext := strings.ToLower(path.Ext(name))
-	for _, p := range patterns {
-		p = strings.ToLower(p)
-		switch {
-		case p == "*/*" || p == "*":
-			return true
-		case strings.HasPrefix(p, "."):
-			if ext == p {
-				return true
-			}
-		case strings.HasSuffix(p, "/*"):
-			if strings.HasPrefix(ct, strings.TrimSuffix(p, "*")) {
-				return true
-			}
-		default:
-			if ct == p {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // normalizeContentType validates a client-declared type; "" becomes
 // application/octet-stream. Parameters are kept as given (they are part of the
 // signed header).

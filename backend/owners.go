@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // ownerRecord remembers who started a multipart upload, so its uploadId and
@@ -102,31 +104,5 @@ func (o *ownerStore) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(o.file, data, 0o600)
-}
-
-// writeFileAtomic writes data to a temp file beside path, syncs and renames it.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(o.file, data, 0o600)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // SetUser sets key to value in the user file and updates c. value is in the
@@ -282,41 +284,11 @@ func editText(doc []byte, parts []string, lit string, remove bool) ([]byte, bool
 	return out, true
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, fsync, rename, then fsync of the directory, so a crash leaves
-// the old file or the new one, never half of one.
+// writeFileAtomic replaces the user file with data (0600, its directory
+// created first): a crash leaves the old file or the new one, never half.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".config-*.toml")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this fails harmlessly
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // not supported everywhere (Windows); the rename is done
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o600)
 }

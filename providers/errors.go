@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ferry-app/ferry/internal/signin"
 )
 
 // Errors the UI acts on. Every error a provider returns that means one of
@@ -18,8 +20,9 @@ var (
 	// ErrNotFound: the ID (or path) names nothing, or nothing any more.
 	ErrNotFound = errors.New("not found")
 	// ErrNeedsSignIn: the credentials are missing, expired beyond refresh or
-	// revoked; only a new sign-in helps.
-	ErrNeedsSignIn = errors.New("sign-in required")
+	// revoked; only a new sign-in helps. It is the one sentinel of
+	// internal/signin, shared with auth and vault.
+	ErrNeedsSignIn = signin.ErrNeedsSignIn
 	// ErrPermissionDenied: the account may not read this entry.
 	ErrPermissionDenied = errors.New("permission denied")
 	// ErrRateLimited: the service asked us to slow down. The concrete error

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/ferry-app/ferry/internal/retry"
 )
 
 // Defaults of Client; a zero field takes these.
@@ -125,78 +126,124 @@ func (c *Client) Send(ctx context.Context, newRequest func(ctx context.Context) 
 // query string removed.
 func (c *Client) Call(ctx context.Context, fn func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
 	c.init()
-	maxAttempts := c.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
-	}
-	refreshed := false
-	for attempt := 1; ; attempt++ {
-		if err := c.waitPause(ctx); err != nil {
-			return nil, err
-		}
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		resp, err := fn(ctx)
-		if err == nil && resp.StatusCode < 400 {
-			resp.Body = &releasingBody{ReadCloser: resp.Body, release: c.release}
-			return resp, nil
-		}
-		var callErr error
-		method, where, status := "", "", 0
-		if err != nil {
-			c.release()
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			callErr = redactError(err)
-		} else {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-			resp.Body.Close()
-			c.release()
-			callErr = c.mapError(resp, body)
-			status = resp.StatusCode
-			if resp.Request != nil {
-				method, where = resp.Request.Method, RedactURL(resp.Request.URL)
-			}
-		}
-
-		if errors.Is(callErr, ErrNeedsSignIn) && c.Refresh != nil && !refreshed {
+	var resp *http.Response
+	refreshed, refreshFailed := false, false
+	err := c.policy().Do(ctx, func() error {
+		r, err := c.attempt(ctx, fn)
+		if err != nil && errors.Is(err, ErrNeedsSignIn) && c.Refresh != nil && !refreshed {
 			refreshed = true
 			if rerr := c.Refresh(ctx); rerr != nil {
-				return nil, fmt.Errorf("%w: refreshing credentials: %w", ErrNeedsSignIn, rerr)
+				refreshFailed = true
+				return fmt.Errorf("%w: refreshing credentials: %w", ErrNeedsSignIn, rerr)
 			}
-			c.logger().Debug("http retry after credential refresh", "provider", c.Name, "method", method, "url", where)
-			continue
+			return refreshedError{err}
 		}
-		if !IsTransient(callErr) || attempt >= maxAttempts {
-			return nil, callErr
-		}
-		wait := c.backoff(attempt)
-		var rl *RateLimitError
-		if errors.As(callErr, &rl) && rl.RetryAfter > 0 {
-			limit := c.MaxRetryAfter
-			if limit <= 0 {
-				limit = DefaultMaxRetryAfter
-			}
-			if rl.RetryAfter > limit {
-				return nil, callErr
-			}
-			wait = rl.RetryAfter
-			c.pause(wait)
-		}
-		c.logger().Debug("http retry", "provider", c.Name, "method", method, "url", where,
-			"status", status, "attempt", attempt, "wait", wait, "err", callErr)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		}
+		resp = r
+		return err
+	}, func(err error) retry.Verdict {
+		return c.classify(err, refreshFailed)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, nil
+}
+
+// refreshedError is a 401 after which the credentials were refreshed: the
+// call goes again at once.
+type refreshedError struct{ error }
+
+func (e refreshedError) Unwrap() error { return e.error }
+
+// policy is the retry core's policy from c's fields and the defaults.
+func (c *Client) policy() retry.Policy {
+	p := retry.Policy{Backoff: retry.Backoff{Min: c.MinBackoff, Max: c.MaxBackoff}, MaxAttempts: c.MaxAttempts}
+	if p.Min <= 0 {
+		p.Min = DefaultMinBackoff
+	}
+	if p.Max <= 0 {
+		p.Max = DefaultMaxBackoff
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	p.OnRetry = c.onRetry
+	return p
+}
+
+// classify is the Client's retry decision: again at once after a refresh,
+// with backoff while IsTransient says so, and not when the service asks to
+// wait longer than MaxRetryAfter (the caller shows "try again in …").
+func (c *Client) classify(err error, refreshFailed bool) retry.Verdict {
+	var re refreshedError
+	switch {
+	case errors.As(err, &re):
+		return retry.Verdict{Retry: true, Now: true}
+	case refreshFailed || !IsTransient(err):
+		return retry.Verdict{}
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		limit := c.MaxRetryAfter
+		if limit <= 0 {
+			limit = DefaultMaxRetryAfter
+		}
+		if rl.RetryAfter > limit {
+			return retry.Verdict{}
+		}
+		return retry.Verdict{Retry: true, After: rl.RetryAfter}
+	}
+	return retry.Verdict{Retry: true}
+}
+
+// onRetry logs a retry and, for a Retry-After, pauses every call of c.
+func (c *Client) onRetry(err error, attempt int, wait time.Duration) {
+	method, where, status := "", "", 0
+	var he *HTTPError
+	var ue *url.Error
+	if errors.As(err, &he) {
+		method, where, status = he.Method, he.URL, he.StatusCode
+	} else if errors.As(err, &ue) {
+		method, where = ue.Op, ue.URL
+	}
+	var re refreshedError
+	if errors.As(err, &re) {
+		c.logger().Debug("http retry after credential refresh", "provider", c.Name, "method", method, "url", where)
+		return
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		c.pause(rl.RetryAfter)
+	}
+	c.logger().Debug("http retry", "provider", c.Name, "method", method, "url", where,
+		"status", status, "attempt", attempt, "wait", wait, "err", err)
+}
+
+// attempt does one exchange: it waits out a shared pause, takes a
+// concurrency slot, and maps a failure. A response it returns holds the
+// slot until its body is closed.
+func (c *Client) attempt(ctx context.Context, fn func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
+	if err := retry.Sleep(ctx, c.pauseLeft()); err != nil {
+		return nil, err
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	resp, err := fn(ctx)
+	if err != nil {
+		c.release()
+		return nil, redactError(err)
+	}
+	if resp.StatusCode < 400 {
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: c.release}
+		return resp, nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	resp.Body.Close()
+	c.release()
+	return nil, c.mapError(resp, body)
 }
 
 // DecodeJSON decodes resp's body into v, reading at most MaxResponseBytes,
@@ -234,23 +281,6 @@ func (c *Client) logger() *slog.Logger {
 
 func (c *Client) release() { <-c.sem }
 
-// backoff is "full jitter" between half and all of min·2^(attempt-1), capped.
-func (c *Client) backoff(attempt int) time.Duration {
-	lo, hi := c.MinBackoff, c.MaxBackoff
-	if lo <= 0 {
-		lo = DefaultMinBackoff
-	}
-	if hi <= 0 {
-		hi = DefaultMaxBackoff
-	}
-	d := lo
-	for i := 1; i < attempt && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	return d/2 + rand.N(d/2+1)
-}
-
 func (c *Client) pause(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -259,22 +289,12 @@ func (c *Client) pause(d time.Duration) {
 	}
 }
 
-// waitPause waits out a Retry-After another call of this Client received.
-func (c *Client) waitPause(ctx context.Context) error {
+// pauseLeft is what remains of a Retry-After another call of this Client
+// received.
+func (c *Client) pauseLeft() time.Duration {
 	c.mu.Lock()
-	d := time.Until(c.pauseUntil)
-	c.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	defer c.mu.Unlock()
+	return time.Until(c.pauseUntil)
 }
 
 type releasingBody struct {

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -94,7 +95,7 @@ func (p *picker) filter(srcs []upload.Source) ([]upload.Source, int) {
 	}
 	var out []upload.Source
 	for _, s := range srcs {
-		if typeAllowed(p.opts.Accept, s.Name(), s.ContentType()) {
+		if api.TypeAllowed(p.opts.Accept, s.Name(), s.ContentType()) {
 			out = append(out, s)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"net/url"
 	"regexp"
 
@@ -69,7 +68,7 @@ func explain(err error) problem {
 		return problem{}
 	case errors.Is(err, auth.ErrCancelled), errors.Is(err, context.Canceled):
 		p.What = T("Cancelled.")
-	case errors.Is(err, providers.ErrNeedsSignIn), errors.Is(err, auth.ErrNeedsSignIn), errors.Is(err, vault.ErrNeedsSignIn):
+	case errors.Is(err, providers.ErrNeedsSignIn): // the one sentinel auth and vault share
 		p.What, p.Do, p.Remedy = T("Your sign-in has expired or was withdrawn."), T("Sign in again."), remedySignIn
 	case errors.Is(err, auth.ErrTimeout):
 		p.What, p.Do, p.Remedy = T("Nobody came back from the browser in time."), T("Try again, and finish signing in within a few minutes."), remedyRetry
@@ -117,15 +116,15 @@ func explainAPI(ae *api.Error, p problem) problem {
 		p.What, p.Do, p.Remedy = T("Your organisation does not accept this type of file."), T("Choose another file, or ask your administrator about the allowed types."), remedyAdmin
 	case ae.Code == api.CodeTooManyFiles:
 		p.What, p.Do, p.Remedy = T("Too many files in one batch."), T("Upload fewer files at once."), remedyOther
-	case ae.Status == http.StatusUnauthorized:
+	case ae.NeedsSignIn():
 		p.What, p.Do, p.Remedy = T("The upload service did not accept your sign-in."), T("Sign in again."), remedySignIn
 	case ae.Code == api.CodeExpired:
 		p.What, p.Do, p.Remedy = T("The upload link expired."), T("Retry to get a fresh one."), remedyRetry
-	case ae.Status == http.StatusForbidden:
+	case ae.Forbidden():
 		p.What, p.Do, p.Remedy = T("The upload service refused the file."), T("Contact your administrator if this persists."), remedyAdmin
-	case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable:
+	case ae.Busy():
 		p.What, p.Do, p.Remedy = T("The upload service is busy."), T("Retry in a minute."), remedyRetry
-	case ae.Status >= 500:
+	case ae.ServerFault():
 		p.What, p.Do, p.Remedy = T("The upload service had an internal problem."), T("Retry later, or contact your administrator."), remedyAdmin
 	default:
 		p.What, p.Do, p.Remedy = T("The upload service refused the request."), T("Retry; if it keeps failing, contact your administrator and show them the details."), remedyAdmin

@@ -54,6 +54,24 @@ func TestEveryErrorSaysWhatAndWhatToDo(t *testing.T) {
 	assert.Equal(t, problem{}, explain(nil))
 }
 
+// TestOneSignInSentinel checks that a sign-in that is gone reads the same
+// wherever it was found: the vault's refresh, the authorization server's
+// invalid_grant and a provider's 401 all ask the person to sign in again,
+// in a folder's listing as in a dialog.
+func TestOneSignInSentinel(t *testing.T) {
+	for _, err := range []error{
+		&vault.NeedsSignInError{Provider: "gdrive", Account: "ann@example.com", Reason: "the sign-in was withdrawn"},
+		fmt.Errorf("refresh: %w", &auth.OAuthError{Code: "invalid_grant"}),
+		fmt.Errorf("list: %w", providers.ErrNeedsSignIn),
+	} {
+		assert.Equal(t, "you need to sign in again", browseReason(err), "%v", err)
+		assert.Equal(t, remedySignIn, explain(err).Remedy, "%v", err)
+		assert.ErrorIs(t, err, auth.ErrNeedsSignIn)
+		assert.ErrorIs(t, err, vault.ErrNeedsSignIn)
+		assert.ErrorIs(t, err, providers.ErrNeedsSignIn)
+	}
+}
+
 func TestDetailsAreRedacted(t *testing.T) {
 	err := fmt.Errorf("PUT https://user:pw@storage.example/bucket/a.jpg?X-Amz-Signature=abcd&X-Amz-Credential=AKIA: 403; "+
 		"Authorization: Bearer eyJhbGciOi.payload.sig; refresh_token=rt-1&code=c-2 code_verifier=v-3 \u202Eexe.txt: %w", upload.ErrClosed)

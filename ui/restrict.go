@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"path"
 	"strings"
 
 	"github.com/ferry-app/ferry/backend/api"
@@ -36,10 +35,10 @@ func (r restrictions) reason(e providers.Entry) string {
 	if r.MaxFileSize > 0 && e.Size > r.MaxFileSize {
 		return T("Larger than the {{.Size}} the upload service accepts", "Size", humanize.Bytes(r.MaxFileSize))
 	}
-	if len(r.AllowedTypes) > 0 && !typeAllowed(r.AllowedTypes, e.Name, entryType(e)) {
+	if len(r.AllowedTypes) > 0 && !api.TypeAllowed(r.AllowedTypes, e.Name, entryType(e)) {
 		return T("The upload service does not accept this type of file ({{.Types}})", "Types", strings.Join(r.AllowedTypes, ", "))
 	}
-	if len(r.Accept) > 0 && !typeAllowed(r.Accept, e.Name, entryType(e)) {
+	if len(r.Accept) > 0 && !api.TypeAllowed(r.Accept, e.Name, entryType(e)) {
 		return T("The program that opened Ferry does not accept this type of file ({{.Types}})", "Types", strings.Join(r.Accept, ", "))
 	}
 	return ""
@@ -52,29 +51,4 @@ func entryType(e providers.Entry) string {
 		return e.MIMEType
 	}
 	return upload.TypeByName(e.Name)
-}
-
-// typeAllowed matches the discovery document's allowed_types: exact MIME
-// types, "major/*" wildcards, "*/*" and ".ext" extensions.
-func typeAllowed(allowed []string, name, mime string) bool {
-	mime = strings.ToLower(strings.TrimSpace(strings.SplitN(mime, ";", 2)[0]))
-	ext := strings.ToLower(path.Ext(name))
-	for _, a := range allowed {
-		a = strings.ToLower(strings.TrimSpace(a))
-		switch {
-		case a == "*/*" || a == "*":
-			return true
-		case strings.HasPrefix(a, "."):
-			if ext == a {
-				return true
-			}
-		case strings.HasSuffix(a, "/*"):
-			if strings.HasPrefix(mime, strings.TrimSuffix(a, "*")) {
-				return true
-			}
-		case a == mime:
-			return true
-		}
-	}
-	return false
 }

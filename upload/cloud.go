@@ -7,8 +7,8 @@ import (
 	"io"
 	"path"
 	"strconv"
-	"time"
 
+	"github.com/ferry-app/ferry/internal/retry"
 	"github.com/ferry-app/ferry/providers"
 )
 
@@ -127,12 +127,8 @@ func (r *resumingReader) Read(b []byte) (int, error) {
 		r.fails++
 		r.rc.Close()
 		r.rc = nil
-		t := time.NewTimer(r.pacer.backoff(r.fails))
-		select {
-		case <-r.ctx.Done():
-			t.Stop()
-			return n, ctxErr(r.ctx)
-		case <-t.C:
+		if err := retry.Sleep(r.ctx, r.pacer.backoff().Delay(r.fails)); err != nil {
+			return n, err
 		}
 		if n > 0 {
 			return n, nil

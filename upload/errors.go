@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 
 	"github.com/ferry-app/ferry/backend/api"
@@ -57,15 +56,15 @@ func Reason(err error) string {
 			return "Your organisation does not accept this type of file."
 		case ae.Code == api.CodeTooManyFiles:
 			return "Too many files in one batch for your organisation's limit."
-		case ae.Status == http.StatusUnauthorized:
+		case ae.NeedsSignIn():
 			return "The upload service did not accept your sign-in. Sign in again."
-		case isExpired(ae):
+		case ae.Expired():
 			return "The upload link expired. Retry to get a fresh one."
-		case ae.Status == http.StatusForbidden:
+		case ae.Forbidden():
 			return "The upload service refused the file (" + ae.Code + "). Contact your administrator if this persists."
-		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable:
+		case ae.Busy():
 			return "The upload service is busy. Ferry will retry; you can also retry later."
-		case ae.Status >= 500:
+		case ae.ServerFault():
 			return "The upload service had an internal problem. Retry later or contact your administrator."
 		default:
 			return "The upload service refused the request (" + ae.Code + ")."

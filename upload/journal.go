@@ -9,13 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/appdirs"
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // Journal records every unfinished upload on disk so that, after a crash or
@@ -169,30 +169,8 @@ func (j *Journal) save(e *JournalEntry) error {
 		return err
 	}
 	name := j.file(e.Backend, e.Origin)
-	tmp, err := os.CreateTemp(j.dir, ".entry-*")
-	if err != nil {
+	if err := atomicfile.Write(name, data, 0o600); err != nil {
 		return fmt.Errorf("upload journal: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("upload journal: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("upload journal: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("upload journal: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("upload journal: %w", err)
-	}
-	if runtime.GOOS != "windows" {
-		if d, err := os.Open(j.dir); err == nil {
-			_ = d.Sync()
-			d.Close()
-		}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/retry"
 )
 
 const (
@@ -336,7 +337,7 @@ func (m *multipart) read(ctx context.Context, work chan<- partWork) (string, err
 		case work <- w:
 			return nil
 		case <-ctx.Done():
-			return ctxErr(ctx)
+			return retry.Err(ctx)
 		}
 	}
 	for n := 1; n < first; n++ {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -517,7 +516,7 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 		}
 		_, err = q.client.send(ctx, params.Method, params.URL, headers, io.TeeReader(rc, h), size, j.prog, q.opts.StallTimeout)
 		var ae *api.Error
-		if errors.As(err, &ae) && (isExpired(ae) || ae.Status == http.StatusForbidden) {
+		if errors.As(err, &ae) && ae.Forbidden() {
 			params = nil // sign again
 		}
 		return err

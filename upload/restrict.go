@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -162,42 +161,7 @@ func (r Restrictions) allowed() []string {
 
 // typeAllowed checks a name and declared type against every allowed list.
 func (r Restrictions) typeAllowed(name, ctype string) bool {
-	return typeMatches(r.AllowedTypes, name, ctype) && typeMatches(r.also, name, ctype)
-}
-
-// typeMatches matches exact MIME types, "major/*", "*/*" and ".ext"; an
-// empty list allows everything.
-func typeMatches(allowed []string, name, ctype string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	mt := baseType(ctype)
-	ext := strings.ToLower(path.Ext(name))
-	for _, a := range allowed {
-		a = strings.ToLower(strings.TrimSpace(a))
-		switch {
-		case a == "*/*" || a == "*":
-			return true
-		case strings.HasPrefix(a, "."):
-			if ext == a {
-				return true
-			}
-		case strings.HasSuffix(a, "/*"):
-			if strings.HasPrefix(mt, strings.TrimSuffix(a, "*")) {
-				return true
-			}
-		case a == mt:
-			return true
-		}
-	}
-	return false
-}
-
-func baseType(ctype string) string {
-	if mt, _, err := mime.ParseMediaType(ctype); err == nil {
-		return mt
-	}
-	return strings.ToLower(strings.TrimSpace(strings.SplitN(ctype, ";", 2)[0]))
+	return api.TypeAllowed(r.AllowedTypes, name, ctype) && api.TypeAllowed(r.also, name, ctype)
 }
 
 // sniffable are the types http.DetectContentType recognises by signature:
@@ -225,8 +189,8 @@ func (r Restrictions) checkContent(ctx context.Context, s Source) error {
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return &SourceError{Reason: "The file cannot be read", Err: err}
 	}
-	sniffed := baseType(http.DetectContentType(head[:n]))
-	declared := baseType(s.ContentType())
+	sniffed := api.MediaType(http.DetectContentType(head[:n]))
+	declared := api.MediaType(s.ContentType())
 	if sniffable[declared] && sniffed != declared && !(declared == "application/gzip" && sniffed == "application/x-gzip") {
 		return refuse(ReasonMismatch, "Declared", declared, "Sniffed", sniffed)
 	}

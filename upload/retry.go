@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/url"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/retry"
 )
 
 // pacer is the one retry mechanism of the upload engine, in the manner of
@@ -45,65 +43,31 @@ const (
 
 // call runs fn until it succeeds, fails permanently, runs out of retries or
 // ctx ends. fn must be safe to call again: it re-opens or rewinds its body.
+// Each kind of failure has its own budget; busy answers back off no further
+// than the fourth step, so a long run of 429s is paced by Retry-After.
 func (p *pacer) call(ctx context.Context, fn func() error) error {
 	var nTransient, nBusy, nExpired int
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctxErr(ctx)
-		}
+	policy := retry.Policy{Backoff: p.backoff()}
+	return policy.Do(ctx, fn, func(err error) retry.Verdict {
 		kind, after := classify(err)
-		var wait time.Duration
+		after = min(after, 10*time.Minute)
 		switch kind {
-		case permanent:
-			return err
 		case expiredURL:
-			if nExpired++; nExpired > p.expired {
-				return err
-			}
-			continue
+			nExpired++
+			return retry.Verdict{Retry: nExpired <= p.expired, Now: true}
 		case busy:
-			if nBusy++; nBusy > p.busy {
-				return err
-			}
-			wait = p.backoff(min(nBusy, 4))
+			nBusy++
+			return retry.Verdict{Retry: nBusy <= p.busy, Step: min(nBusy, 4), After: after}
 		case transient:
-			if nTransient++; nTransient > p.attempts {
-				return err
-			}
-			wait = p.backoff(nTransient)
+			nTransient++
+			return retry.Verdict{Retry: nTransient <= p.attempts, Step: nTransient, After: after}
 		}
-		wait = max(wait, min(after, 10*time.Minute))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctxErr(ctx)
-		case <-t.C:
-		}
-	}
+		return retry.Verdict{}
+	})
 }
 
-// backoff is base·2^(n-1) capped at max, with jitter over its upper half so
-// that parallel parts do not retry in lockstep.
-func (p *pacer) backoff(n int) time.Duration {
-	d := p.base << min(n-1, 20)
-	if d > p.max || d <= 0 {
-		d = p.max
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// ctxErr is ctx's error, keeping a cause (errPaused) findable with errors.Is.
-func ctxErr(ctx context.Context) error {
-	if c := context.Cause(ctx); c != nil && c != ctx.Err() {
-		return errors.Join(ctx.Err(), c)
-	}
-	return ctx.Err()
-}
+// backoff is the pacer's backoff for transient failures.
+func (p *pacer) backoff() retry.Backoff { return retry.Backoff{Min: p.base, Max: p.max} }
 
 // classify is the single place that maps failures to retry decisions.
 func classify(err error) (retryKind, time.Duration) {
@@ -117,11 +81,11 @@ func classify(err error) (retryKind, time.Duration) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		switch {
-		case isExpired(ae):
+		case ae.Expired():
 			return expiredURL, 0
-		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable || ae.Code == "SlowDown":
+		case ae.Busy():
 			return busy, ae.RetryAfter
-		case ae.Status == http.StatusRequestTimeout || ae.Status >= 500:
+		case ae.Temporary():
 			return transient, ae.RetryAfter
 		}
 		return permanent, 0
@@ -140,15 +104,6 @@ func classify(err error) (retryKind, time.Duration) {
 		return transient, 0
 	}
 	return permanent, 0
-}
-
-// isExpired reports a presigned URL that outlived its lifetime: S3 answers
-// 403 AccessDenied "Request has expired." and the local driver "expired".
-func isExpired(ae *api.Error) bool {
-	if ae.Status != http.StatusForbidden {
-		return false
-	}
-	return ae.Code == api.CodeExpired || strings.HasPrefix(ae.Message, "Request has expired")
 }
 
 // errStalled ends a transfer whose body has not moved for too long.

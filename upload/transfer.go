@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/ferry-app/ferry/internal/retry"
 )
 
 // defaultStall is how long a body may stand still before the attempt is
@@ -52,7 +54,7 @@ func (c *Client) send(ctx context.Context, method, rawURL string, headers map[st
 			return nil, fmt.Errorf("%w: %w", errStalled, redactURLError(err))
 		}
 		if ctx.Err() != nil {
-			return nil, ctxErr(ctx)
+			return nil, retry.Err(ctx)
 		}
 		return nil, redactURLError(err)
 	}

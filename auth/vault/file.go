@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
+
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // The vault file: one format version byte, a 12-byte GCM nonce, then the
@@ -143,56 +143,6 @@ func readFile(path string) ([]byte, error) {
 	return data, err
 }
 
-// writeAtomic replaces path with data: a 0600 temp file in the same
-// directory, fsync, rename over path, fsync the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be flushed there; rename is durable enough
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !strings.Contains(err.Error(), "invalid argument") {
-		return err
-	}
-	return nil
-}
-
 // moveAside renames a file that cannot be read to path.corrupt-<UTC time>
 // and returns the new name.
 func moveAside(path string, now time.Time) (string, error) {
@@ -207,5 +157,5 @@ func moveAside(path string, now time.Time) (string, error) {
 	if err := os.Rename(path, dst); err != nil {
 		return "", err
 	}
-	return dst, syncDir(filepath.Dir(path))
+	return dst, atomicfile.SyncDir(filepath.Dir(path))
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/ferry-app/ferry/internal/signin"
 )
 
 const (
@@ -16,8 +18,9 @@ const (
 	callTimeout = 30 * time.Second
 )
 
-// ErrNeedsSignIn matches every *NeedsSignInError.
-var ErrNeedsSignIn = errors.New("needs sign-in")
+// ErrNeedsSignIn matches every *NeedsSignInError. It is the one sentinel of
+// internal/signin, shared with auth and providers.
+var ErrNeedsSignIn = signin.ErrNeedsSignIn
 
 // NeedsSignInError means the account's saved sign-in is gone or no longer
 // accepted; the UI offers "Sign in again". Its message holds no secret.

@@ -25,6 +25,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"golang.org/x/oauth2"
+
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // Status is an account's sign-in state.
@@ -315,10 +317,7 @@ func (v *Vault) load(ctx context.Context) map[string]*record {
 	v.mu.Unlock()
 	if first {
 		// Temp files of a write that crashed; writers hold the file lock.
-		stale, _ := filepath.Glob(v.path + ".tmp-*")
-		for _, p := range stale {
-			os.Remove(p)
-		}
+		atomicfile.RemoveStale(v.path)
 	}
 	data, err := readFile(v.path)
 	if err != nil {
@@ -416,7 +415,7 @@ func (v *Vault) save(m map[string]*record) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(v.path, data)
+	return atomicfile.Write(v.path, data, 0o600)
 }
 
 func (v *Vault) degradeErr(err error) {

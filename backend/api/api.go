@@ -10,6 +10,8 @@ package api
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -162,6 +164,39 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: %s", e.Code, e.Message)
 	}
 	return e.Code
+}
+
+// What an error's HTTP status means, so that callers need not know status
+// codes. Status 0 (an error built without one) means none of these.
+
+// NeedsSignIn reports a request the service did not accept the bearer of
+// (401): only a new sign-in helps.
+func (e *Error) NeedsSignIn() bool { return e.Status == http.StatusUnauthorized }
+
+// Forbidden reports a request refused for the signed-in user (403), an
+// expired presigned URL included (see Expired).
+func (e *Error) Forbidden() bool { return e.Status == http.StatusForbidden }
+
+// Expired reports a presigned URL that outlived its lifetime: S3 answers
+// 403 AccessDenied "Request has expired.", the reference backend 403
+// CodeExpired. Signing again helps.
+func (e *Error) Expired() bool {
+	return e.Status == http.StatusForbidden && (e.Code == CodeExpired || strings.HasPrefix(e.Message, "Request has expired"))
+}
+
+// Busy reports a service asking to slow down (429, 503, S3's SlowDown);
+// RetryAfter says for how long, if it said.
+func (e *Error) Busy() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable || e.Code == "SlowDown"
+}
+
+// ServerFault reports a failure on the service's side (5xx).
+func (e *Error) ServerFault() bool { return e.Status >= http.StatusInternalServerError }
+
+// Temporary reports whether the same request may succeed later: Busy, a
+// request timeout (408) or a ServerFault.
+func (e *Error) Temporary() bool {
+	return e.Busy() || e.Status == http.StatusRequestTimeout || e.ServerFault()
 }
 
 // Error codes used by the reference backend.

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ferry-app/ferry/internal/atomicfile"
 )
 
 // Request asks a Loader for one thumbnail.
@@ -262,14 +264,7 @@ func (l *Loader) diskPut(k string, img image.Image) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p) != nil {
-		_ = os.Remove(tmp.Name())
+	if err := atomicfile.Write(p, buf.Bytes(), 0o600); err != nil {
 		return
 	}
 	l.diskMu.Lock()
