@@ -27,7 +27,7 @@ func main() {
 	}))
 }
 
-// window opens Ferry's window: the picker when pick is set.
-func window(ctx context.Context, s *app.Session, pick *app.Pick) error {
-	return ui.Run(ctx, fyneapp.NewWithID(app.ID), s, pick)
+// window opens Ferry's window as show asks.
+func window(ctx context.Context, s *app.Session, show app.Show) error {
+	return ui.Run(ctx, fyneapp.NewWithID(app.ID), s, show)
 }

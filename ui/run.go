@@ -19,9 +19,12 @@ import (
 )
 
 // Run shows Ferry's window in a, built over s, and returns when the app
-// quits (or ctx ends). pick, when set, makes it a picker that quits when
-// done or cancelled. a is created by main (the only place that may).
-func Run(ctx context.Context, a fyne.App, s *app.Session, pick *app.Pick) error {
+// quits (or ctx ends). show.Pick makes it a picker that quits when done or
+// cancelled; show.Files are added at start, and each of show.Requests
+// brings the window to the front and adds its files. a is created by main
+// (the only place that may).
+func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
+	pick := show.Pick
 	cfg, err := s.Config()
 	if err != nil {
 		return err
@@ -62,8 +65,25 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, pick *app.Pick) error 
 	w.SetMaster()
 	m := Create(w, deps)
 	defer m.Close()
+	raise := func() { w.Show(); w.RequestFocus() }
 	if pick == nil {
-		keepUploadingInTray(a, w, m)
+		raise = keepUploadingInTray(a, w, m)
+	}
+	if len(show.Files) > 0 {
+		m.AddPaths(show.Files)
+	}
+	if show.Requests != nil {
+		go func() {
+			for req := range show.Requests {
+				fyne.Do(func() {
+					s.Log.Debug("another start of ferry", "files", len(req.Files))
+					raise()
+					if len(req.Files) > 0 {
+						m.AddPaths(req.Files)
+					}
+				})
+			}
+		}()
 	}
 	go func() {
 		<-ctx.Done()
@@ -75,19 +95,21 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, pick *app.Pick) error 
 
 // keepUploadingInTray gives the app a system-tray icon where the desktop
 // has one: closing the window while files upload hides it, the uploads go
-// on, and the tray menu reopens the window or quits.
-func keepUploadingInTray(a fyne.App, w fyne.Window, m *Main) {
+// on, and the tray menu reopens the window or quits. It returns how to
+// bring the window back to the front (UI goroutine).
+func keepUploadingInTray(a fyne.App, w fyne.Window, m *Main) (raise func()) {
+	hidden := false
+	raise = func() { hidden = false; w.Show(); w.RequestFocus() }
 	da, ok := a.(desktop.App)
 	if !ok {
-		return
+		return raise
 	}
-	hidden := false
 	// Registering with the desktop's tray host (D-Bus) takes about 100 ms:
 	// done once the window is up, so it does not delay the first frame.
 	a.Lifecycle().SetOnStarted(func() {
 		go fyne.Do(func() {
 			da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
-				fyne.NewMenuItem(T("Show Ferry"), func() { hidden = false; w.Show(); w.RequestFocus() }),
+				fyne.NewMenuItem(T("Show Ferry"), raise),
 			))
 			da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 		})
@@ -105,6 +127,7 @@ func keepUploadingInTray(a fyne.App, w fyne.Window, m *Main) {
 			a.Quit() // nothing left to upload, and the window is closed
 		}
 	}
+	return raise
 }
 
 // sessionUploads is the session's upload service in the window's terms.

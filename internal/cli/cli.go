@@ -13,11 +13,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/ferry-app/ferry/config"
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/internal/instance"
 )
 
 // Exit statuses, the same for every command.
@@ -28,10 +30,9 @@ const (
 	exitSummary = "Exit status: 0 done, 1 something failed (the message says what), 2 the command line was wrong."
 )
 
-// Window opens Ferry's window for s and returns when it closes. pick, when
-// not nil, makes it a picker for another program. main injects it; a build
-// without a window passes nil.
-type Window func(ctx context.Context, s *app.Session, pick *app.Pick) error
+// Window opens Ferry's window for s as show asks and returns when it
+// closes. main injects it; a build without a window passes nil.
+type Window func(ctx context.Context, s *app.Session, show app.Show) error
 
 // Options are what main gives the command line.
 type Options struct {
@@ -116,12 +117,8 @@ func Run(ctx context.Context, args []string, o Options) int {
 	defer s.Close()
 	e := &env{Session: s, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, window: o.Window, version: o.Version}
 
-	if len(rest) == 0 {
-		if err := e.openWindow(ctx, nil); err != nil {
-			fmt.Fprintf(o.Stderr, "ferry: %v\n", err)
-			return ExitFailed
-		}
-		return ExitOK
+	if files, ok := pathArgs(rest); ok {
+		return e.runWindow(ctx, files)
 	}
 	if rest[0] == "help" {
 		if len(rest) > 1 {
@@ -216,7 +213,7 @@ func parseGlobal(args []string) (globalFlags, []string, error) {
 
 func usage(w io.Writer, version string) {
 	fmt.Fprintf(w, "Ferry %s — pick files from your computer or cloud drives and upload them.\n\n", version)
-	fmt.Fprintf(w, "Usage:\n  ferry %-38s %s\n", "[global flags]", "open the window")
+	fmt.Fprintf(w, "Usage:\n  ferry %-38s %s\n", "[global flags] [PATH…]", "open the window (adding PATHs to upload)")
 	for _, c := range commands {
 		synopsis := strings.TrimSpace(c.Name + " " + c.Args)
 		if len(synopsis) > 38 {
@@ -238,12 +235,61 @@ func commandHelp(w io.Writer, c command) {
 	fmt.Fprintf(w, "Usage: ferry [global flags] %s %s\n\n%s\n\n%s\n", c.Name, c.Args, strings.TrimSpace(c.Help), exitSummary)
 }
 
-// openWindow opens the injected window, or says this build has none.
-func (e *env) openWindow(ctx context.Context, pick *app.Pick) error {
+// pathArgs reports a command line that is no command but only existing
+// files and folders (`ferry PATH…`, the desktop's "Open with Ferry"), with
+// their absolute paths; none at all opens the window too.
+func pathArgs(args []string) ([]string, bool) {
+	var abs []string
+	for _, a := range args {
+		if _, isCommand := lookup(a); isCommand {
+			return nil, false
+		}
+		if _, err := os.Stat(a); err != nil {
+			return nil, false
+		}
+		p, err := filepath.Abs(a)
+		if err != nil {
+			return nil, false
+		}
+		abs = append(abs, p)
+	}
+	return abs, true
+}
+
+// runWindow opens the window with files to add — or, when this person's
+// Ferry already runs, hands that window the files and brings it to the
+// front, so there is one window and one queue.
+func (e *env) runWindow(ctx context.Context, files []string) int {
+	if e.window == nil {
+		fmt.Fprintf(e.Stderr, "ferry: %v\n", errNoWindow)
+		return ExitFailed
+	}
+	show := app.Show{Files: files}
+	srv, err := instance.Claim(ctx, instance.DefaultPath(), instance.Request{Files: files})
+	switch {
+	case errors.Is(err, instance.ErrRunning):
+		e.Log.Info("handed over to the running Ferry", "files", len(files))
+		return ExitOK
+	case err != nil:
+		// Still open a window: two queues are better than none.
+		e.Log.Warn("another Ferry window cannot be told apart from this one", "err", err)
+	default:
+		defer srv.Close()
+		show.Requests = srv.Requests()
+	}
+	if err := e.window(ctx, e.Session, show); err != nil {
+		fmt.Fprintf(e.Stderr, "ferry: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// openPicker opens the window as a picker: always a window of its own.
+func (e *env) openPicker(ctx context.Context, pick *app.Pick) error {
 	if e.window == nil {
 		return errNoWindow
 	}
-	return e.window(ctx, e.Session, pick)
+	return e.window(ctx, e.Session, app.Show{Pick: pick})
 }
 
 var errNoWindow = errors.New("this build of ferry has no window; use a subcommand (see `ferry --help`)")

@@ -68,7 +68,7 @@ func runPick(ctx context.Context, e *env, args []string, asJSON, multiple bool, 
 		Done:      func(p []app.Picked) { picked, done = p, true },
 		Cancelled: func() {},
 	}
-	if err := e.openWindow(ctx, pick); err != nil {
+	if err := e.openPicker(ctx, pick); err != nil {
 		fmt.Fprintf(e.Stderr, "ferry pick: %v\n", err)
 		return ExitFailed
 	}
