@@ -37,7 +37,18 @@ func runDoctor(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "Configuration: ERROR\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 1
 	}
-	fmt.Fprintf(env.Stdout, "Ferry %s\n\nConfiguration (admin file %s, user file %s):\n", version, cfg.AdminPath(), cfg.UserPath())
+	fmt.Fprintf(env.Stdout, "Ferry %s\n\nAdmin files:\n", version)
+	for _, a := range cfg.AdminFiles() {
+		state := "not present"
+		if a.Found {
+			state = "read"
+		}
+		if a.FromEnv {
+			state += " (named by FERRY_ADMIN_CONFIG: adds to the platform file, cannot override it)"
+		}
+		fmt.Fprintf(env.Stdout, "  %s: %s\n", a.Path, state)
+	}
+	fmt.Fprintf(env.Stdout, "\nConfiguration (user file %s):\n", cfg.UserPath())
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 	for _, e := range cfg.Entries() {
 		v := e.Value
