@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // TokenFunc returns the bearer token for the backend. It is called before
@@ -59,7 +60,10 @@ func NewClient(baseURL string, token TokenFunc, hc *http.Client) (*Client, error
 	// Storage answers are never followed as redirects: a presigned URL is
 	// exact, and a redirect would carry the body somewhere unsigned.
 	storage.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: u, token: token, http: hc, storage: storage}, nil
+	// The bearer is set on each backend request, but Go would keep it on a
+	// redirect to the same host over http or another port: backend calls
+	// follow redirects within the backend's origin only.
+	return &Client{base: u, token: token, http: origin.Guard(hc), storage: storage}, nil
 }
 
 // newStorageTransport is tuned for large bodies: bigger write buffers than
