@@ -60,3 +60,19 @@ func TestAdminFileFromEnvAddsLocks(t *testing.T) {
 	assert.Equal(t, "user file "+f.user+":2: upload.concurrency: locked by the administrator in "+extra+":1; ignored", w[0].String())
 	assert.Equal(t, "admin file "+extra+":3", c.Source("upload.concurrency").String())
 }
+
+// Authorization servers and API roots receive codes and tokens: plain http
+// is refused for them except on a loopback address, as for the backend.
+func TestProviderURLsMustUseHTTPS(t *testing.T) {
+	for _, key := range []string{"auth_url", "api_url"} {
+		f := newFixture(t, "", "[providers.box]\n"+key+" = \"http://login.example/oauth\"\n")
+		_, _, err := Load(f.opts())
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), "providers.box."+key)
+		assert.Contains(t, err.Error(), "https")
+
+		f = newFixture(t, "", "[providers.box]\n"+key+" = \"http://127.0.0.1:8080/oauth\"\n")
+		_, _, err = Load(f.opts())
+		assert.NoError(t, err, key)
+	}
+}

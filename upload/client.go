@@ -198,12 +198,17 @@ func (c *Client) Abort(ctx context.Context, key, uploadID string) error {
 	return c.call(ctx, http.MethodDelete, multipartPath(uploadID), url.Values{"key": {key}}, nil, nil, true)
 }
 
-// checkStorageURL refuses anything but an absolute http(s) URL from the
-// backend, without ever echoing the URL (it carries a signature).
+// checkStorageURL refuses anything but an absolute https URL from the
+// backend (plain http only to a loopback address: the body and the
+// signature would cross the network in clear text), without ever echoing
+// the URL (it carries a signature).
 func checkStorageURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return errors.New("backend returned an unusable upload URL")
+	}
+	if !origin.Private(u) {
+		return errors.New("backend returned a plain http upload URL for a host on the network; upload URLs must use https")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ package origin
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,4 +78,26 @@ func Guard(hc *http.Client) *http.Client {
 		return nil
 	}
 	return &c
+}
+
+// IsLoopbackHost reports whether host (without port) is "localhost" or a
+// loopback IP literal.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Private reports whether a request to u cannot be read on the network:
+// https, or plain http to a loopback address.
+func Private(u *url.URL) bool {
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return IsLoopbackHost(u.Hostname())
+	}
+	return false
 }
