@@ -123,6 +123,7 @@ func FuzzDecodeEighth(f *testing.F) {
 		f.Add(prog[:len(prog)*2/3])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = Inspect(bytes.NewReader(data))
 		img, err := DecodeEighth(bytes.NewReader(data), 1<<22)
 		if err == nil && img.Bounds().Empty() {
 			t.Fatal("an empty image without an error")
