@@ -27,6 +27,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // Exchange modes (the same strings as backend discovery announces).
@@ -212,29 +213,37 @@ func (c *Config) backendURL(op string) string {
 	return strings.TrimRight(c.Backend, "/") + api.RouteOAuth + url.PathEscape(c.ID) + "/" + op
 }
 
-// tokenContext carries the HTTP client x/oauth2 uses: with the backend's
-// bearer token added in ExchangeBackend mode.
+// tokenContext carries the HTTP client x/oauth2 uses for token and revoke
+// requests: it follows no redirect out of the request's origin (the body
+// holds a code, verifier or refresh token, which a 307 would re-send), and
+// in ExchangeBackend mode it adds the backend's bearer token to requests
+// for the backend's origin only.
 func (c *Config) tokenContext(ctx context.Context) context.Context {
-	hc := c.httpClient()
+	hc := origin.Guard(c.httpClient())
 	if c.backendMode() && c.BackendToken != nil {
 		rt := hc.Transport
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		clone := *hc
-		clone.Transport = &bearerTransport{base: rt, token: c.BackendToken}
-		hc = &clone
+		if be, err := url.Parse(c.Backend); err == nil {
+			hc.Transport = &bearerTransport{base: rt, token: c.BackendToken, origin: be}
+		}
 	}
 	return context.WithValue(ctx, oauth2.HTTPClient, hc)
 }
 
-// bearerTransport adds the app's backend bearer token to each request.
+// bearerTransport adds the app's backend bearer token to each request for
+// the backend's origin; any other request goes without it.
 type bearerTransport struct {
-	base  http.RoundTripper
-	token func(context.Context) (string, error)
+	base   http.RoundTripper
+	token  func(context.Context) (string, error)
+	origin *url.URL
 }
 
 func (t *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !origin.Same(r.URL, t.origin) {
+		return t.base.RoundTrip(r)
+	}
 	tok, err := t.token(r.Context())
 	if err != nil {
 		if r.Body != nil {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // Result is a finished sign-in.
@@ -290,10 +292,27 @@ func (f *Flow) complete(q url.Values, via string) (*outcome, page, error) {
 	return &outcome{res: res}, pageSuccess, nil
 }
 
+// issuerMatches checks an authorization response's iss (RFC 9207): it must
+// equal the configured issuer exactly or, for a provider configured by its
+// endpoints alone (no issuer known), be an issuer identifier (RFC 8414: a
+// URL without query or fragment) on the authorization endpoint's own origin.
+// A response from any other server is a mix-up.
+func issuerMatches(iss, issuer, authURL string) bool {
+	if issuer != "" {
+		return iss == issuer
+	}
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return false
+	}
+	a, err := url.Parse(authURL)
+	return err == nil && origin.Same(u, a)
+}
+
 // redeem checks iss and error, then exchanges the code.
 func (f *Flow) redeem(q url.Values) (*Result, error) {
 	if q.Has("iss") {
-		if f.c.Issuer != "" && q.Get("iss") != f.c.Issuer {
+		if !issuerMatches(q.Get("iss"), f.c.Issuer, f.d.authURL) {
 			return nil, fmt.Errorf("auth: %s: %w", f.c.ID, ErrIssuerMismatch)
 		}
 	} else if f.d.issRequired {

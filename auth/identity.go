@@ -7,6 +7,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // identity verifies the ID token of a token response (signature by the
@@ -53,7 +55,8 @@ func (c *Config) addUserInfo(ctx context.Context, d *discovered, tok *oauth2.Tok
 	if d.provider == nil || d.provider.UserInfoEndpoint() == "" {
 		return
 	}
-	ui, err := d.provider.UserInfo(oidc.ClientContext(ctx, c.httpClient()), oauth2.StaticTokenSource(tok))
+	// The access token goes to the UserInfo origin only.
+	ui, err := d.provider.UserInfo(oidc.ClientContext(ctx, origin.Guard(c.httpClient())), oauth2.StaticTokenSource(tok))
 	if err != nil {
 		c.logger().Debug("sign-in: userinfo unavailable", "provider", c.ID, "err", err)
 		return

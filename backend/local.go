@@ -49,7 +49,7 @@ type localDriver struct {
 }
 
 func newLocalDriver(dir string, base func() string, now func() time.Time) (*localDriver, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("local storage: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
@@ -337,11 +337,11 @@ func (d *localDriver) commit(tmp *os.File, name string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = d.root.Chmod(tmpName, 0o640)
+		err = d.root.Chmod(tmpName, 0o600)
 	}
 	if err == nil {
 		if dir := filepath.Dir(name); dir != "." {
-			err = d.root.MkdirAll(dir, 0o750)
+			err = d.root.MkdirAll(dir, 0o700)
 		}
 	}
 	if err == nil {

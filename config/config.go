@@ -38,13 +38,13 @@ type Config struct {
 	UI        UI
 	Providers map[string]*Provider // by name: "gdrive", "acme-cloud"
 
-	adminPath, userPath string
-	layers              [LayerFlag + 1]*layerData
-	discovery           *api.Discovery
-	sources             map[string]Source
-	locked              []lockEntry
-	warnings            []Warning
-	envWarnings         []Warning // unknown FERRY_* variables, found once by Load
+	adminPath, adminEnvPath, userPath string
+	layers                            [LayerFlag + 1]*layerData
+	discovery                         *api.Discovery
+	sources                           map[string]Source
+	locked                            []lockEntry
+	warnings                          []Warning
+	envWarnings                       []Warning // unknown FERRY_* variables, found once by Load
 }
 
 // Upload configures the upload engine. The limits usually come from the
@@ -88,7 +88,7 @@ type Provider struct {
 // Options says where Load looks. The zero value uses the real environment
 // and the platform's file locations.
 type Options struct {
-	AdminPath string         // "": $FERRY_ADMIN_CONFIG, else DefaultAdminPath()
+	AdminPath string         // the platform admin file; "": DefaultAdminPath() (tests set it)
 	UserPath  string         // "": $FERRY_CONFIG, else DefaultUserPath()
 	Env       []string       // "KEY=value" pairs; nil: os.Environ()
 	Flags     *Flags         // from BindFlags; nil: no flags
@@ -142,10 +142,10 @@ func Load(opts Options) (*Config, []Warning, error) {
 		}
 		return ""
 	}
-	c := &Config{adminPath: opts.AdminPath, userPath: opts.UserPath}
-	if c.adminPath == "" {
-		c.adminPath = getenv(EnvAdminConfig)
-	}
+	// The platform admin file always applies: a variable anyone can set must
+	// not replace it (and its locks). FERRY_ADMIN_CONFIG only adds a second,
+	// weaker admin file.
+	c := &Config{adminPath: opts.AdminPath, adminEnvPath: getenv(EnvAdminConfig), userPath: opts.UserPath}
 	if c.adminPath == "" {
 		c.adminPath = DefaultAdminPath()
 	}
@@ -171,6 +171,11 @@ func Load(opts Options) (*Config, []Warning, error) {
 	if c.layers[LayerAdmin], err = readFile(c.adminPath, LayerAdmin); err != nil {
 		errs = append(errs, err)
 	}
+	if c.adminEnvPath != "" && c.adminEnvPath != c.adminPath {
+		if c.layers[LayerAdminEnv], err = readFile(c.adminEnvPath, LayerAdminEnv); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.layers[LayerUser], err = readFile(c.userPath, LayerUser); err != nil {
 		errs = append(errs, err)
 	}
@@ -189,8 +194,26 @@ func Load(opts Options) (*Config, []Warning, error) {
 	return c, c.Warnings(), nil
 }
 
-// AdminPath and UserPath are the files Load read (or would have, if present).
+// AdminPath is the platform admin file Load read (or would have, if present).
 func (c *Config) AdminPath() string { return c.adminPath }
+
+// AdminFile is one admin file Load looked for.
+type AdminFile struct {
+	Path    string
+	FromEnv bool // named by FERRY_ADMIN_CONFIG: adds to the platform file, never overrides it
+	Found   bool // it existed and was read
+}
+
+// AdminFiles lists the admin files Load looked for, the platform one first,
+// and whether each was read: what `ferry doctor` reports.
+func (c *Config) AdminFiles() []AdminFile {
+	out := []AdminFile{{Path: c.adminPath, Found: c.layers[LayerAdmin] != nil && c.layers[LayerAdmin].found}}
+	if c.adminEnvPath != "" && c.adminEnvPath != c.adminPath {
+		ld := c.layers[LayerAdminEnv]
+		out = append(out, AdminFile{Path: c.adminEnvPath, FromEnv: true, Found: ld != nil && ld.found})
+	}
+	return out
+}
 
 // UserPath is the file SetUser writes.
 func (c *Config) UserPath() string { return c.userPath }
@@ -217,6 +240,21 @@ func (c *Config) lockFor(key string) (lockEntry, bool) {
 	return lockEntry{}, false
 }
 
+// lockAgainst returns the lock that stops layer from setting key: any lock
+// stops the layers after the admin files, and the platform file's locks
+// also stop the second admin file.
+func (c *Config) lockAgainst(key string, layer Layer) (lockEntry, bool) {
+	for _, l := range c.locked {
+		if key != l.key && !strings.HasPrefix(key, l.key+".") {
+			continue
+		}
+		if layer > LayerAdmin || layer == LayerAdminEnv && l.src.Layer == LayerAdmin {
+			return l, true
+		}
+	}
+	return lockEntry{}, false
+}
+
 func (c *Config) provider(name string) *Provider {
 	p, ok := c.Providers[name]
 	if !ok {
@@ -233,8 +271,10 @@ func (c *Config) resolve() error {
 	c.sources = map[string]Source{}
 	c.warnings = nil
 	c.locked = nil
-	if ld := c.layers[LayerAdmin]; ld != nil {
-		c.locked = ld.locked
+	for _, l := range []Layer{LayerAdmin, LayerAdminEnv} { // the platform file's locks first
+		if ld := c.layers[l]; ld != nil {
+			c.locked = append(c.locked, ld.locked...)
+		}
 	}
 	for i := range keys {
 		if k := &keys[i]; !k.isDynamic {
@@ -248,12 +288,12 @@ func (c *Config) resolve() error {
 			continue
 		}
 		blocked := func(a assignment) bool {
-			l, ok := c.lockFor(a.key)
-			if ok && Layer(layer) > LayerAdmin {
+			l, ok := c.lockAgainst(a.key, Layer(layer))
+			if ok {
 				c.warnings = append(c.warnings, Warning{Source: a.src, Key: a.key,
 					Msg: "locked by the administrator in " + l.src.position() + "; ignored"})
 			}
-			return ok && Layer(layer) > LayerAdmin
+			return ok
 		}
 		for _, d := range ld.decls {
 			if _, exists := c.Providers[d.wild]; exists {

@@ -377,7 +377,7 @@ func TestFilePathsFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "dark", c.UI.Theme)
 	assert.Equal(t, "de", c.UI.Language)
-	assert.Equal(t, admin, c.AdminPath())
+	assert.Equal(t, AdminFile{Path: admin, FromEnv: true, Found: true}, c.AdminFiles()[1], "a second admin file")
 	assert.Equal(t, user, c.UserPath())
 	assert.Equal(t, "admin file "+admin+":2", c.Source("ui.theme").String())
 }

@@ -20,6 +20,8 @@ type layerData struct {
 	decls []assignment
 	// locked is the admin file's `locked` list.
 	locked []lockEntry
+	// found: the file existed (readFile); a missing file is an empty layer.
+	found bool
 }
 
 // assignment is one key set by one source, already parsed and validated.
@@ -50,7 +52,11 @@ func readFile(path string, layer Layer) (*layerData, error) {
 		}
 		return nil, &Error{Source: Source{Layer: layer, Path: path}, Err: fmt.Errorf("cannot read: %w", err)}
 	}
-	return parseFile(data, path, layer)
+	ld, err := parseFile(data, path, layer)
+	if ld != nil {
+		ld.found = true
+	}
+	return ld, err
 }
 
 // parseFile decodes a TOML document with go-toml (which reports syntax errors
@@ -85,7 +91,7 @@ func parseFile(data []byte, path string, layer Layer) (*layerData, error) {
 			name := displayKey(p)
 
 			if len(p) == 1 && k == "locked" {
-				if layer != LayerAdmin {
+				if layer != LayerAdmin && layer != LayerAdminEnv {
 					fail(line, name, errors.New("only allowed in the admin file"))
 					continue
 				}

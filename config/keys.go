@@ -55,9 +55,9 @@ var keys = []keyDef{
 	listKey("providers.*.scopes", "OAuth scopes to request",
 		provider(func(p *Provider) *[]string { return &p.Scopes }), nil),
 	urlKey("providers.*.api_url", "replaces the provider's API root (national clouds, tests)",
-		provider(func(p *Provider) *string { return &p.APIURL }), validateHTTPURL),
+		provider(func(p *Provider) *string { return &p.APIURL }), ValidateBackendURL),
 	urlKey("providers.*.auth_url", "replaces the provider's authorization server root (national clouds, tests)",
-		provider(func(p *Provider) *string { return &p.AuthURL }), validateHTTPURL),
+		provider(func(p *Provider) *string { return &p.AuthURL }), ValidateBackendURL),
 }
 
 // ProviderTypes are the accepted values of providers.<name>.type.

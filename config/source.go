@@ -9,10 +9,16 @@ import (
 type Layer int
 
 // The layers in precedence order: a later one overrides an earlier one,
-// except that nothing after LayerAdmin may override a locked key.
+// except that nothing after LayerAdmin may override a locked key, and the
+// admin file $FERRY_ADMIN_CONFIG names (LayerAdminEnv) may not override a
+// key the platform admin file locks.
 const (
 	LayerDefault Layer = iota
 	LayerDiscovery
+	// LayerAdminEnv is the second admin file, named by FERRY_ADMIN_CONFIG:
+	// weaker than the platform one, so it can add settings and locks but
+	// never loosen or replace the platform file's.
+	LayerAdminEnv
 	LayerAdmin
 	LayerUser
 	LayerEnv
@@ -25,7 +31,7 @@ func (l Layer) String() string {
 		return "default"
 	case LayerDiscovery:
 		return "discovery"
-	case LayerAdmin:
+	case LayerAdmin, LayerAdminEnv:
 		return "admin file"
 	case LayerUser:
 		return "user file"
@@ -40,7 +46,7 @@ func (l Layer) String() string {
 // Source says where a value came from.
 type Source struct {
 	Layer Layer
-	// Path and Line locate a value from a file (LayerAdmin, LayerUser).
+	// Path and Line locate a value from a file (LayerAdmin, LayerAdminEnv, LayerUser).
 	Path string
 	Line int
 	// Name is the environment variable (FERRY_BACKEND) or the flag (--backend).
@@ -51,7 +57,7 @@ type Source struct {
 // "admin file /etc/ferry/config.toml:3", "env FERRY_BACKEND", "flag --backend".
 func (s Source) String() string {
 	switch s.Layer {
-	case LayerAdmin, LayerUser:
+	case LayerAdmin, LayerAdminEnv, LayerUser:
 		return s.Layer.String() + " " + s.position()
 	case LayerEnv, LayerFlag:
 		return s.Layer.String() + " " + s.Name
@@ -84,7 +90,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var where string
 	switch e.Source.Layer {
-	case LayerAdmin, LayerUser:
+	case LayerAdmin, LayerAdminEnv, LayerUser:
 		where = e.Source.position()
 	default:
 		where = e.Source.String()

@@ -3,9 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // ValidateBackendURL accepts an absolute https URL, or an http URL whose host
@@ -38,10 +39,4 @@ func ValidateBackendURL(raw string) error {
 
 // IsLoopbackHost reports whether host (without port) is "localhost" or a
 // loopback IP literal.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopbackHost(host string) bool { return origin.IsLoopbackHost(host) }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // TokenFunc returns the bearer token for the backend. It is called before
@@ -59,7 +60,10 @@ func NewClient(baseURL string, token TokenFunc, hc *http.Client) (*Client, error
 	// Storage answers are never followed as redirects: a presigned URL is
 	// exact, and a redirect would carry the body somewhere unsigned.
 	storage.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Client{base: u, token: token, http: hc, storage: storage}, nil
+	// The bearer is set on each backend request, but Go would keep it on a
+	// redirect to the same host over http or another port: backend calls
+	// follow redirects within the backend's origin only.
+	return &Client{base: u, token: token, http: origin.Guard(hc), storage: storage}, nil
 }
 
 // newStorageTransport is tuned for large bodies: bigger write buffers than
@@ -194,12 +198,17 @@ func (c *Client) Abort(ctx context.Context, key, uploadID string) error {
 	return c.call(ctx, http.MethodDelete, multipartPath(uploadID), url.Values{"key": {key}}, nil, nil, true)
 }
 
-// checkStorageURL refuses anything but an absolute http(s) URL from the
-// backend, without ever echoing the URL (it carries a signature).
+// checkStorageURL refuses anything but an absolute https URL from the
+// backend (plain http only to a loopback address: the body and the
+// signature would cross the network in clear text), without ever echoing
+// the URL (it carries a signature).
 func checkStorageURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return errors.New("backend returned an unusable upload URL")
+	}
+	if !origin.Private(u) {
+		return errors.New("backend returned a plain http upload URL for a host on the network; upload URLs must use https")
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/origin"
 )
 
 // tus 1.0 client: creation (POST), upload (PATCH in chunks), resume (HEAD for
@@ -39,6 +40,9 @@ func (c *Client) tusEndpoint(d *api.Discovery) (*url.URL, error) {
 	u, err := c.base.Parse(ep)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("discovery announces an unusable tus endpoint")
+	}
+	if !origin.Private(u) {
+		return nil, fmt.Errorf("discovery announces a plain http tus endpoint on the network; it must use https")
 	}
 	return u, nil
 }

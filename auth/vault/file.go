@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,7 +51,16 @@ type record struct {
 	Updated      time.Time `json:"updated,omitzero"`
 }
 
-func (r *record) String() string { return "vault entry " + key(r.Provider, r.Account) }
+// String, GoString and LogValue name the entry and nothing else, for a
+// pointer or a copy, so no formatting verb and no slog handler (the JSON
+// one marshals structs whole) can print its tokens.
+func (r record) String() string { return "vault entry " + key(r.Provider, r.Account) }
+
+// GoString redacts %#v too.
+func (r record) GoString() string { return r.String() }
+
+// LogValue implements slog.LogValuer.
+func (r record) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 type payload struct {
 	Entries map[string]*record `json:"entries"`

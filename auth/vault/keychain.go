@@ -34,6 +34,7 @@ const (
 // none, for other failures); test with errors.Is.
 var (
 	ErrKeyNotFound      = errors.New("no vault key in the keychain")
+	ErrKeyMalformed     = errors.New("the keychain's vault key is malformed")
 	ErrNoDBusSession    = errors.New("no D-Bus session bus")
 	ErrNoSecretService  = errors.New("no Secret Service")
 	ErrKeychainLocked   = errors.New("keychain collection is locked")
@@ -68,6 +69,8 @@ func (e *KeychainError) Reason() string {
 	switch e.Cause {
 	case ErrKeyNotFound:
 		return "no key stored yet"
+	case ErrKeyMalformed:
+		return fmt.Sprintf("the keychain entry %q holds something that is not Ferry's vault key (malformed); the saved sign-ins are kept until it is fixed or removed", KeychainService)
 	case ErrNoDBusSession:
 		return "no D-Bus session bus is running (DBUS_SESSION_BUS_ADDRESS is unset or dead), so the keychain cannot be reached"
 	case ErrNoSecretService:
@@ -147,7 +150,9 @@ func (k *Keychain) LoadKey(ctx context.Context) ([]byte, error) {
 	}
 	key, err := base64.StdEncoding.DecodeString(secret)
 	if err != nil || len(key) != keySize {
-		return nil, &KeychainError{Op: "get", Cause: ErrKeyNotFound, Err: errors.New("the stored vault key is malformed")}
+		// Not "not found": that would make the vault set its file aside and
+		// replace the entry. Something else wrote it; leave both alone.
+		return nil, &KeychainError{Op: "get", Cause: ErrKeyMalformed}
 	}
 	return key, nil
 }

@@ -4,19 +4,35 @@
 package appdirs
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 )
 
 const name = "ferry"
 
-// ConfigDir is os.UserConfigDir()/ferry.
+// private is the folder used when the user's own folders are unknown (no
+// home folder): made once per process by os.MkdirTemp, so its name cannot
+// be guessed and claimed by another account beforehand, and mode 0700.
+// Nothing there outlives the process's temp folder cleanup.
+var private = sync.OnceValue(func() string {
+	if d, err := os.MkdirTemp("", name+"-"); err == nil {
+		return d
+	}
+	// Not even a temp folder: an unguessable name that callers create
+	// themselves (with their own private modes) or fail to.
+	return filepath.Join(os.TempDir(), name+"-"+rand.Text())
+})
+
+// ConfigDir is os.UserConfigDir()/ferry (without a home folder: a folder in
+// a private temporary folder, see private).
 func ConfigDir() string {
 	if d, err := os.UserConfigDir(); err == nil {
 		return filepath.Join(d, name)
 	}
-	return filepath.Join(os.TempDir(), name+"-config")
+	return filepath.Join(private(), "config")
 }
 
 // CacheDir is os.UserCacheDir()/ferry.
@@ -24,7 +40,7 @@ func CacheDir() string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, name)
 	}
-	return filepath.Join(os.TempDir(), name+"-cache")
+	return filepath.Join(private(), "cache")
 }
 
 // DataDir is $XDG_DATA_HOME/ferry (default ~/.local/share/ferry) on Unix,
@@ -48,5 +64,5 @@ func DataDir() string {
 			return filepath.Join(h, ".local", "share", name)
 		}
 	}
-	return filepath.Join(os.TempDir(), name+"-data")
+	return filepath.Join(private(), "data")
 }

@@ -55,7 +55,18 @@ func runDoctor(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.Stdout, "Configuration: ERROR\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return ExitFailed
 	}
-	fmt.Fprintf(e.Stdout, "Ferry %s\n\nConfiguration (admin file %s, user file %s):\n", e.version, cfg.AdminPath(), cfg.UserPath())
+	fmt.Fprintf(e.Stdout, "Ferry %s\n\nAdmin files:\n", e.version)
+	for _, a := range cfg.AdminFiles() {
+		state := "not present"
+		if a.Found {
+			state = "read"
+		}
+		if a.FromEnv {
+			state += " (named by FERRY_ADMIN_CONFIG: adds to the platform file, cannot override it)"
+		}
+		fmt.Fprintf(e.Stdout, "  %s: %s\n", a.Path, state)
+	}
+	fmt.Fprintf(e.Stdout, "\nConfiguration (user file %s):\n", cfg.UserPath())
 	tw := tabwriter.NewWriter(e.Stdout, 2, 4, 2, ' ', 0)
 	for _, e := range cfg.Entries() {
 		v := e.Value

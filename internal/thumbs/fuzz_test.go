@@ -1,6 +1,7 @@
 package thumbs
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"testing"
@@ -16,7 +17,7 @@ func FuzzMake(f *testing.F) {
 	f.Add(pngHeader(100, 100))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = parseJPEGExif(data)
-		img, err := Make(data, 32, 1<<20)
+		img, err := Make(context.Background(), data, 32, 1<<20)
 		if err == nil {
 			b := img.Bounds()
 			if b.Dx() > 32 || b.Dy() > 32 || b.Empty() {

@@ -183,7 +183,7 @@ func (l *Loader) make(ctx context.Context, r Request) (image.Image, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return Make(data, r.Size, l.o.MaxPixels)
+	return Make(ctx, data, r.Size, l.o.MaxPixels)
 }
 
 func (l *Loader) memGet(k string) (image.Image, error, bool) {
@@ -221,6 +221,9 @@ func (l *Loader) memPut(k string, img image.Image, err error) {
 	}
 }
 
+// maxCachedPixels bounds what diskGet decodes: thumbnails are far smaller.
+const maxCachedPixels = 4096 * 4096
+
 // diskPath names the cache file of a key: a hash, so no file name or path
 // of the person's files appears in the cache folder.
 func (l *Loader) diskPath(k string) string {
@@ -238,8 +241,14 @@ func (l *Loader) diskGet(k string) image.Image {
 	if err != nil {
 		return nil
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
+	// The file is ours, but the folder is the user's: a file that claims
+	// more than a thumbnail's pixels is not read.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	var img image.Image
+	if err == nil && cfg.Width*cfg.Height <= maxCachedPixels {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
+	if err != nil || img == nil {
 		_ = os.Remove(p) // torn or foreign file: make it again
 		return nil
 	}

@@ -116,7 +116,7 @@ func TestEXIFOrientationTurnsThumbnailUpright(t *testing.T) {
 		{8, 50, 100, blue, red, true},  // counter-clockwise: blue on top
 		{2, 100, 50, blue, red, false}, // mirrored
 	} {
-		img, err := Make(withExif(src, exifTIFF(tc.o, nil)), 100, 0)
+		img, err := Make(t.Context(), withExif(src, exifTIFF(tc.o, nil)), 100, 0)
 		require.NoError(t, err)
 		b := img.Bounds()
 		assert.Equal(t, tc.w, b.Dx(), "orientation %d width", tc.o)
@@ -136,19 +136,19 @@ func TestEmbeddedEXIFThumbnailUsedOnlyWhenBigEnough(t *testing.T) {
 	thumb := encJPEG(t, halves(300, 200, green, green))
 	data := withExif(full, exifTIFF(1, thumb))
 
-	img, err := Make(data, 256, 0)
+	img, err := Make(t.Context(), data, 256, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 256, img.Bounds().Dx())
 	near(t, green, img.At(100, 80), "the 300 px embedded thumbnail serves a 256 px request")
 
-	img, err = Make(data, 512, 0)
+	img, err = Make(t.Context(), data, 512, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 512, img.Bounds().Dx())
 	near(t, red, img.At(100, 80), "a 512 px request decodes the photo itself")
 
 	// A thumbnail of another shape (padded 4:3 for a 2:1 photo) is ignored.
 	wide := withExif(encJPEG(t, halves(1600, 800, red, red)), exifTIFF(1, thumb))
-	img, err = Make(wide, 256, 0)
+	img, err = Make(t.Context(), wide, 256, 0)
 	require.NoError(t, err)
 	near(t, red, img.At(100, 60), "mismatched aspect")
 }
@@ -168,28 +168,28 @@ func pngHeader(w, h uint32) []byte {
 }
 
 func TestDecompressionBombRefusedBeforeDecoding(t *testing.T) {
-	_, err := Make(pngHeader(50_000, 50_000), 256, 0)
+	_, err := Make(t.Context(), pngHeader(50_000, 50_000), 256, 0)
 	require.ErrorIs(t, err, ErrTooLarge)
 	assert.Contains(t, err.Error(), "50000×50000")
 
 	// The limit is the caller's: a real 400×200 image against 50 000 pixels.
-	_, err = Make(encJPEG(t, halves(400, 200, red, blue)), 64, 50_000)
+	_, err = Make(t.Context(), encJPEG(t, halves(400, 200, red, blue)), 64, 50_000)
 	require.ErrorIs(t, err, ErrTooLarge)
 
-	_, err = Make([]byte("just text, not an image"), 64, 0)
+	_, err = Make(t.Context(), []byte("just text, not an image"), 64, 0)
 	require.ErrorIs(t, err, ErrUnsupported)
 }
 
 func TestScaleKeepsAspectAndSmallImages(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, png.Encode(&buf, halves(4000, 1000, red, blue)))
-	img, err := Make(buf.Bytes(), 256, 0)
+	img, err := Make(t.Context(), buf.Bytes(), 256, 0)
 	require.NoError(t, err)
 	assert.Equal(t, image.Rect(0, 0, 256, 64), img.Bounds())
 	near(t, red, img.At(10, 32), "left")
 	near(t, blue, img.At(250, 32), "right")
 
-	img, err = Make(encJPEG(t, halves(60, 40, red, blue)), 256, 0)
+	img, err = Make(t.Context(), encJPEG(t, halves(60, 40, red, blue)), 256, 0)
 	require.NoError(t, err)
 	assert.Equal(t, image.Rect(0, 0, 60, 40), img.Bounds(), "never enlarged")
 }

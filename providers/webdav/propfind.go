@@ -1,6 +1,7 @@
 package webdav
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -19,12 +20,60 @@ const (
 	nsNC  = "http://nextcloud.org/ns"
 )
 
-// Limits against hostile answers: one property value, and nesting depth
-// (the decoder keeps no more state than one response).
+// Limits against hostile answers: one property value, one XML token (a
+// text node, tag, comment or CDATA section, which encoding/xml holds whole
+// before handing it over), and nesting depth (the decoder keeps no more
+// state than one response).
 const (
-	maxTextBytes = 64 << 10
-	maxDepth     = 64
+	maxTextBytes  = 64 << 10
+	maxTokenBytes = 256 << 10
+	maxDepth      = 64
 )
+
+// maxBodyBytes bounds a whole PROPFIND answer: far above the largest real
+// folder listing, it only stops a server that never ends its answer.
+var maxBodyBytes int64 = 512 << 20
+
+var (
+	errTokenTooLarge = fmt.Errorf("webdav: an XML token of the answer is too large (over %d KiB)", maxTokenBytes>>10)
+	errBodyTooLarge  = errors.New("webdav: the server's answer is too large")
+)
+
+// boundedReader is the decoder's input. It is an io.ByteReader, so
+// xml.Decoder reads through it byte by byte without buffering of its own,
+// and it fails once the current token or the whole body passes its bound.
+type boundedReader struct {
+	r         *bufio.Reader
+	n         int64 // bytes handed out
+	tokenEnd  int64 // n at which the current token is too large
+	bodyLimit int64
+}
+
+func (b *boundedReader) ReadByte() (byte, error) {
+	if b.n >= b.tokenEnd {
+		return 0, errTokenTooLarge
+	}
+	if b.n >= b.bodyLimit {
+		return 0, fmt.Errorf("%w: answer larger than %d MiB", errBodyTooLarge, b.bodyLimit>>20)
+	}
+	c, err := b.r.ReadByte()
+	if err == nil {
+		b.n++
+	}
+	return c, err
+}
+
+// Read serves a CharsetReader that wraps the input; it too stays in bounds.
+func (b *boundedReader) Read(p []byte) (int, error) {
+	for i := range p {
+		c, err := b.ReadByte()
+		if err != nil {
+			return i, err
+		}
+		p[i] = c
+	}
+	return len(p), nil
+}
 
 // davResponse is one DAV:response of a multistatus, with the properties
 // of its 2xx propstat blocks only (a 404 block lists what the server lacks).
@@ -57,13 +106,15 @@ func emptyProps() davProps {
 // the folder.
 type propDecoder struct {
 	d       *xml.Decoder
+	in      *boundedReader
 	started bool
 	done    bool
 	depth   int
 }
 
 func newPropDecoder(r io.Reader) *propDecoder {
-	d := xml.NewDecoder(r)
+	in := &boundedReader{r: bufio.NewReader(r), tokenEnd: maxTokenBytes, bodyLimit: maxBodyBytes}
+	d := xml.NewDecoder(in)
 	d.Strict = true
 	// Servers answer in UTF-8 (RFC 4918 §8.2 requires UTF-8 support).
 	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
@@ -73,13 +124,14 @@ func newPropDecoder(r io.Reader) *propDecoder {
 		}
 		return nil, fmt.Errorf("unsupported XML charset %q", label)
 	}
-	return &propDecoder{d: d}
+	return &propDecoder{d: d, in: in}
 }
 
 var errNotMultistatus = errors.New("webdav: answer is not a DAV:multistatus document")
 
 // token returns the next token, tracking depth.
 func (p *propDecoder) token() (xml.Token, error) {
+	p.in.tokenEnd = p.in.n + maxTokenBytes
 	tok, err := p.d.Token()
 	if err != nil {
 		return nil, err

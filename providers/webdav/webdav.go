@@ -358,6 +358,9 @@ func (p *Provider) entry(segs []string, r *davResponse) providers.Entry {
 	} else {
 		e.Name = p.rootName()
 	}
+	// A server can percent-encode any bytes into a name; the ID keeps them
+	// exact (so the file still opens), the shown name is valid text.
+	e.Name = strings.ToValidUTF8(e.Name, "\uFFFD")
 	if pr.isDir {
 		e.Size = pr.folderSize
 	} else {

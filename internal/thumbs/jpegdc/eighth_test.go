@@ -71,7 +71,7 @@ func TestDecodeEighthMatchesAveragedFullDecode(t *testing.T) {
 			require.NoError(t, jpeg.Encode(&buf, photo(tc.w, tc.h, tc.grey), &jpeg.Options{Quality: 90}))
 			full, err := jpeg.Decode(bytes.NewReader(buf.Bytes()))
 			require.NoError(t, err)
-			small, err := DecodeEighth(bytes.NewReader(buf.Bytes()))
+			small, err := DecodeEighth(bytes.NewReader(buf.Bytes()), 0)
 			require.NoError(t, err)
 			w, h := (tc.w+7)/8, (tc.h+7)/8
 			require.Equal(t, image.Rect(0, 0, w, h), small.Bounds())
@@ -107,7 +107,7 @@ func abs(f float64) float64 {
 }
 
 // Corrupt input is an error, never a panic: the fuzz target's seeds are
-// truncations and bit flips of a real JPEG.
+// truncations and bit flips of real baseline and progressive JPEGs.
 func FuzzDecodeEighth(f *testing.F) {
 	var buf bytes.Buffer
 	_ = jpeg.Encode(&buf, photo(40, 24, false), &jpeg.Options{Quality: 75})
@@ -117,8 +117,14 @@ func FuzzDecodeEighth(f *testing.F) {
 	flipped := append([]byte(nil), good...)
 	flipped[len(flipped)/3] ^= 0x55
 	f.Add(flipped)
+	for _, name := range progressiveSamples {
+		prog := readSample(f, "prog-"+name+".jpg")
+		f.Add(prog)
+		f.Add(prog[:len(prog)*2/3])
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := DecodeEighth(bytes.NewReader(data))
+		_, _ = Inspect(bytes.NewReader(data))
+		img, err := DecodeEighth(bytes.NewReader(data), 1<<22)
 		if err == nil && img.Bounds().Empty() {
 			t.Fatal("an empty image without an error")
 		}

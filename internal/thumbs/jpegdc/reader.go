@@ -18,6 +18,8 @@
 package jpegdc
 
 import (
+	"errors"
+	"fmt"
 	"image"
 	"io"
 )
@@ -159,6 +161,8 @@ type decoder struct {
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
+
+	maxPixels int // refuse frames larger than this before allocating
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -335,6 +339,11 @@ func (d *decoder) processSOF(n int) error {
 	}
 	d.height = int(d.tmp[1])<<8 + int(d.tmp[2])
 	d.width = int(d.tmp[3])<<8 + int(d.tmp[4])
+	if d.maxPixels > 0 && d.width*d.height > d.maxPixels {
+		// Checked here, before any scan allocates the image or (for a
+		// progressive file) 256 bytes of coefficients per block.
+		return fmt.Errorf("%w: %d×%d pixels", ErrTooLarge, d.width, d.height)
+	}
 	if int(d.tmp[5]) != d.nComp {
 		return FormatError("SOF has wrong length")
 	}
@@ -693,15 +702,60 @@ func (d *decoder) isRGB() bool {
 // YCbCrK or Adobe RGB); decode it in full instead.
 var ErrNotEighth = UnsupportedError("only grey and YCbCr images decode at 1/8 size")
 
+// ErrTooLarge: the frame header declares more pixels than the caller's limit.
+var ErrTooLarge = errors.New("jpegdc: image larger than the pixel limit")
+
+// DefaultMaxPixels is the limit DecodeEighth applies when given none.
+const DefaultMaxPixels = 100_000_000
+
 // DecodeEighth decodes a JPEG at 1/8 of its size in each direction: every
 // 8×8 block becomes one pixel, its average (the DC coefficient), so no
 // inverse DCT runs and the full-size image is never allocated. The result
 // is ceil(width/8)×ceil(height/8) pixels, *image.Gray or *image.YCbCr.
-func DecodeEighth(r io.Reader) (image.Image, error) {
-	var d decoder
+// A frame of more than maxPixels pixels (≤ 0: DefaultMaxPixels) is refused
+// with ErrTooLarge before anything is allocated for it.
+func DecodeEighth(r io.Reader, maxPixels int) (image.Image, error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	d := decoder{maxPixels: maxPixels}
 	img, err := d.decode(r, false)
 	if err != nil {
 		return nil, err
 	}
 	return img, nil
+}
+
+// Info is what a JPEG's headers say, read without decoding any scan.
+type Info struct {
+	Width, Height int
+	Components    int  // 1 grey, 3 YCbCr or RGB, 4 CMYK or YCbCrK
+	Progressive   bool // SOF2: every block's coefficients are kept until the end
+	// CoefficientBytes is what a decoder (this one or image/jpeg) holds for
+	// a progressive file's coefficients, on top of the image itself; 0 for
+	// a sequential file.
+	CoefficientBytes int64
+}
+
+// Inspect reads a JPEG's headers up to its frame header (or first scan) and
+// reports them, allocating nothing in proportion to the declared size.
+func Inspect(r io.Reader) (Info, error) {
+	var d decoder
+	if _, err := d.decode(r, true); err != nil {
+		return Info{}, err
+	}
+	if d.nComp == 0 {
+		return Info{}, FormatError("missing SOF marker")
+	}
+	info := Info{Width: d.width, Height: d.height, Components: d.nComp, Progressive: d.progressive}
+	if d.progressive {
+		// As processSOS allocates progCoeffs.
+		h0, v0 := d.comp[0].h, d.comp[0].v
+		mxx := int64((d.width + 8*h0 - 1) / (8 * h0))
+		myy := int64((d.height + 8*v0 - 1) / (8 * v0))
+		for i := 0; i < d.nComp; i++ {
+			info.CoefficientBytes += mxx * myy * int64(d.comp[i].h*d.comp[i].v) * blockSize * 4
+		}
+	}
+	return info, nil
 }
