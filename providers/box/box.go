@@ -16,13 +16,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -101,13 +99,9 @@ type Options struct {
 type Provider struct {
 	api         *url.URL
 	base        string // APIBase + "/2.0"
-	tokens      oauth2.TokenSource
 	pageSize    int
 	pendingWait time.Duration
 	c           *providers.Client
-
-	mu      sync.Mutex
-	lastTok string
 }
 
 var (
@@ -123,13 +117,9 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, errors.New("box: no token source (sign in first)")
 	}
-	root := strings.TrimRight(cmp.Or(opts.APIBase, DefaultAPIBase), "/")
-	u, err := url.Parse(root)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("box: API base %q is not a plain http(s) URL", opts.APIBase)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil, fmt.Errorf("box: API base %s must use https", providers.RedactURL(u))
+	u, err := providers.ParseAPIBase("box", opts.APIBase, DefaultAPIBase)
+	if err != nil {
+		return nil, err
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -139,7 +129,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	p := &Provider{api: u, base: root + "/2.0", tokens: opts.Tokens, pageSize: opts.PageSize,
+	p := &Provider{api: u, base: u.String() + "/2.0", pageSize: opts.PageSize,
 		pendingWait: cmp.Or(opts.PendingWait, 30*time.Second)}
 	if p.pageSize <= 0 || p.pageSize > 1000 {
 		p.pageSize = DefaultPageSize
@@ -150,64 +140,16 @@ func New(opts Options) (*Provider, error) {
 	}
 	c.HTTP = &noRedirect
 	c.Name = cmp.Or(c.Name, "box")
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Box",
+		Trusted: func(u *url.URL) bool { return u.Scheme == p.api.Scheme && u.Host == p.api.Host }}
+	c.Authorize = bearer.Authorize
+	c.Refresh = bearer.Refresh
 	c.MapError = mapError
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
 	p.c = c
 	return p, nil
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-// authorize adds the bearer token to requests for the API host only.
-func (p *Provider) authorize(r *http.Request) error {
-	if r.URL.Scheme != p.api.Scheme || r.URL.Host != p.api.Host {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastTok = tok.AccessToken
-	p.mu.Unlock()
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}
-
-// refresh runs after a 401: it succeeds only if the token source now hands
-// out a different access token.
-func (p *Provider) refresh(context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastTok
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if tok.AccessToken == p.lastTok {
-		return errors.New("Box refused the access token and no newer one is available")
-	}
-	return nil
-}
-
-// tokenError classifies a token source failure: a network hiccup stays
-// retryable; anything else (no sign-in, a rejected grant) needs sign-in.
-func tokenError(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, providers.ErrNeedsSignIn) || providers.IsTransient(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", providers.ErrNeedsSignIn, err)
 }
 
 var idPattern = regexp.MustCompile(`^[df][0-9]{1,20}$`)
@@ -477,7 +419,7 @@ func (p *Provider) follow(ctx context.Context, resp *http.Response, offset int64
 		if hop >= maxHops {
 			return nil, "", errors.New("too many redirects")
 		}
-		if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
+		if loc.Scheme != "https" && !(loc.Scheme == "http" && providers.IsLoopbackHost(loc.Hostname())) {
 			return nil, "", fmt.Errorf("refusing a download redirect to %s", providers.RedactURL(loc))
 		}
 		var err error

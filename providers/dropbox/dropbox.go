@@ -26,7 +26,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -121,11 +120,7 @@ type Provider struct {
 	api, content string // roots, no trailing slash
 	hosts        map[string]bool
 	c            *providers.Client
-	tokens       oauth2.TokenSource
 	pageSize     int
-
-	mu        sync.Mutex
-	lastToken string
 }
 
 var (
@@ -141,7 +136,7 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, fmt.Errorf("dropbox: no token source: %w", providers.ErrNeedsSignIn)
 	}
-	p := &Provider{tokens: opts.Tokens, pageSize: opts.PageSize, hosts: map[string]bool{}}
+	p := &Provider{pageSize: opts.PageSize, hosts: map[string]bool{}}
 	if p.pageSize <= 0 {
 		p.pageSize = DefaultPageSize
 	}
@@ -175,68 +170,21 @@ func New(opts Options) (*Provider, error) {
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Dropbox",
+		Trusted: func(u *url.URL) bool { return p.hosts[u.Host] }}
+	c.Authorize = bearer.Authorize
+	c.Refresh = bearer.Refresh
 	c.MapError = MapError
 	p.c = c
 	return p, nil
 }
 
 func checkBase(base, def string) (string, error) {
-	if base == "" {
-		base = def
-	}
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("dropbox: %q is not an http(s) URL", base)
-	}
-	if u.Scheme == "http" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
-		return "", fmt.Errorf("dropbox: %s must use https", providers.RedactURL(u))
+	u, err := providers.ParseAPIBase("dropbox", base, def)
+	if err != nil {
+		return "", err
 	}
 	return u.String(), nil
-}
-
-// authorize adds the bearer token to requests for Dropbox's own hosts.
-func (p *Provider) authorize(r *http.Request) error {
-	if !p.hosts[r.URL.Host] {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastToken = tok.AccessToken
-	p.mu.Unlock()
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}
-
-func tokenError(err error) error {
-	if providers.IsTransient(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("dropbox: getting an access token: %w", err)
-	}
-	return fmt.Errorf("%w: dropbox: %w", providers.ErrNeedsSignIn, err)
-}
-
-// refresh runs after a 401 (expired_access_token): it succeeds only when
-// the token source now yields a different token.
-func (p *Provider) refresh(ctx context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastToken
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	same := tok.AccessToken == p.lastToken
-	p.mu.Unlock()
-	if same {
-		return errors.New("Dropbox refused the access token and no newer one is available")
-	}
-	return nil
 }
 
 // validID matches Dropbox file IDs; anything else names nothing here (paths
