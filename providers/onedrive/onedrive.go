@@ -39,9 +39,12 @@ const (
 	SharedID = "@sharedWithMe"
 )
 
-// Scopes are the delegated permissions Ferry asks for: read the person's
-// files, stay signed in, know who they are.
-var Scopes = []string{"Files.Read", "offline_access", "User.Read"}
+// Scopes are the delegated permissions Ferry asks for: read every file the
+// person can reach — their own, items others shared with them (Graph's
+// drive-sharedwithme reference: shared items cannot be opened without a
+// *.All permission) and their SharePoint sites' libraries (Sites.Read.All,
+// as user-list-followedsites requires) — stay signed in, know who they are.
+var Scopes = []string{"Files.Read.All", "Sites.Read.All", "offline_access", "User.Read"}
 
 func init() {
 	providers.Register(providers.Kind{
@@ -302,8 +305,11 @@ func sharedEntry() providers.Entry {
 	return providers.Entry{ID: SharedID, Name: "Shared with me", IsDir: true, Size: -1}
 }
 
-// Roots are the default drive ("My files"), "Shared with me", and the
-// account's other drives, if any.
+// Roots are the default drive ("My files"), "Shared with me", the
+// account's other drives, if any, and the document libraries of the
+// SharePoint sites (and Teams) the person follows, named "Site – Library".
+// An account without sites (a personal one, or a tenant that withheld
+// Sites.Read.All) just has none.
 func (p *Provider) Roots(ctx context.Context) ([]providers.Entry, error) {
 	var root driveItem
 	if err := p.getJSON(ctx, p.url("/me/drive/root", url.Values{"$select": {itemSelect}}), &root); err != nil {
@@ -325,6 +331,48 @@ func (p *Provider) Roots(ctx context.Context) ([]providers.Entry, error) {
 			continue
 		}
 		out = append(out, providers.Entry{ID: makeID(d.ID, "root"), Name: cmp.Or(d.Name, d.DriveType), IsDir: true, Size: -1})
+	}
+	libs, err := p.siteLibraries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, libs...), nil
+}
+
+// siteLibraries lists the document libraries of the followed sites
+// (GET /me/followedSites, then /sites/{id}/drives). Only a cancelled call
+// or a lost sign-in is an error: a refusal (no Sites.Read.All, a personal
+// account) means no sites.
+func (p *Provider) siteLibraries(ctx context.Context) ([]providers.Entry, error) {
+	var sites struct {
+		Value []struct {
+			ID, Name, DisplayName string
+		} `json:"value"`
+	}
+	err := p.getJSON(ctx, p.url("/me/followedSites", url.Values{"$select": {"id,name,displayName"}}), &sites)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, providers.ErrNeedsSignIn) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	var out []providers.Entry
+	for _, st := range sites.Value {
+		var drives drivePage
+		err := p.getJSON(ctx, p.url("/sites/"+url.PathEscape(st.ID)+"/drives", url.Values{"$select": {"id,name,driveType"}}), &drives)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, providers.ErrNeedsSignIn) {
+				return nil, err
+			}
+			continue
+		}
+		for _, d := range drives.Value {
+			if !validPart(d.ID) {
+				continue
+			}
+			out = append(out, providers.Entry{ID: makeID(d.ID, "root"), Name: cmp.Or(st.DisplayName, st.Name) + " – " + cmp.Or(d.Name, "Documents"),
+				IsDir: true, Size: -1})
+		}
 	}
 	return out, nil
 }
@@ -361,7 +409,7 @@ func (p *Provider) List(ctx context.Context, folderID, pageToken string) (provid
 		// sharedWithMe documents no $select or $top.
 		path, q = "/me/drive/sharedWithMe", nil
 	}
-	page, err := p.page(ctx, path, q, pageToken, false)
+	page, err := p.page(ctx, path, q, pageToken)
 	if err != nil {
 		if pageToken == "" && !r.shared && p.worthStat(err) {
 			if e, serr := p.Stat(ctx, folderID); serr == nil && !e.IsDir {
@@ -395,16 +443,18 @@ func (p *Provider) worthStat(err error) bool {
 }
 
 // page fetches the first page of path, or the page a token (an
-// @odata.nextLink) names. A token must point back at the same collection
-// on the Graph host: anything else is refused without a request, so a
-// forged token cannot send the bearer token elsewhere.
-func (p *Provider) page(ctx context.Context, path string, q url.Values, token string, prefix bool) (itemPage, error) {
+// @odata.nextLink) names. Graph's paging reference says to request the
+// nextLink as it is, and its path may name the collection another way
+// (/drives/{id}/items/{id}/children for /me/drive/root/children), so only
+// where it points is checked: the Graph host, under the API root. Anything
+// else is refused without a request, so a forged token cannot send the
+// bearer token elsewhere.
+func (p *Provider) page(ctx context.Context, path string, q url.Values, token string) (itemPage, error) {
 	u := p.url(path, q)
 	if token != "" {
 		t, err := url.Parse(token)
-		want, werr := url.PathUnescape(p.api.EscapedPath() + path)
-		if err != nil || werr != nil || t.Scheme != p.api.Scheme || t.Host != p.api.Host || t.User != nil ||
-			!(t.Path == want || (prefix && strings.HasPrefix(t.Path, want))) {
+		if err != nil || t.Scheme != p.api.Scheme || t.Host != p.api.Host || t.User != nil ||
+			!strings.HasPrefix(t.Path, p.api.Path+"/") || strings.Contains(t.Path, "/../") || strings.HasSuffix(t.Path, "/..") {
 			return itemPage{}, providers.ErrPageExpired
 		}
 		u = token
@@ -430,7 +480,7 @@ func (p *Provider) Search(ctx context.Context, query, pageToken string) (provide
 	q := url.Values{"$select": {itemSelect}, "$top": {strconv.Itoa(p.pageSize)}}
 	if pageToken != "" {
 		// The next link repeats the function call in its own spelling.
-		page, err := p.page(ctx, "/me/drive/root/search(", nil, pageToken, true)
+		page, err := p.page(ctx, "", nil, pageToken)
 		return p.searchPage(page, err)
 	}
 	var page itemPage
