@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -109,6 +110,7 @@ type Provider struct {
 	c        *providers.Client
 	pageSize int
 	bearer   *providers.Bearer
+	keys     sync.Map // Drive ID → resource key, from every files resource read
 }
 
 var (
