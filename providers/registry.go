@@ -53,8 +53,10 @@ type SignIn struct {
 	Issuer                       string
 	Scopes                       []string
 	AuthParams                   map[string]string
-	// AuthParamsNoRefresh are added when no refresh token is stored yet
-	// (Google's prompt=consent).
+	// AuthParamsNoRefresh are auth.Config.AuthParamsNoRefresh: added for a
+	// second sign-in when the first yields no refresh token (Google's
+	// prompt=consent). Whether the person consented before is a matter of
+	// the account they pick, so it is decided per sign-in, not per remote.
 	AuthParamsNoRefresh map[string]string
 }
 

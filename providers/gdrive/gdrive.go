@@ -68,8 +68,9 @@ var Kind = providers.Kind{
 
 // SignIn describes Google's sign-in for s: the narrowest scope that browses
 // and downloads (drive.readonly unless s.Scopes says otherwise), offline
-// access (a refresh token), and prompt=consent when no refresh token is
-// stored yet — Google only hands out a refresh token on a consent it shows.
+// access (a refresh token), and prompt=consent for a second try when a
+// sign-in yields no refresh token — Google only hands one out on a consent
+// it shows, and shows none to an account that consented before.
 // s.AuthBase replaces Google's authorization server root (tests: serves
 // /o/oauth2/v2/auth, /token and /revoke).
 func SignIn(s providers.Settings) *providers.SignIn {

@@ -90,7 +90,7 @@ type Server struct {
 	codes     map[string]*grant
 	access    map[string]*tokenInfo
 	refresh   map[string]*tokenInfo
-	consented map[string]bool // client_id: the user has granted offline access before
+	consented map[string]bool // client_id + user: that user has granted this client offline access before
 	forbid403 int             // next n API requests answer 403 userRateLimitExceeded
 	requests  []string        // "METHOD path" of every API request, for tests
 }
