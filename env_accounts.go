@@ -100,7 +100,7 @@ func (e *Env) AuthConfig(ctx context.Context, name string) (*auth.Config, provid
 	si := k.SignIn(s)
 	c := &auth.Config{ID: name, Issuer: si.Issuer, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: si.Scopes, AuthParams: map[string]string{},
-		Exchange: s.Exchange, Ports: s.Ports, Logger: e.Log}
+		AuthParamsNoRefresh: si.AuthParamsNoRefresh, Exchange: s.Exchange, Ports: s.Ports, Logger: e.Log}
 	for k, v := range si.AuthParams {
 		c.AuthParams[k] = v
 	}
@@ -121,17 +121,6 @@ func (e *Env) AuthConfig(ctx context.Context, name string) (*auth.Config, provid
 		c.BackendToken = conn.Token
 	}
 	return c, s, nil
-}
-
-// WithoutRefreshParams adds the parameters a kind wants when no refresh
-// token is stored yet (Google's prompt=consent).
-func withoutRefreshParams(c *auth.Config, k providers.Kind, s providers.Settings) {
-	if k.SignIn == nil {
-		return
-	}
-	for key, v := range k.SignIn(s).AuthParamsNoRefresh {
-		c.AuthParams[key] = v
-	}
 }
 
 // OpenRemote returns a ready provider for a remote. account picks one of
@@ -229,9 +218,6 @@ func (e *Env) SignInRemote(ctx context.Context, name string, opts auth.Options) 
 		k, _ = providers.LookupKind(s.Type)
 	}
 	v := e.Vault(ctx)
-	if !hasRefreshToken(ctx, v, name) {
-		withoutRefreshParams(c, k, s)
-	}
 	res, err := c.SignIn(ctx, opts)
 	if err != nil {
 		return vault.Account{}, err
@@ -262,19 +248,6 @@ func (e *Env) SignInRemote(ctx context.Context, name string, opts auth.Options) 
 		return vault.Account{}, err
 	}
 	return acct, nil
-}
-
-func hasRefreshToken(ctx context.Context, v *vault.Vault, remote string) bool {
-	accts, err := v.Accounts(ctx)
-	if err != nil {
-		return false
-	}
-	for _, a := range accts {
-		if a.Provider == remote && a.Status == vault.StatusOK {
-			return true
-		}
-	}
-	return false
 }
 
 // BackendRemote is the vault's provider name for the organisation's own
