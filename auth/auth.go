@@ -74,6 +74,12 @@ type Config struct {
 	// consented before cannot be known until they have signed in.
 	AuthParamsNoRefresh map[string]string
 
+	// RevokeAccessToken: the server revokes a grant by its access token,
+	// sent as the bearer of the revocation call (Dropbox), so Revoke sends a
+	// live access token — refreshed first when it has expired — and never
+	// the refresh token.
+	RevokeAccessToken bool
+
 	// Exchange is ExchangePKCE (default) or ExchangeBackend.
 	Exchange string
 	// Backend is the Ferry backend URL (needed with ExchangeBackend).

@@ -58,6 +58,9 @@ type SignIn struct {
 	// prompt=consent). Whether the person consented before is a matter of
 	// the account they pick, so it is decided per sign-in, not per remote.
 	AuthParamsNoRefresh map[string]string
+	// RevokeAccessToken is auth.Config.RevokeAccessToken: revocation is
+	// authenticated by a live access token (Dropbox), never a refresh token.
+	RevokeAccessToken bool
 }
 
 // Kind is one kind of source: how to sign in and how to build a Provider.

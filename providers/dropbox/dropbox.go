@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -58,9 +59,7 @@ var Kind = providers.Kind{
 	Title:         "Dropbox",
 	NeedsClientID: true,
 	SignIn:        SignIn,
-	Revoke: func(ctx context.Context, s providers.Settings, tok *oauth2.Token) error {
-		return Revoke(ctx, s.APIBase, nil, tok)
-	},
+	Revoke:        revokeGrant,
 	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
 		opts := Options{APIBase: s.APIBase, ContentBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
 		if d.Transport != nil {
@@ -82,8 +81,9 @@ var Kind = providers.Kind{
 func SignIn(s providers.Settings) *providers.SignIn {
 	si := &providers.SignIn{
 		AuthURL: AuthURL, TokenURL: TokenURL,
-		Scopes:     append([]string(nil), Scopes...),
-		AuthParams: map[string]string{"token_access_type": "offline"},
+		Scopes:            append([]string(nil), Scopes...),
+		AuthParams:        map[string]string{"token_access_type": "offline"},
+		RevokeAccessToken: true,
 	}
 	if len(s.Scopes) > 0 {
 		si.Scopes = append([]string(nil), s.Scopes...)
@@ -196,6 +196,38 @@ func checkID(id string) error {
 		return fmt.Errorf("dropbox: %q is not a Dropbox ID: %w", id, providers.ErrNotFound)
 	}
 	return nil
+}
+
+// revokeGrant is the kind's Revoke (PKCE mode): Dropbox revokes only with
+// a live access token (/2/auth/token/revoke is authenticated by the token
+// it revokes), so an expired one — or one Dropbox already refuses — is first
+// replaced through the refresh token (a public client's refresh: client_id
+// only).
+func revokeGrant(ctx context.Context, s providers.Settings, tok *oauth2.Token) error {
+	if tok == nil {
+		return nil
+	}
+	if tok.AccessToken != "" && tok.Valid() {
+		err := Revoke(ctx, s.APIBase, nil, tok)
+		if err == nil || !errors.Is(err, providers.ErrNeedsSignIn) || tok.RefreshToken == "" {
+			return err
+		}
+	}
+	if tok.RefreshToken == "" {
+		return fmt.Errorf("dropbox: revoke: the access token expired and there is no refresh token: %w", providers.ErrNeedsSignIn)
+	}
+	hc, err := providers.NewHTTPClient(providers.TransportOptions{})
+	if err != nil {
+		return err
+	}
+	oc := oauth2.Config{ClientID: s.ClientID, Endpoint: oauth2.Endpoint{TokenURL: SignIn(s).TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	stale := *tok
+	stale.Expiry = time.Now().Add(-time.Hour) // make the token source refresh
+	fresh, err := oc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), &stale).Token()
+	if err != nil {
+		return fmt.Errorf("dropbox: revoke: getting a live access token: %w", providers.TokenError(err))
+	}
+	return Revoke(ctx, s.APIBase, hc, fresh)
 }
 
 // Revoke signs tok out at Dropbox: POST /2/auth/token/revoke authenticated
