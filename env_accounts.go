@@ -100,7 +100,8 @@ func (e *Env) AuthConfig(ctx context.Context, name string) (*auth.Config, provid
 	si := k.SignIn(s)
 	c := &auth.Config{ID: name, Issuer: si.Issuer, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: si.Scopes, AuthParams: map[string]string{},
-		AuthParamsNoRefresh: si.AuthParamsNoRefresh, Exchange: s.Exchange, Ports: s.Ports, Logger: e.Log}
+		AuthParamsNoRefresh: si.AuthParamsNoRefresh, RevokeAccessToken: si.RevokeAccessToken,
+		Exchange: s.Exchange, Ports: s.Ports, Logger: e.Log}
 	for k, v := range si.AuthParams {
 		c.AuthParams[k] = v
 	}
