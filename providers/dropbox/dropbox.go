@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -121,6 +122,10 @@ type Provider struct {
 	hosts        map[string]bool
 	c            *providers.Client
 	pageSize     int
+
+	rootMu     sync.Mutex
+	rootKnown  bool
+	rootHeader string // Dropbox-API-Path-Root for file calls; "" for none
 }
 
 var (
