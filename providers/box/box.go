@@ -353,15 +353,22 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		}
 		return nil, fmt.Errorf("box: %q: %w", id, providers.ErrIsFolder)
 	}
-	resp, err := p.notPending(ctx, p.url("/files/"+bid+"/content", nil), p.pendingWait)
-	if err != nil {
-		return nil, fmt.Errorf("box: opening %q: %w", id, err)
+	// A download URL is short-lived: one that expired before it was
+	// fetched is replaced by asking /content again, once.
+	for attempt := 0; ; attempt++ {
+		resp, err := p.notPending(ctx, p.url("/files/"+bid+"/content", nil), p.pendingWait)
+		if err != nil {
+			return nil, fmt.Errorf("box: opening %q: %w", id, err)
+		}
+		rc, _, err := p.c.FollowDownload(ctx, resp, offset)
+		if errors.Is(err, providers.ErrLinkExpired) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("box: opening %q: %w", id, err)
+		}
+		return rc, nil
 	}
-	rc, _, err := p.follow(ctx, resp, offset)
-	if err != nil {
-		return nil, fmt.Errorf("box: opening %q: %w", id, err)
-	}
-	return rc, nil
 }
 
 // notPending GETs an API URL, waiting out 202 Accepted answers ("not
@@ -394,86 +401,6 @@ func (p *Provider) notPending(ctx context.Context, rawURL string, wait time.Dura
 			return nil, ctx.Err()
 		}
 	}
-}
-
-const maxHops = 5
-
-// follow returns resp's body from offset, following redirects to download
-// hosts without Authorization.
-func (p *Provider) follow(ctx context.Context, resp *http.Response, offset int64) (io.ReadCloser, string, error) {
-	for hop := 0; ; hop++ {
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusPartialContent:
-			rc, err := skipTo(resp, offset)
-			return rc, resp.Header.Get("Content-Type"), err
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		default:
-			resp.Body.Close()
-			return nil, "", fmt.Errorf("unexpected answer %d from %s", resp.StatusCode, providers.RedactURL(resp.Request.URL))
-		}
-		loc, lerr := resp.Location()
-		resp.Body.Close()
-		if lerr != nil {
-			return nil, "", fmt.Errorf("a redirect without a usable Location: %w", lerr)
-		}
-		if hop >= maxHops {
-			return nil, "", errors.New("too many redirects")
-		}
-		if loc.Scheme != "https" && !(loc.Scheme == "http" && providers.IsLoopbackHost(loc.Hostname())) {
-			return nil, "", fmt.Errorf("refusing a download redirect to %s", providers.RedactURL(loc))
-		}
-		var err error
-		if resp, err = p.fetch(ctx, loc, offset); err != nil {
-			var he *providers.HTTPError
-			if errors.As(err, &he) && he.StatusCode == http.StatusRequestedRangeNotSatisfiable {
-				return io.NopCloser(strings.NewReader("")), "", nil // offset at (or past) the end
-			}
-			return nil, "", err
-		}
-	}
-}
-
-// fetch GETs a download URL: no Authorization header, whatever the host.
-func (p *Provider) fetch(ctx context.Context, u *url.URL, offset int64) (*http.Response, error) {
-	return p.c.Call(ctx, func(ctx context.Context) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return nil, err
-		}
-		if offset > 0 {
-			req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-		}
-		return p.c.HTTP.Do(req)
-	})
-}
-
-// skipTo returns the body from offset: a 206 must start there; a 200 (the
-// server ignored Range) is read past the first offset bytes.
-func skipTo(resp *http.Response, offset int64) (io.ReadCloser, error) {
-	if offset == 0 {
-		return resp.Body, nil
-	}
-	if resp.StatusCode == http.StatusPartialContent {
-		var start int64 = -1
-		if v, ok := strings.CutPrefix(resp.Header.Get("Content-Range"), "bytes "); ok {
-			if s, _, ok := strings.Cut(v, "-"); ok {
-				start, _ = strconv.ParseInt(s, 10, 64)
-			}
-		}
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("the download server answered range %q for offset %d", resp.Header.Get("Content-Range"), offset)
-		}
-		return resp.Body, nil
-	}
-	if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return io.NopCloser(strings.NewReader("")), nil
-		}
-		return nil, err
-	}
-	return resp.Body, nil
 }
 
 // thumbSizes are the PNG thumbnail sizes Box documents.

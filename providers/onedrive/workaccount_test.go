@@ -79,3 +79,26 @@ func TestNextLinkWithAnotherPathOnGraphIsFollowed(t *testing.T) {
 	_, err = p.List(ctx(t), "", "http://"+fg.URL[len("http://"):]+"/../../x/children")
 	assert.ErrorIs(t, err, providers.ErrPageExpired, "a nextLink outside the API root is refused")
 }
+
+// A pre-authenticated download URL that expired before it was fetched
+// (the download host answers 401) is replaced by a fresh one from Graph; it
+// never sends the person to sign in again.
+func TestExpiredDownloadLinkIsFetchedAgain(t *testing.T) {
+	fg := fakegraph.Start(t, fakegraph.Options{})
+	p := newProvider(t, fg)
+	id, err := fg.Seed(fg.RootID(), []string{"report.pdf"}, []byte("%PDF-1.7 report"))
+	require.NoError(t, err)
+
+	fg.ExpireNextDownloadLinks(1)
+	rc, err := p.Open(ctx(t), id, 0)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, "%PDF-1.7 report", string(b))
+
+	fg.ExpireNextDownloadLinks(10)
+	_, err = p.Open(ctx(t), id, 0)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, providers.ErrNeedsSignIn, "an expired link is not an expired sign-in")
+	fg.ExpireNextDownloadLinks(0)
+}

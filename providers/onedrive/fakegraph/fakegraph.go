@@ -94,6 +94,7 @@ type Server struct {
 	spent      map[string]bool      // refresh tokens already redeemed
 	downloads  map[string]dlTarget
 	throttleN  int
+	staleLinks int // the next pre-authenticated URLs handed out are already expired
 	throttleSt int
 	throttleRA time.Duration
 	stats      Stats
@@ -458,6 +459,15 @@ func (s *Server) ShareWithMe(itemID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shared = append(s.shared, itemID)
+}
+
+// ExpireNextDownloadLinks makes the next n pre-authenticated URLs the API
+// redirects to already expired: "the URL is only valid for a short period"
+// (driveitem-get-content), and the download host answers 401.
+func (s *Server) ExpireNextDownloadLinks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staleLinks = n
 }
 
 // Throttle makes the next n Graph API calls answer status (429 or 503)
@@ -927,6 +937,10 @@ func (s *Server) redirect(w http.ResponseWriter, t dlTarget) {
 	tok := randomToken()
 	t.expires = time.Now().Add(5 * time.Minute)
 	s.mu.Lock()
+	if s.staleLinks > 0 {
+		s.staleLinks--
+		t.expires = time.Now().Add(-time.Second)
+	}
 	s.downloads[tok] = t
 	s.mu.Unlock()
 	w.Header().Set("Location", s.DownloadURL+"/dl/"+tok+"?tempauth="+randomToken())
