@@ -285,8 +285,7 @@ func entry(it driveItem, drive string) providers.Entry {
 				}
 			}
 		}
-		e.HasThumbnail = src.Image != nil || src.Photo != nil || src.Video != nil ||
-			strings.HasPrefix(e.MIMEType, "image/") || strings.HasPrefix(e.MIMEType, "video/")
+		e.HasThumbnail = src.Image != nil || src.Photo != nil || src.Video != nil || rendered(e.MIMEType)
 	}
 	mod := src.LastModifiedDateTime
 	if src.FileSystemInfo != nil && src.FileSystemInfo.LastModifiedDateTime != "" {
@@ -595,4 +594,21 @@ func (p *Provider) Quota(ctx context.Context) (providers.Quota, error) {
 		}
 	}
 	return q, nil
+}
+
+// rendered reports whether OneDrive makes thumbnails for files of this MIME
+// type: images and videos, and documents it renders — PDFs and Office files
+// (Graph's thumbnail resource: "an image, video, document, or any item that
+// has a bitmap representation").
+func rendered(mimeType string) bool {
+	switch {
+	case strings.HasPrefix(mimeType, "image/"), strings.HasPrefix(mimeType, "video/"),
+		strings.HasPrefix(mimeType, "application/vnd.openxmlformats-officedocument."):
+		return true
+	}
+	switch mimeType {
+	case "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint":
+		return true
+	}
+	return false
 }

@@ -102,3 +102,20 @@ func TestExpiredDownloadLinkIsFetchedAgain(t *testing.T) {
 	assert.NotErrorIs(t, err, providers.ErrNeedsSignIn, "an expired link is not an expired sign-in")
 	fg.ExpireNextDownloadLinks(0)
 }
+
+// PDFs and Office files get thumbnails, as OneDrive renders them.
+func TestDocumentThumbnails(t *testing.T) {
+	fg := fakegraph.Start(t, fakegraph.Options{DriveType: "business"})
+	p := newProvider(t, fg)
+	for _, name := range []string{"report.pdf", "plan.docx", "budget.xlsx"} {
+		id, err := fg.Seed(fg.RootID(), []string{name}, []byte("content of "+name))
+		require.NoError(t, err)
+		e, err := p.Stat(ctx(t), id)
+		require.NoError(t, err)
+		assert.True(t, e.HasThumbnail, name)
+		rc, ct, err := p.Thumbnail(ctx(t), id, 256)
+		require.NoError(t, err, name)
+		rc.Close()
+		assert.Equal(t, "image/png", ct)
+	}
+}

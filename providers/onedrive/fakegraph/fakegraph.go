@@ -899,13 +899,23 @@ func (s *Server) itemRoute(_, fixed, op string) http.HandlerFunc {
 				graphErr(w, http.StatusBadRequest, "invalidRequest", "Invalid thumbnail size or id.")
 				return
 			}
-			if it.Dir || !strings.HasPrefix(it.MIME, "image/") {
+			if it.Dir || !HasBitmap(it.MIME) {
 				graphErr(w, http.StatusNotFound, "itemNotFound", "The resource could not be found.")
 				return
 			}
 			s.redirect(w, dlTarget{item: it.ID, thumb: [2]int{wd, ht}})
 		}
 	}
+}
+
+// HasBitmap reports whether Graph renders thumbnails for a file of this
+// MIME type: the thumbnail resource "represents a thumbnail for an image,
+// video, document, or any item that has a bitmap representation" — images,
+// videos, PDFs and Office documents.
+func HasBitmap(mimeType string) bool {
+	return strings.HasPrefix(mimeType, "image/") || strings.HasPrefix(mimeType, "video/") ||
+		mimeType == "application/pdf" || strings.HasPrefix(mimeType, "application/vnd.openxmlformats-officedocument.") ||
+		mimeType == "application/msword" || mimeType == "application/vnd.ms-excel" || mimeType == "application/vnd.ms-powerpoint"
 }
 
 // thumbSize parses the documented sizes: small, medium, large, their
