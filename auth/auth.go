@@ -69,6 +69,17 @@ type Config struct {
 	// AuthParams are extra authorization request parameters
 	// (access_type=offline, prompt=consent, token_access_type=offline, ...).
 	AuthParams map[string]string
+	// AuthParamsNoRefresh are added for a second sign-in, which SignIn runs
+	// at once when the first yields no refresh token: Google hands one out
+	// only on a consent it shows (prompt=consent), and whether this person
+	// consented before cannot be known until they have signed in.
+	AuthParamsNoRefresh map[string]string
+
+	// RevokeAccessToken: the server revokes a grant by its access token,
+	// sent as the bearer of the revocation call (Dropbox), so Revoke sends a
+	// live access token — refreshed first when it has expired — and never
+	// the refresh token.
+	RevokeAccessToken bool
 
 	// Exchange is ExchangePKCE (default) or ExchangeBackend.
 	Exchange string

@@ -96,6 +96,11 @@ type outcome struct {
 // shows URL() (always: it is the fallback when no browser opens), calls
 // OpenBrowser, and waits with Wait or Done.
 func (c *Config) Begin(ctx context.Context, timeout time.Duration) (*Flow, error) {
+	return c.begin(ctx, timeout, nil)
+}
+
+// begin is Begin with extra authorization parameters (over AuthParams).
+func (c *Config) begin(ctx context.Context, timeout time.Duration, extra map[string]string) (*Flow, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
@@ -129,6 +134,11 @@ func (c *Config) Begin(ctx context.Context, timeout time.Duration) (*Flow, error
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.nonce))
 	}
 	for k, v := range c.AuthParams {
+		if _, over := extra[k]; !over {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	for k, v := range extra {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
 	f.authURL = f.oc.AuthCodeURL(f.state, opts...)

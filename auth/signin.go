@@ -25,11 +25,23 @@ type Options struct {
 }
 
 // SignIn runs a whole interactive sign-in: Begin, OnURL, open the browser,
-// take pastes, Wait. Cancelling ctx ends it with ErrCancelled. Errors match
-// ErrCancelled, ErrTimeout, ErrIssuerMismatch or are an *OAuthError (from the
-// authorization response or the code exchange).
+// take pastes, Wait. When it yields no refresh token and
+// AuthParamsNoRefresh is set, it runs once more with those parameters (the
+// person sees the provider's consent page) rather than return a sign-in that
+// dies with its access token. Cancelling ctx ends it with ErrCancelled.
+// Errors match ErrCancelled, ErrTimeout, ErrIssuerMismatch or are an
+// *OAuthError (from the authorization response or the code exchange).
 func (c *Config) SignIn(ctx context.Context, opts Options) (*Result, error) {
-	f, err := c.Begin(ctx, opts.Timeout)
+	res, err := c.signIn(ctx, opts, nil)
+	if err != nil || res.Token.RefreshToken != "" || len(c.AuthParamsNoRefresh) == 0 {
+		return res, err
+	}
+	c.logger().Info("sign-in: no refresh token; asking again with the consent page", "provider", c.ID)
+	return c.signIn(ctx, opts, c.AuthParamsNoRefresh)
+}
+
+func (c *Config) signIn(ctx context.Context, opts Options, extra map[string]string) (*Result, error) {
+	f, err := c.begin(ctx, opts.Timeout, extra)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,22 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// liveAccessToken returns tok's access token, or a fresh one when it has
+// expired and a refresh token can get one.
+func (c *Config) liveAccessToken(ctx context.Context, tok *oauth2.Token) (string, error) {
+	if tok.AccessToken != "" && (tok.Expiry.IsZero() || tok.Expiry.After(time.Now().Add(10*time.Second))) {
+		return tok.AccessToken, nil
+	}
+	if tok.RefreshToken == "" {
+		return "", fmt.Errorf("auth: %s: revoke: the access token expired and there is no refresh token: %w", c.ID, ErrNeedsSignIn)
+	}
+	nt, err := c.Refresh(ctx, tok.RefreshToken)
+	if err != nil {
+		return "", fmt.Errorf("auth: %s: revoke: getting a live access token: %w", c.ID, err)
+	}
+	return nt.AccessToken, nil
+}
+
 // Revoke asks the server to revoke tok's grant (RFC 7009): the refresh token
 // when there is one, else the access token. With ExchangeBackend it posts
 // {"token"} to {backend}/oauth/{id}/revoke. ErrRevokeUnsupported means the
@@ -79,6 +95,13 @@ func (c *Config) Revoke(ctx context.Context, tok *oauth2.Token) error {
 	token, hint := tok.RefreshToken, "refresh_token"
 	if token == "" {
 		token, hint = tok.AccessToken, "access_token"
+	}
+	if c.RevokeAccessToken {
+		live, err := c.liveAccessToken(ctx, tok)
+		if err != nil {
+			return err
+		}
+		token, hint = live, "access_token"
 	}
 	var req *http.Request
 	if c.backendMode() {

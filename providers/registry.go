@@ -52,9 +52,14 @@ type SignIn struct {
 	Issuer                       string
 	Scopes                       []string
 	AuthParams                   map[string]string
-	// AuthParamsNoRefresh are added when no refresh token is stored yet
-	// (Google's prompt=consent).
+	// AuthParamsNoRefresh are auth.Config.AuthParamsNoRefresh: added for a
+	// second sign-in when the first yields no refresh token (Google's
+	// prompt=consent). Whether the person consented before is a matter of
+	// the account they pick, so it is decided per sign-in, not per remote.
 	AuthParamsNoRefresh map[string]string
+	// RevokeAccessToken is auth.Config.RevokeAccessToken: revocation is
+	// authenticated by a live access token (Dropbox), never a refresh token.
+	RevokeAccessToken bool
 }
 
 // Kind is one kind of source: how to sign in and how to build a Provider.

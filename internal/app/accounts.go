@@ -306,9 +306,6 @@ func (s *Session) SignIn(ctx context.Context, name string, opts auth.Options) (v
 		k, _ = s.kinds.Lookup(st.Type)
 	}
 	v := s.Vault(ctx)
-	if !hasRefreshToken(ctx, v, name) {
-		withoutRefreshParams(c, k, st)
-	}
 	res, err := c.SignIn(ctx, opts)
 	if err != nil {
 		return vault.Account{}, err
@@ -339,19 +336,6 @@ func (s *Session) SignIn(ctx context.Context, name string, opts auth.Options) (v
 		return vault.Account{}, err
 	}
 	return acct, nil
-}
-
-func hasRefreshToken(ctx context.Context, v *vault.Vault, remote string) bool {
-	accts, err := v.Accounts(ctx)
-	if err != nil {
-		return false
-	}
-	for _, a := range accts {
-		if a.Provider == remote && a.Status == vault.StatusOK {
-			return true
-		}
-	}
-	return false
 }
 
 // BackendRemote is the vault's provider name for the organisation's own

@@ -85,6 +85,7 @@ func (s *Session) AuthConfig(ctx context.Context, name string) (*auth.Config, pr
 	si := k.SignIn(st)
 	c := &auth.Config{ID: name, Issuer: si.Issuer, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: st.ClientID, ClientSecret: st.ClientSecret, Scopes: si.Scopes, AuthParams: map[string]string{},
+		AuthParamsNoRefresh: si.AuthParamsNoRefresh, RevokeAccessToken: si.RevokeAccessToken,
 		Exchange: st.Exchange, Ports: st.Ports, Logger: s.Log}
 	for k, v := range si.AuthParams {
 		c.AuthParams[k] = v
@@ -106,17 +107,6 @@ func (s *Session) AuthConfig(ctx context.Context, name string) (*auth.Config, pr
 		c.BackendToken = conn.Token
 	}
 	return c, st, nil
-}
-
-// withoutRefreshParams adds the parameters a kind wants when no refresh
-// token is stored yet (Google's prompt=consent).
-func withoutRefreshParams(c *auth.Config, k providers.Kind, st providers.Settings) {
-	if k.SignIn == nil {
-		return
-	}
-	for key, v := range k.SignIn(st).AuthParamsNoRefresh {
-		c.AuthParams[key] = v
-	}
 }
 
 // Open returns a ready provider for a remote. account picks one of

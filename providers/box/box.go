@@ -16,13 +16,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -100,13 +98,9 @@ type Options struct {
 type Provider struct {
 	api         *url.URL
 	base        string // APIBase + "/2.0"
-	tokens      oauth2.TokenSource
 	pageSize    int
 	pendingWait time.Duration
 	c           *providers.Client
-
-	mu      sync.Mutex
-	lastTok string
 }
 
 var (
@@ -122,13 +116,9 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, errors.New("box: no token source (sign in first)")
 	}
-	root := strings.TrimRight(cmp.Or(opts.APIBase, DefaultAPIBase), "/")
-	u, err := url.Parse(root)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("box: API base %q is not a plain http(s) URL", opts.APIBase)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil, fmt.Errorf("box: API base %s must use https", providers.RedactURL(u))
+	u, err := providers.ParseAPIBase("box", opts.APIBase, DefaultAPIBase)
+	if err != nil {
+		return nil, err
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -138,7 +128,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	p := &Provider{api: u, base: root + "/2.0", tokens: opts.Tokens, pageSize: opts.PageSize,
+	p := &Provider{api: u, base: u.String() + "/2.0", pageSize: opts.PageSize,
 		pendingWait: cmp.Or(opts.PendingWait, 30*time.Second)}
 	if p.pageSize <= 0 || p.pageSize > 1000 {
 		p.pageSize = DefaultPageSize
@@ -149,64 +139,16 @@ func New(opts Options) (*Provider, error) {
 	}
 	c.HTTP = &noRedirect
 	c.Name = cmp.Or(c.Name, "box")
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Box",
+		Trusted: func(u *url.URL) bool { return u.Scheme == p.api.Scheme && u.Host == p.api.Host }}
+	c.Authorize = bearer.Authorize
+	c.Refresh = bearer.Refresh
 	c.MapError = mapError
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
 	p.c = c
 	return p, nil
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-// authorize adds the bearer token to requests for the API host only.
-func (p *Provider) authorize(r *http.Request) error {
-	if r.URL.Scheme != p.api.Scheme || r.URL.Host != p.api.Host {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastTok = tok.AccessToken
-	p.mu.Unlock()
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}
-
-// refresh runs after a 401: it succeeds only if the token source now hands
-// out a different access token.
-func (p *Provider) refresh(context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastTok
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if tok.AccessToken == p.lastTok {
-		return errors.New("Box refused the access token and no newer one is available")
-	}
-	return nil
-}
-
-// tokenError classifies a token source failure: a network hiccup stays
-// retryable; anything else (no sign-in, a rejected grant) needs sign-in.
-func tokenError(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, providers.ErrNeedsSignIn) || providers.IsTransient(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", providers.ErrNeedsSignIn, err)
 }
 
 var idPattern = regexp.MustCompile(`^[df][0-9]{1,20}$`)
@@ -410,15 +352,22 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		}
 		return nil, fmt.Errorf("box: %q: %w", id, providers.ErrIsFolder)
 	}
-	resp, err := p.notPending(ctx, p.url("/files/"+bid+"/content", nil), p.pendingWait)
-	if err != nil {
-		return nil, fmt.Errorf("box: opening %q: %w", id, err)
+	// A download URL is short-lived: one that expired before it was
+	// fetched is replaced by asking /content again, once.
+	for attempt := 0; ; attempt++ {
+		resp, err := p.notPending(ctx, p.url("/files/"+bid+"/content", nil), p.pendingWait)
+		if err != nil {
+			return nil, fmt.Errorf("box: opening %q: %w", id, err)
+		}
+		rc, _, err := p.c.FollowDownload(ctx, resp, offset)
+		if errors.Is(err, providers.ErrLinkExpired) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("box: opening %q: %w", id, err)
+		}
+		return rc, nil
 	}
-	rc, _, err := p.follow(ctx, resp, offset)
-	if err != nil {
-		return nil, fmt.Errorf("box: opening %q: %w", id, err)
-	}
-	return rc, nil
 }
 
 // notPending GETs an API URL, waiting out 202 Accepted answers ("not
@@ -451,86 +400,6 @@ func (p *Provider) notPending(ctx context.Context, rawURL string, wait time.Dura
 			return nil, ctx.Err()
 		}
 	}
-}
-
-const maxHops = 5
-
-// follow returns resp's body from offset, following redirects to download
-// hosts without Authorization.
-func (p *Provider) follow(ctx context.Context, resp *http.Response, offset int64) (io.ReadCloser, string, error) {
-	for hop := 0; ; hop++ {
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusPartialContent:
-			rc, err := skipTo(resp, offset)
-			return rc, resp.Header.Get("Content-Type"), err
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		default:
-			resp.Body.Close()
-			return nil, "", fmt.Errorf("unexpected answer %d from %s", resp.StatusCode, providers.RedactURL(resp.Request.URL))
-		}
-		loc, lerr := resp.Location()
-		resp.Body.Close()
-		if lerr != nil {
-			return nil, "", fmt.Errorf("a redirect without a usable Location: %w", lerr)
-		}
-		if hop >= maxHops {
-			return nil, "", errors.New("too many redirects")
-		}
-		if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
-			return nil, "", fmt.Errorf("refusing a download redirect to %s", providers.RedactURL(loc))
-		}
-		var err error
-		if resp, err = p.fetch(ctx, loc, offset); err != nil {
-			var he *providers.HTTPError
-			if errors.As(err, &he) && he.StatusCode == http.StatusRequestedRangeNotSatisfiable {
-				return io.NopCloser(strings.NewReader("")), "", nil // offset at (or past) the end
-			}
-			return nil, "", err
-		}
-	}
-}
-
-// fetch GETs a download URL: no Authorization header, whatever the host.
-func (p *Provider) fetch(ctx context.Context, u *url.URL, offset int64) (*http.Response, error) {
-	return p.c.Call(ctx, func(ctx context.Context) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return nil, err
-		}
-		if offset > 0 {
-			req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-		}
-		return p.c.HTTP.Do(req)
-	})
-}
-
-// skipTo returns the body from offset: a 206 must start there; a 200 (the
-// server ignored Range) is read past the first offset bytes.
-func skipTo(resp *http.Response, offset int64) (io.ReadCloser, error) {
-	if offset == 0 {
-		return resp.Body, nil
-	}
-	if resp.StatusCode == http.StatusPartialContent {
-		var start int64 = -1
-		if v, ok := strings.CutPrefix(resp.Header.Get("Content-Range"), "bytes "); ok {
-			if s, _, ok := strings.Cut(v, "-"); ok {
-				start, _ = strconv.ParseInt(s, 10, 64)
-			}
-		}
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("the download server answered range %q for offset %d", resp.Header.Get("Content-Range"), offset)
-		}
-		return resp.Body, nil
-	}
-	if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return io.NopCloser(strings.NewReader("")), nil
-		}
-		return nil, err
-	}
-	return resp.Body, nil
 }
 
 // thumbSizes are the PNG thumbnail sizes Box documents.

@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -57,9 +58,7 @@ var Kind = providers.Kind{
 	Title:         "Dropbox",
 	NeedsClientID: true,
 	SignIn:        SignIn,
-	Revoke: func(ctx context.Context, s providers.Settings, tok *oauth2.Token) error {
-		return Revoke(ctx, s.APIBase, nil, tok)
-	},
+	Revoke:        revokeGrant,
 	New: func(ctx context.Context, s providers.Settings, d providers.Deps) (providers.Provider, error) {
 		opts := Options{APIBase: s.APIBase, ContentBase: s.APIBase, Tokens: d.Tokens, Logger: d.Logger}
 		if d.Transport != nil {
@@ -81,8 +80,9 @@ var Kind = providers.Kind{
 func SignIn(s providers.Settings) *providers.SignIn {
 	si := &providers.SignIn{
 		AuthURL: AuthURL, TokenURL: TokenURL,
-		Scopes:     append([]string(nil), Scopes...),
-		AuthParams: map[string]string{"token_access_type": "offline"},
+		Scopes:            append([]string(nil), Scopes...),
+		AuthParams:        map[string]string{"token_access_type": "offline"},
+		RevokeAccessToken: true,
 	}
 	if len(s.Scopes) > 0 {
 		si.Scopes = append([]string(nil), s.Scopes...)
@@ -119,11 +119,11 @@ type Provider struct {
 	api, content string // roots, no trailing slash
 	hosts        map[string]bool
 	c            *providers.Client
-	tokens       oauth2.TokenSource
 	pageSize     int
 
-	mu        sync.Mutex
-	lastToken string
+	rootMu     sync.Mutex
+	rootKnown  bool
+	rootHeader string // Dropbox-API-Path-Root for file calls; "" for none
 }
 
 var (
@@ -139,7 +139,7 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, fmt.Errorf("dropbox: no token source: %w", providers.ErrNeedsSignIn)
 	}
-	p := &Provider{tokens: opts.Tokens, pageSize: opts.PageSize, hosts: map[string]bool{}}
+	p := &Provider{pageSize: opts.PageSize, hosts: map[string]bool{}}
 	if p.pageSize <= 0 {
 		p.pageSize = DefaultPageSize
 	}
@@ -173,68 +173,21 @@ func New(opts Options) (*Provider, error) {
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Dropbox",
+		Trusted: func(u *url.URL) bool { return p.hosts[u.Host] }}
+	c.Authorize = bearer.Authorize
+	c.Refresh = bearer.Refresh
 	c.MapError = MapError
 	p.c = c
 	return p, nil
 }
 
 func checkBase(base, def string) (string, error) {
-	if base == "" {
-		base = def
-	}
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("dropbox: %q is not an http(s) URL", base)
-	}
-	if u.Scheme == "http" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1" {
-		return "", fmt.Errorf("dropbox: %s must use https", providers.RedactURL(u))
+	u, err := providers.ParseAPIBase("dropbox", base, def)
+	if err != nil {
+		return "", err
 	}
 	return u.String(), nil
-}
-
-// authorize adds the bearer token to requests for Dropbox's own hosts.
-func (p *Provider) authorize(r *http.Request) error {
-	if !p.hosts[r.URL.Host] {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastToken = tok.AccessToken
-	p.mu.Unlock()
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}
-
-func tokenError(err error) error {
-	if providers.IsTransient(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("dropbox: getting an access token: %w", err)
-	}
-	return fmt.Errorf("%w: dropbox: %w", providers.ErrNeedsSignIn, err)
-}
-
-// refresh runs after a 401 (expired_access_token): it succeeds only when
-// the token source now yields a different token.
-func (p *Provider) refresh(ctx context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastToken
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	same := tok.AccessToken == p.lastToken
-	p.mu.Unlock()
-	if same {
-		return errors.New("Dropbox refused the access token and no newer one is available")
-	}
-	return nil
 }
 
 // validID matches Dropbox file IDs; anything else names nothing here (paths
@@ -246,6 +199,38 @@ func checkID(id string) error {
 		return fmt.Errorf("dropbox: %q is not a Dropbox ID: %w", id, providers.ErrNotFound)
 	}
 	return nil
+}
+
+// revokeGrant is the kind's Revoke (PKCE mode): Dropbox revokes only with
+// a live access token (/2/auth/token/revoke is authenticated by the token
+// it revokes), so an expired one — or one Dropbox already refuses — is first
+// replaced through the refresh token (a public client's refresh: client_id
+// only).
+func revokeGrant(ctx context.Context, s providers.Settings, tok *oauth2.Token) error {
+	if tok == nil {
+		return nil
+	}
+	if tok.AccessToken != "" && tok.Valid() {
+		err := Revoke(ctx, s.APIBase, nil, tok)
+		if err == nil || !errors.Is(err, providers.ErrNeedsSignIn) || tok.RefreshToken == "" {
+			return err
+		}
+	}
+	if tok.RefreshToken == "" {
+		return fmt.Errorf("dropbox: revoke: the access token expired and there is no refresh token: %w", providers.ErrNeedsSignIn)
+	}
+	hc, err := providers.NewHTTPClient(providers.TransportOptions{})
+	if err != nil {
+		return err
+	}
+	oc := oauth2.Config{ClientID: s.ClientID, Endpoint: oauth2.Endpoint{TokenURL: SignIn(s).TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	stale := *tok
+	stale.Expiry = time.Now().Add(-time.Hour) // make the token source refresh
+	fresh, err := oc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc), &stale).Token()
+	if err != nil {
+		return fmt.Errorf("dropbox: revoke: getting a live access token: %w", providers.TokenError(err))
+	}
+	return Revoke(ctx, s.APIBase, hc, fresh)
 }
 
 // Revoke signs tok out at Dropbox: POST /2/auth/token/revoke authenticated

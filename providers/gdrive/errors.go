@@ -34,6 +34,10 @@ func parseAPIError(body []byte) (e apiError, ok bool) {
 	return e, true
 }
 
+// ErrExportTooLarge: a Docs Editors file exports to more than files.export
+// hands out (10 MB) and no export link was offered for it.
+var ErrExportTooLarge = errors.New("Google exports Docs, Sheets and Slides of at most 10 MB this way")
+
 // errRangeNotSatisfiable is a 416: the offset is at or past the end.
 var errRangeNotSatisfiable = errors.New("gdrive: range not satisfiable")
 
@@ -61,6 +65,12 @@ func MapError(resp *http.Response, body []byte) error {
 		return &providers.RateLimitError{RetryAfter: providers.ParseRetryAfter(resp.Header, time.Now()), Err: he}
 	case http.StatusForbidden:
 		switch reason {
+		case "exportSizeLimitExceeded":
+			return fmt.Errorf("%w (%w)", ErrExportTooLarge, he)
+		case "cannotDownloadAbusiveFile":
+			// files.get's acknowledgeAbuse: the person may still download
+			// it, once they have seen Google's warning and agreed.
+			return &providers.ConfirmError{Warning: e.Error.Message, Err: he}
 		case "rateLimitExceeded", "userRateLimitExceeded", "sharingRateLimitExceeded":
 			return &providers.RateLimitError{RetryAfter: providers.ParseRetryAfter(resp.Header, time.Now()), Err: he}
 		case "dailyLimitExceeded", "quotaExceeded", "downloadQuotaExceeded":

@@ -18,7 +18,6 @@ package gdrive
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -67,8 +66,9 @@ var Kind = providers.Kind{
 
 // SignIn describes Google's sign-in for s: the narrowest scope that browses
 // and downloads (drive.readonly unless s.Scopes says otherwise), offline
-// access (a refresh token), and prompt=consent when no refresh token is
-// stored yet — Google only hands out a refresh token on a consent it shows.
+// access (a refresh token), and prompt=consent for a second try when a
+// sign-in yields no refresh token — Google only hands one out on a consent
+// it shows, and shows none to an account that consented before.
 // s.AuthBase replaces Google's authorization server root (tests: serves
 // /o/oauth2/v2/auth, /token and /revoke).
 func SignIn(s providers.Settings) *providers.SignIn {
@@ -107,11 +107,9 @@ type Options struct {
 type Provider struct {
 	api      *url.URL // API root, no trailing slash
 	c        *providers.Client
-	tokens   oauth2.TokenSource
 	pageSize int
-
-	mu        sync.Mutex
-	lastToken string // the access token most recently sent
+	bearer   *providers.Bearer
+	keys     sync.Map // Drive ID → resource key, from every files resource read
 }
 
 var (
@@ -127,18 +125,12 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, fmt.Errorf("gdrive: no token source: %w", providers.ErrNeedsSignIn)
 	}
-	base := opts.APIBase
-	if base == "" {
-		base = DefaultAPIBase
+	u, err := providers.ParseAPIBase("gdrive", opts.APIBase, DefaultAPIBase)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("gdrive: API base %q is not an http(s) URL", base)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("gdrive: API base %s must use https", providers.RedactURL(u))
-	}
-	p := &Provider{api: u, tokens: opts.Tokens, pageSize: opts.PageSize}
+	p := &Provider{api: u, pageSize: opts.PageSize}
+	p.bearer = &providers.Bearer{Tokens: opts.Tokens, Trusted: p.trustedHost, Service: "Google"}
 	if p.pageSize <= 0 {
 		p.pageSize = DefaultPageSize
 	}
@@ -160,62 +152,11 @@ func New(opts Options) (*Provider, error) {
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	c.Authorize = p.bearer.Authorize
+	c.Refresh = p.bearer.Refresh
 	c.MapError = MapError
 	p.c = c
 	return p, nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
-}
-
-// authorize adds the bearer token, but only for Google's hosts (or the
-// configured API host): a thumbnail link naming another host gets none.
-func (p *Provider) authorize(r *http.Request) error {
-	if !p.trustedHost(r.URL) {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastToken = tok.AccessToken
-	p.mu.Unlock()
-	tok.SetAuthHeader(r)
-	return nil
-}
-
-// tokenError classifies a token source failure: a network hiccup stays
-// transient, anything else (revoked grant, no stored sign-in) needs a new
-// sign-in.
-func tokenError(err error) error {
-	if providers.IsTransient(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("gdrive: getting an access token: %w", err)
-	}
-	return fmt.Errorf("%w: gdrive: %w", providers.ErrNeedsSignIn, err)
-}
-
-// refresh runs after a 401: it succeeds only when the token source now has
-// a different access token (it refreshed), so the call is worth repeating.
-func (p *Provider) refresh(ctx context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastToken
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	same := tok.AccessToken == p.lastToken
-	p.mu.Unlock()
-	if same {
-		return errors.New("Google refused the access token and no newer one is available")
-	}
-	return nil
 }
 
 func (p *Provider) trustedHost(u *url.URL) bool {

@@ -108,10 +108,11 @@ func TestSharedDrivesAndShortcuts(t *testing.T) {
 
 	roots, err := p.Roots(ctx(t))
 	require.NoError(t, err)
-	require.Len(t, roots, 2)
+	require.Len(t, roots, 3)
 	assert.Equal(t, "My Drive", roots[0].Name)
 	assert.Equal(t, fd.RootID(), roots[0].ID)
-	assert.Equal(t, providers.Entry{ID: sd, Name: "Team Space", IsDir: true, Size: -1}, roots[1])
+	assert.Equal(t, "Shared with me", roots[1].Name)
+	assert.Equal(t, providers.Entry{ID: sd, Name: "Team Space", IsDir: true, Size: -1}, roots[2])
 
 	// A shared drive lists like a folder (supportsAllDrives and
 	// includeItemsFromAllDrives are sent; the fake hides its items otherwise).

@@ -52,18 +52,13 @@ func startBackend(t *testing.T, fd *fakedrive.Server, clientID, secret string) (
 
 // authConfig builds the sign-in configuration from the kind's SignIn the
 // way main does.
-func authConfig(s providers.Settings, refreshStored bool) *auth.Config {
+func authConfig(s providers.Settings) *auth.Config {
 	si := Kind.SignIn(s)
 	c := &auth.Config{ID: s.Name, AuthURL: si.AuthURL, TokenURL: si.TokenURL, RevokeURL: si.RevokeURL,
 		ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: si.Scopes, AuthParams: map[string]string{},
-		Exchange: s.Exchange, Ports: s.Ports}
+		AuthParamsNoRefresh: si.AuthParamsNoRefresh, Exchange: s.Exchange, Ports: s.Ports}
 	for k, v := range si.AuthParams {
 		c.AuthParams[k] = v
-	}
-	if !refreshStored {
-		for k, v := range si.AuthParamsNoRefresh {
-			c.AuthParams[k] = v
-		}
 	}
 	return c
 }
@@ -85,7 +80,7 @@ func TestSignInEndToEnd(t *testing.T) {
 			if mode == api.ExchangePKCE {
 				s.ClientSecret = "published-desktop-secret"
 			}
-			c := authConfig(s, false)
+			c := authConfig(s)
 			if mode == api.ExchangeBackend {
 				url, bearer := startBackend(t, fd, "gdrive-desktop", "published-desktop-secret")
 				c.Backend = url
@@ -109,13 +104,13 @@ func TestSignInEndToEnd(t *testing.T) {
 			assert.Equal(t, "hello.txt", page.Entries[0].Name)
 
 			// Google issues a refresh token only on a consent it shows:
-			// signing in again without prompt=consent yields none, which is
-			// why prompt=consent is sent whenever none is stored.
-			again := authConfig(s, true)
+			// the same person signing in again gets none at first, so the
+			// sign-in asks once more with prompt=consent.
+			again := authConfig(s)
 			again.Backend, again.BackendToken = c.Backend, c.BackendToken
 			res2, err := again.SignIn(sctx, auth.Options{Opener: open, Timeout: 80 * time.Second})
 			require.NoError(t, err)
-			assert.Empty(t, res2.Token.RefreshToken)
+			assert.NotEmpty(t, res2.Token.RefreshToken, "a second sign-in of a person who consented before")
 
 			// Sign-out revokes the grant (via the backend in backend mode).
 			require.NoError(t, c.Revoke(sctx, res.Token))
@@ -124,4 +119,30 @@ func TestSignInEndToEnd(t *testing.T) {
 			assert.ErrorIs(t, err, providers.ErrNeedsSignIn)
 		})
 	}
+}
+
+// A second account whose person consented to Ferry before (on another
+// machine): Google shows them no consent page and hands out no refresh
+// token; the sign-in asks again with consent, so the account is not stored
+// with a grant that dies within the hour.
+func TestSecondAccountThatConsentedBeforeGetsARefreshToken(t *testing.T) {
+	open := chromium(t)
+	fd := startFake(t, 10)
+	fd.AutoApprove = true
+	fd.RegisterClient("gdrive-desktop", "published-desktop-secret")
+	s := providers.Settings{Name: "gdrive", Type: "gdrive", ClientID: "gdrive-desktop", ClientSecret: "published-desktop-secret",
+		Exchange: api.ExchangePKCE, AuthBase: fd.URL, APIBase: fd.URL}
+	sctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	signIn := func() *auth.Result {
+		res, err := authConfig(s).SignIn(sctx, auth.Options{Opener: open, Timeout: 80 * time.Second})
+		require.NoError(t, err)
+		return res
+	}
+	require.NotEmpty(t, signIn().Token.RefreshToken, "the first account")
+
+	fd.SetUser(fakedrive.User{DisplayName: "Bo Second", EmailAddress: "bo@example.com", PermissionID: "11112222333344445555"})
+	signIn() // Bo's consent, given elsewhere long ago
+	bo := signIn()
+	assert.NotEmpty(t, bo.Token.RefreshToken, "the second account keeps working after an hour")
 }

@@ -16,13 +16,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -41,9 +39,12 @@ const (
 	SharedID = "@sharedWithMe"
 )
 
-// Scopes are the delegated permissions Ferry asks for: read the person's
-// files, stay signed in, know who they are.
-var Scopes = []string{"Files.Read", "offline_access", "User.Read"}
+// Scopes are the delegated permissions Ferry asks for: read every file the
+// person can reach — their own, items others shared with them (Graph's
+// drive-sharedwithme reference: shared items cannot be opened without a
+// *.All permission) and their SharePoint sites' libraries (Sites.Read.All,
+// as user-list-followedsites requires) — stay signed in, know who they are.
+var Scopes = []string{"Files.Read.All", "Sites.Read.All", "offline_access", "User.Read"}
 
 // Kind is OneDrive (Microsoft Graph) for the application's registry.
 var Kind = providers.Kind{
@@ -100,12 +101,8 @@ type Options struct {
 type Provider struct {
 	api      *url.URL
 	base     string // api without a trailing "/"
-	tokens   oauth2.TokenSource
 	pageSize int
 	c        *providers.Client
-
-	mu      sync.Mutex
-	lastTok string // the access token last sent, to tell a refresh that changed nothing
 }
 
 var (
@@ -121,13 +118,9 @@ func New(opts Options) (*Provider, error) {
 	if opts.Tokens == nil {
 		return nil, errors.New("onedrive: no token source (sign in first)")
 	}
-	base := strings.TrimRight(cmp.Or(opts.APIBase, DefaultAPIBase), "/")
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("onedrive: API base %q is not a plain http(s) URL", opts.APIBase)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil, fmt.Errorf("onedrive: API base %s must use https", providers.RedactURL(u))
+	u, err := providers.ParseAPIBase("onedrive", opts.APIBase, DefaultAPIBase)
+	if err != nil {
+		return nil, err
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -137,7 +130,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	noRedirect := *hc
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	p := &Provider{api: u, base: base, tokens: opts.Tokens, pageSize: opts.PageSize}
+	p := &Provider{api: u, base: u.String(), pageSize: opts.PageSize}
 	if p.pageSize <= 0 {
 		p.pageSize = DefaultPageSize
 	}
@@ -147,64 +140,16 @@ func New(opts Options) (*Provider, error) {
 	}
 	c.HTTP = &noRedirect
 	c.Name = cmp.Or(c.Name, "onedrive")
-	c.Authorize = p.authorize
-	c.Refresh = p.refresh
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Microsoft",
+		Trusted: func(u *url.URL) bool { return u.Scheme == p.api.Scheme && u.Host == p.api.Host }}
+	c.Authorize = bearer.Authorize
+	c.Refresh = bearer.Refresh
 	c.MapError = mapError
 	if c.Logger == nil {
 		c.Logger = opts.Logger
 	}
 	p.c = c
 	return p, nil
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-// authorize adds the bearer token to requests for the Graph host only.
-func (p *Provider) authorize(r *http.Request) error {
-	if r.URL.Scheme != p.api.Scheme || r.URL.Host != p.api.Host {
-		return nil
-	}
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	p.lastTok = tok.AccessToken
-	p.mu.Unlock()
-	r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
-}
-
-// refresh runs after a 401: it succeeds only if the token source now hands
-// out a different access token (another process or the vault refreshed).
-func (p *Provider) refresh(context.Context) error {
-	p.mu.Lock()
-	rejected := p.lastTok
-	p.mu.Unlock()
-	providers.InvalidateToken(p.tokens, rejected)
-	tok, err := p.tokens.Token()
-	if err != nil {
-		return tokenError(err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if tok.AccessToken == p.lastTok {
-		return errors.New("Microsoft refused the access token and no newer one is available")
-	}
-	return nil
-}
-
-// tokenError classifies a token source failure: a network hiccup stays
-// retryable; anything else (no sign-in, a rejected grant) needs sign-in.
-func tokenError(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, providers.ErrNeedsSignIn) || providers.IsTransient(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", providers.ErrNeedsSignIn, err)
 }
 
 // ref is a parsed ID: an item of the signed-in person's default drive
@@ -339,8 +284,7 @@ func entry(it driveItem, drive string) providers.Entry {
 				}
 			}
 		}
-		e.HasThumbnail = src.Image != nil || src.Photo != nil || src.Video != nil ||
-			strings.HasPrefix(e.MIMEType, "image/") || strings.HasPrefix(e.MIMEType, "video/")
+		e.HasThumbnail = src.Image != nil || src.Photo != nil || src.Video != nil || rendered(e.MIMEType)
 	}
 	mod := src.LastModifiedDateTime
 	if src.FileSystemInfo != nil && src.FileSystemInfo.LastModifiedDateTime != "" {
@@ -359,8 +303,11 @@ func sharedEntry() providers.Entry {
 	return providers.Entry{ID: SharedID, Name: "Shared with me", IsDir: true, Size: -1}
 }
 
-// Roots are the default drive ("My files"), "Shared with me", and the
-// account's other drives, if any.
+// Roots are the default drive ("My files"), "Shared with me", the
+// account's other drives, if any, and the document libraries of the
+// SharePoint sites (and Teams) the person follows, named "Site – Library".
+// An account without sites (a personal one, or a tenant that withheld
+// Sites.Read.All) just has none.
 func (p *Provider) Roots(ctx context.Context) ([]providers.Entry, error) {
 	var root driveItem
 	if err := p.getJSON(ctx, p.url("/me/drive/root", url.Values{"$select": {itemSelect}}), &root); err != nil {
@@ -382,6 +329,48 @@ func (p *Provider) Roots(ctx context.Context) ([]providers.Entry, error) {
 			continue
 		}
 		out = append(out, providers.Entry{ID: makeID(d.ID, "root"), Name: cmp.Or(d.Name, d.DriveType), IsDir: true, Size: -1})
+	}
+	libs, err := p.siteLibraries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, libs...), nil
+}
+
+// siteLibraries lists the document libraries of the followed sites
+// (GET /me/followedSites, then /sites/{id}/drives). Only a cancelled call
+// or a lost sign-in is an error: a refusal (no Sites.Read.All, a personal
+// account) means no sites.
+func (p *Provider) siteLibraries(ctx context.Context) ([]providers.Entry, error) {
+	var sites struct {
+		Value []struct {
+			ID, Name, DisplayName string
+		} `json:"value"`
+	}
+	err := p.getJSON(ctx, p.url("/me/followedSites", url.Values{"$select": {"id,name,displayName"}}), &sites)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, providers.ErrNeedsSignIn) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	var out []providers.Entry
+	for _, st := range sites.Value {
+		var drives drivePage
+		err := p.getJSON(ctx, p.url("/sites/"+url.PathEscape(st.ID)+"/drives", url.Values{"$select": {"id,name,driveType"}}), &drives)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, providers.ErrNeedsSignIn) {
+				return nil, err
+			}
+			continue
+		}
+		for _, d := range drives.Value {
+			if !validPart(d.ID) {
+				continue
+			}
+			out = append(out, providers.Entry{ID: makeID(d.ID, "root"), Name: cmp.Or(st.DisplayName, st.Name) + " – " + cmp.Or(d.Name, "Documents"),
+				IsDir: true, Size: -1})
+		}
 	}
 	return out, nil
 }
@@ -418,7 +407,7 @@ func (p *Provider) List(ctx context.Context, folderID, pageToken string) (provid
 		// sharedWithMe documents no $select or $top.
 		path, q = "/me/drive/sharedWithMe", nil
 	}
-	page, err := p.page(ctx, path, q, pageToken, false)
+	page, err := p.page(ctx, path, q, pageToken)
 	if err != nil {
 		if pageToken == "" && !r.shared && p.worthStat(err) {
 			if e, serr := p.Stat(ctx, folderID); serr == nil && !e.IsDir {
@@ -452,16 +441,18 @@ func (p *Provider) worthStat(err error) bool {
 }
 
 // page fetches the first page of path, or the page a token (an
-// @odata.nextLink) names. A token must point back at the same collection
-// on the Graph host: anything else is refused without a request, so a
-// forged token cannot send the bearer token elsewhere.
-func (p *Provider) page(ctx context.Context, path string, q url.Values, token string, prefix bool) (itemPage, error) {
+// @odata.nextLink) names. Graph's paging reference says to request the
+// nextLink as it is, and its path may name the collection another way
+// (/drives/{id}/items/{id}/children for /me/drive/root/children), so only
+// where it points is checked: the Graph host, under the API root. Anything
+// else is refused without a request, so a forged token cannot send the
+// bearer token elsewhere.
+func (p *Provider) page(ctx context.Context, path string, q url.Values, token string) (itemPage, error) {
 	u := p.url(path, q)
 	if token != "" {
 		t, err := url.Parse(token)
-		want, werr := url.PathUnescape(p.api.EscapedPath() + path)
-		if err != nil || werr != nil || t.Scheme != p.api.Scheme || t.Host != p.api.Host || t.User != nil ||
-			!(t.Path == want || (prefix && strings.HasPrefix(t.Path, want))) {
+		if err != nil || t.Scheme != p.api.Scheme || t.Host != p.api.Host || t.User != nil ||
+			!strings.HasPrefix(t.Path, p.api.Path+"/") || strings.Contains(t.Path, "/../") || strings.HasSuffix(t.Path, "/..") {
 			return itemPage{}, providers.ErrPageExpired
 		}
 		u = token
@@ -487,7 +478,7 @@ func (p *Provider) Search(ctx context.Context, query, pageToken string) (provide
 	q := url.Values{"$select": {itemSelect}, "$top": {strconv.Itoa(p.pageSize)}}
 	if pageToken != "" {
 		// The next link repeats the function call in its own spelling.
-		page, err := p.page(ctx, "/me/drive/root/search(", nil, pageToken, true)
+		page, err := p.page(ctx, "", nil, pageToken)
 		return p.searchPage(page, err)
 	}
 	var page itemPage
@@ -529,90 +520,23 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 	return rc, nil
 }
 
-// maxHops bounds the redirects followed after the first.
-const maxHops = 5
-
-// redirected GETs a Graph URL that answers with a redirect and fetches
-// the target (and any further redirect) without Authorization. It returns
-// the body from offset and its Content-Type.
+// redirected GETs a Graph URL that answers with a redirect to a
+// pre-authenticated URL and fetches that without Authorization. Such a URL
+// "is only valid for a short period" (driveitem-get-content): when it has
+// expired already, Graph is asked once more for a fresh one. It returns the
+// body from offset and its Content-Type.
 func (p *Provider) redirected(ctx context.Context, rawURL string, offset int64) (io.ReadCloser, string, error) {
-	resp, err := p.get(ctx, rawURL)
-	if err != nil {
-		return nil, "", err
-	}
-	for hop := 0; ; hop++ {
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusPartialContent:
-			rc, err := skipTo(resp, offset)
-			return rc, resp.Header.Get("Content-Type"), err
-		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		default:
-			resp.Body.Close()
-			return nil, "", fmt.Errorf("unexpected answer %d from %s", resp.StatusCode, providers.RedactURL(resp.Request.URL))
-		}
-		loc, lerr := resp.Location()
-		resp.Body.Close()
-		if lerr != nil {
-			return nil, "", fmt.Errorf("a redirect without a usable Location: %w", lerr)
-		}
-		if hop >= maxHops {
-			return nil, "", errors.New("too many redirects")
-		}
-		if loc.Scheme != "https" && !(loc.Scheme == "http" && isLoopback(loc.Hostname())) {
-			return nil, "", fmt.Errorf("refusing a download redirect to %s", providers.RedactURL(loc))
-		}
-		if resp, err = p.fetch(ctx, loc, offset); err != nil {
-			var he *providers.HTTPError
-			if errors.As(err, &he) && he.StatusCode == http.StatusRequestedRangeNotSatisfiable {
-				return io.NopCloser(strings.NewReader("")), "", nil // offset at (or past) the end
-			}
+	for attempt := 0; ; attempt++ {
+		resp, err := p.get(ctx, rawURL)
+		if err != nil {
 			return nil, "", err
 		}
+		rc, ct, err := p.c.FollowDownload(ctx, resp, offset)
+		if errors.Is(err, providers.ErrLinkExpired) && attempt == 0 {
+			continue
+		}
+		return rc, ct, err
 	}
-}
-
-// fetch GETs a pre-authenticated URL: no Authorization header, whatever
-// the host; the shared retry and error mapping still apply.
-func (p *Provider) fetch(ctx context.Context, u *url.URL, offset int64) (*http.Response, error) {
-	return p.c.Call(ctx, func(ctx context.Context) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return nil, err
-		}
-		if offset > 0 {
-			req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-		}
-		return p.c.HTTP.Do(req)
-	})
-}
-
-// skipTo returns the body from offset: a 206 must start there; a 200 (the
-// server ignored Range) is read past the first offset bytes.
-func skipTo(resp *http.Response, offset int64) (io.ReadCloser, error) {
-	if offset == 0 {
-		return resp.Body, nil
-	}
-	if resp.StatusCode == http.StatusPartialContent {
-		var start int64 = -1
-		if v, ok := strings.CutPrefix(resp.Header.Get("Content-Range"), "bytes "); ok {
-			if s, _, ok := strings.Cut(v, "-"); ok {
-				start, _ = strconv.ParseInt(s, 10, 64)
-			}
-		}
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("the download server answered range %q for offset %d", resp.Header.Get("Content-Range"), offset)
-		}
-		return resp.Body, nil
-	}
-	if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return io.NopCloser(strings.NewReader("")), nil
-		}
-		return nil, err
-	}
-	return resp.Body, nil
 }
 
 // Thumbnail returns a thumbnail bounded by size×size (Graph's custom size
@@ -669,4 +593,21 @@ func (p *Provider) Quota(ctx context.Context) (providers.Quota, error) {
 		}
 	}
 	return q, nil
+}
+
+// rendered reports whether OneDrive makes thumbnails for files of this MIME
+// type: images and videos, and documents it renders — PDFs and Office files
+// (Graph's thumbnail resource: "an image, video, document, or any item that
+// has a bitmap representation").
+func rendered(mimeType string) bool {
+	switch {
+	case strings.HasPrefix(mimeType, "image/"), strings.HasPrefix(mimeType, "video/"),
+		strings.HasPrefix(mimeType, "application/vnd.openxmlformats-officedocument."):
+		return true
+	}
+	switch mimeType {
+	case "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint":
+		return true
+	}
+	return false
 }

@@ -315,7 +315,7 @@ func TestSignInDescription(t *testing.T) {
 	si := onedrive.SignIn(providers.Settings{})
 	assert.Equal(t, "https://login.microsoftonline.com/common/oauth2/v2.0/authorize", si.AuthURL)
 	assert.Equal(t, "https://login.microsoftonline.com/common/oauth2/v2.0/token", si.TokenURL)
-	assert.Equal(t, []string{"Files.Read", "offline_access", "User.Read"}, si.Scopes)
+	assert.Equal(t, onedrive.Scopes, si.Scopes)
 	si = onedrive.SignIn(providers.Settings{Tenant: "contoso.onmicrosoft.com", AuthBase: "http://127.0.0.1:9/"})
 	assert.Equal(t, "http://127.0.0.1:9/contoso.onmicrosoft.com/oauth2/v2.0/token", si.TokenURL)
 	k := onedrive.Kind

@@ -45,9 +45,11 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("server", c.Server), slog.String("login_name", c.LoginName))
 }
 
-// WebDAVURL is the user's files folder: Server/remote.php/dav/files/LoginName/.
+// WebDAVURL is the server's files root, Server/remote.php/dav/files/: the
+// webdav Kind completes it with the user ID the server reports (UserFolder),
+// which is not always the login name.
 func (c Credentials) WebDAVURL() string {
-	return strings.TrimSuffix(c.Server, "/") + "/remote.php/dav/files/" + url.PathEscape(c.LoginName) + "/"
+	return strings.TrimSuffix(c.Server, "/") + "/remote.php/dav/files/"
 }
 
 // LoginOptions configure StartLogin.

@@ -84,7 +84,7 @@ func TestLoginFlowV2(t *testing.T) {
 	creds, err := flow.Wait(context.Background(), time.Millisecond)
 	require.NoError(t, err)
 	assert.Equal(t, Credentials{Server: srv.URL, LoginName: "ana", AppPassword: appPassword}, creds)
-	assert.Equal(t, srv.URL+"/remote.php/dav/files/ana/", creds.WebDAVURL())
+	assert.Equal(t, srv.URL+"/remote.php/dav/files/", creds.WebDAVURL(), "the user ID is the server's to tell (UserFolder)")
 	assert.EqualValues(t, 3, srv.polls.Load())
 
 	// The app password never shows in formatted or logged credentials.

@@ -261,6 +261,10 @@ func (p *Provider) urlFor(segs []string, dir bool) *url.URL {
 // hrefSegments resolves a DAV:href (absolute URL, absolute path or
 // relative to the request) and returns its names below the base. ok is
 // false for an href outside the base or one that names no valid entry.
+// Only the path counts: behind a reverse proxy an absolute href (RFC 4918
+// §8.3) may spell the default port out (https://host:443/…) or name the
+// server's internal host, and mature clients (rclone, davfs2) compare the
+// path under the base. No request ever goes to the href's host.
 func (p *Provider) hrefSegments(req *url.URL, href string) (segs []string, ok bool) {
 	h, err := url.Parse(href)
 	if err != nil {
@@ -270,9 +274,6 @@ func (p *Provider) hrefSegments(req *url.URL, href string) (segs []string, ok bo
 		}
 	}
 	abs := req.ResolveReference(h)
-	if !strings.EqualFold(abs.Host, p.base.Host) {
-		return nil, false
-	}
 	raw := abs.EscapedPath()
 	var all []string
 	for _, s := range strings.Split(raw, "/") {

@@ -226,9 +226,12 @@ func TestOwnCloudShapedAnswerNamespacesNotPrefixes(t *testing.T) {
 	srv := newCanned(t, "owncloud.xml")
 	p := newProvider(t, srv.URL+"/remote.php/webdav/", false, 0)
 	got := listAll(t, p, "/Documents/")
-	// Only real children under the base survive: not another host's href,
-	// not a sibling folder's file, not a name hiding "/" as %2f.
-	require.Len(t, got, 2, "%v", got)
+	// Only real children under the base survive: not a sibling folder's
+	// file, not a name hiding "/" as %2f. An absolute href naming another
+	// host counts by its path (a reverse proxy's internal name); Ferry still
+	// reads the entry from the configured server only.
+	require.Len(t, got, 3, "%v", got)
+	assert.Equal(t, "/Documents/elsewhere.txt", got["elsewhere.txt"].ID)
 	pdf := got["report 2024.pdf"]
 	assert.EqualValues(t, 42, pdf.Size, "d: bound to another namespace is not DAV:")
 	assert.False(t, pdf.IsDir)

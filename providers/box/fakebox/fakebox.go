@@ -79,6 +79,7 @@ type Server struct {
 	refresh     map[string]*tokenInfo
 	spent       map[string]bool
 	downloads   map[string]dl
+	staleLinks  int // the next download URLs handed out are already expired
 	pendingDL   map[string]int
 	pendingTh   map[string]int
 	throttleN   int
@@ -345,6 +346,15 @@ func (s *Server) Stats() Stats {
 
 // UserID is the signed-in user's Box ID.
 func (s *Server) UserID() string { return s.user.ID }
+
+// ExpireNextDownloadLinks makes the next n download URLs /content
+// redirects to already expired (Box's download URLs are short-lived); the
+// download host refuses them.
+func (s *Server) ExpireNextDownloadLinks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staleLinks = n
+}
 
 // IssueTokens signs the user in without a browser.
 func (s *Server) IssueTokens() (access, refresh string) {
@@ -748,7 +758,12 @@ func (s *Server) content(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := randomToken()
 	s.mu.Lock()
-	s.downloads[tok] = dl{file: n.ID, expires: time.Now().Add(15 * time.Minute)}
+	exp := time.Now().Add(15 * time.Minute)
+	if s.staleLinks > 0 {
+		s.staleLinks--
+		exp = time.Now().Add(-time.Second)
+	}
+	s.downloads[tok] = dl{file: n.ID, expires: exp}
 	s.mu.Unlock()
 	w.Header().Set("Location", s.DownloadURL+"/d/"+tok+"/download")
 	w.WriteHeader(http.StatusFound)

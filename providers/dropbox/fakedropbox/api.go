@@ -198,7 +198,6 @@ func (s *Server) resolve(c *call, p string, allowRoot bool, errTags ...string) *
 	}
 	switch {
 	case p == "" && allowRoot:
-		return s.nodes[""]
 	case strings.HasPrefix(p, "/"), strings.HasPrefix(p, "id:"), strings.HasPrefix(p, "ns:"), strings.HasPrefix(p, "rev:") && !allowRoot:
 	default:
 		pattern := `(/(.|[\r\n])*|id:.*)|(rev:[0-9a-z]+)|(ns:[0-9]+(/.*)?)`
@@ -207,6 +206,13 @@ func (s *Server) resolve(c *call, p string, allowRoot bool, errTags ...string) *
 		}
 		badInput(c.w, c.endpoint, fmt.Sprintf("request body: path: '%s' did not match pattern '%s'", p, pattern))
 		return nil
+	}
+	root, teamMode, ok := s.pathRoot(c)
+	if !ok {
+		return nil
+	}
+	if p == "" && allowRoot {
+		return root
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,8 +225,11 @@ func (s *Server) resolve(c *call, p string, allowRoot bool, errTags ...string) *
 		if r != "" {
 			rest = "/" + r
 		}
+		if cur != nil && cur.team && !teamMode {
+			cur = nil // outside the home namespace: not there without the header
+		}
 	case strings.HasPrefix(p, "/"):
-		cur = s.nodes[""]
+		cur = root
 	}
 	// The path's form is checked before anything is looked up.
 	var comps []string
@@ -256,6 +265,67 @@ func (s *Server) resolve(c *call, p string, allowRoot bool, errTags ...string) *
 		cur = next
 	}
 	return cur
+}
+
+// pathRoot reads the Dropbox-API-Path-Root header ("Path Root Header
+// Modes"): absent or {".tag":"home"}, paths start at the member's home
+// namespace; {".tag":"root","root":ID} starts them at the root namespace,
+// which must be the account's current one (else 422 invalid_root with the
+// current root_info); {".tag":"namespace_id",...} names a namespace the
+// member may read (else 422 no_permission). A malformed value is a 400.
+func (s *Server) pathRoot(c *call) (root *node, teamMode, ok bool) {
+	raw := c.r.Header.Get("Dropbox-API-Path-Root")
+	s.mu.Lock()
+	home, team := s.nodes[""], s.teamRoot
+	info := s.rootInfoLocked()
+	s.mu.Unlock()
+	if raw == "" {
+		return home, false, true
+	}
+	var h struct {
+		Tag         string `json:".tag"`
+		Root        string `json:"root"`
+		NamespaceID string `json:"namespace_id"`
+	}
+	if json.Unmarshal([]byte(raw), &h) != nil {
+		badInput(c.w, c.endpoint, `Invalid value in HTTP header "Dropbox-API-Path-Root": could not decode input as JSON`)
+		return nil, false, false
+	}
+	switch h.Tag {
+	case "home":
+		return home, false, true
+	case "root":
+		if h.Root != info["root_namespace_id"] {
+			writeJSONStatus(c.w, 422, map[string]any{"error_summary": "invalid_root/..", "error": map[string]any{".tag": "invalid_root", "invalid_root": info}})
+			return nil, false, false
+		}
+		if team == nil {
+			return home, false, true
+		}
+		return team, true, true
+	case "namespace_id":
+		switch h.NamespaceID {
+		case HomeNamespaceID:
+			return home, false, true
+		case TeamNamespaceID:
+			if team != nil {
+				return team, true, true
+			}
+		}
+		writeJSONStatus(c.w, 422, map[string]any{"error_summary": "no_permission/..", "error": map[string]any{".tag": "no_permission"}})
+		return nil, false, false
+	}
+	badInput(c.w, c.endpoint, `Invalid value in HTTP header "Dropbox-API-Path-Root": unknown tag `+h.Tag)
+	return nil, false, false
+}
+
+// rootInfoLocked is get_current_account's root_info. Call with s.mu held.
+func (s *Server) rootInfoLocked() map[string]any {
+	if s.teamRoot == nil {
+		return map[string]any{".tag": "user", "root_namespace_id": HomeNamespaceID, "home_namespace_id": HomeNamespaceID}
+	}
+	return map[string]any{".tag": "team", "root_namespace_id": TeamNamespaceID, "home_namespace_id": HomeNamespaceID,
+		"home_path": "/" + s.account.DisplayName}
 }
 
 // --- cursors ---
@@ -376,6 +446,12 @@ func (s *Server) listPage(c *call, folderID string, offset, limit int) {
 	end := min(offset+limit, len(kids))
 	entries := []any{}
 	for _, id := range kids[offset:end] {
+		if id == s.homeAlias && s.homeAlias != "" {
+			// The member's folder in the team root is their home namespace.
+			entries = append(entries, map[string]any{".tag": "folder", "name": s.account.DisplayName, "id": id,
+				"path_lower": strings.ToLower("/" + s.account.DisplayName), "path_display": "/" + s.account.DisplayName})
+			continue
+		}
 		entries = append(entries, s.metadata(s.nodes[id]))
 	}
 	s.mu.Unlock()
@@ -504,6 +580,7 @@ func (s *Server) searchPage(c *call, query string, offset, limit int) {
 func (s *Server) currentAccount(c *call) {
 	s.mu.Lock()
 	a := s.account
+	info := s.rootInfoLocked()
 	s.mu.Unlock()
 	given, sur, _ := strings.Cut(a.DisplayName, " ")
 	writeJSONStatus(c.w, http.StatusOK, map[string]any{
@@ -513,7 +590,7 @@ func (s *Server) currentAccount(c *call) {
 		"email": a.Email, "email_verified": true, "disabled": false, "locale": "en", "country": "US",
 		"referral_link": "https://db.tt/ZITNuhtI", "is_paired": false,
 		"account_type": map[string]any{".tag": "basic"},
-		"root_info":    map[string]any{".tag": "user", "root_namespace_id": "3235641", "home_namespace_id": "3235641"},
+		"root_info":    info,
 	})
 }
 

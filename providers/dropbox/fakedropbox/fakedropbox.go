@@ -80,6 +80,11 @@ type Server struct {
 	refresh  map[string]*tokenInfo
 	account  Account
 	requests []string
+	// teamRoot is the team space's root namespace when EnableTeamSpace
+	// was called: it holds the member's home folder (listed by homeAlias)
+	// and the team folders.
+	teamRoot  *node
+	homeAlias string
 }
 
 // Account is the signed-in account.
@@ -94,6 +99,7 @@ type node struct {
 	rev              string
 	modified         time.Time
 	children         []string // creation order
+	team             bool     // lives in the team space, outside the member's home namespace
 }
 
 type grant struct {
@@ -219,6 +225,34 @@ func (s *Server) EnsureFolder(parentID, name string) (string, error) {
 	return s.AddFolder(parentID, name)
 }
 
+// Namespace IDs of the account's root_info.
+const (
+	HomeNamespaceID = "3235641"
+	TeamNamespaceID = "7709834625"
+)
+
+// teamRootKey is the team root's key in nodes (no API ID names it).
+const teamRootKey = "\x00team-root"
+
+// EnableTeamSpace makes the account a member of a Dropbox team with a team
+// space: get_current_account reports a root_info of .tag team whose
+// root_namespace_id differs from home_namespace_id, the team root holds the
+// member's folder (their home namespace, named after them) and team
+// folders, and those are seen only with the Dropbox-API-Path-Root header
+// naming the root namespace ("Namespace Guide", "Path Root Header Modes").
+// It creates one team folder and returns its ID.
+func (s *Server) EnableTeamSpace(teamFolder string) (string, error) {
+	s.mu.Lock()
+	tr := &node{id: teamRootKey, dir: true}
+	s.nodes[teamRootKey] = tr
+	s.teamRoot = tr
+	s.homeAlias = "id:" + base64.RawURLEncoding.EncodeToString(randomBytes(16))[:22]
+	s.nodes[s.homeAlias] = s.nodes[""]
+	tr.children = []string{s.homeAlias}
+	s.mu.Unlock()
+	return s.AddFolder(teamRootKey, teamFolder)
+}
+
 // Delete removes an entry (and what is below it).
 func (s *Server) Delete(id string) {
 	s.mu.Lock()
@@ -254,6 +288,7 @@ func (s *Server) add(parentID string, n *node) (string, error) {
 	}
 	n.id = "id:" + base64.RawURLEncoding.EncodeToString(randomBytes(16))[:22]
 	n.parent = parentID
+	n.team = p.team || p == s.teamRoot
 	n.modified = time.Now().UTC().Truncate(time.Second)
 	if !n.dir {
 		n.rev = hex.EncodeToString(randomBytes(7))
@@ -269,7 +304,7 @@ func (s *Server) pathOf(n *node) string {
 		return ""
 	}
 	var parts []string
-	for cur := n; cur != nil && cur.id != ""; cur = s.nodes[cur.parent] {
+	for cur := n; cur != nil && cur.id != "" && cur != s.teamRoot; cur = s.nodes[cur.parent] {
 		parts = append([]string{cur.name}, parts...)
 	}
 	return "/" + strings.Join(parts, "/")

@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /drive/v3/about", s.api(s.aboutGet))
 	mux.HandleFunc("GET /drive/v3/drives", s.api(s.drivesList))
 	mux.HandleFunc("GET /thumb/{link}", s.thumbnail)
+	mux.HandleFunc("GET /feeds/download/export/{fileId}", s.api(s.exportLink))
 	mux.HandleFunc("GET /o/oauth2/v2/auth", s.authorize)
 	mux.HandleFunc("POST /o/oauth2/v2/auth", s.approve)
 	mux.HandleFunc("POST /token", s.token)
@@ -33,6 +34,7 @@ func (s *Server) routes() http.Handler {
 
 // call is one authenticated API request.
 type call struct {
+	s     *Server
 	w     http.ResponseWriter
 	r     *http.Request
 	q     url.Values
@@ -50,6 +52,7 @@ var methodParams = map[string][]string{
 		"includePermissionsForView", "includeLabels"},
 	"files.get":    {"acknowledgeAbuse", "supportsAllDrives", "supportsTeamDrives", "includePermissionsForView", "includeLabels"},
 	"files.export": {"mimeType"},
+	"exportLink":   {"mimeType"},
 	"about.get":    {},
 	"drives.list":  {"pageSize", "pageToken", "q", "useDomainAdminAccess"},
 }
@@ -69,6 +72,8 @@ func (s *Server) api(h func(c *call)) http.HandlerFunc {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/export"):
 			method = "files.export"
+		case strings.HasPrefix(r.URL.Path, "/feeds/"):
+			method = "exportLink"
 		case strings.HasPrefix(r.URL.Path, "/drive/v3/files/"):
 			method = "files.get"
 		case r.URL.Path == "/drive/v3/about":
@@ -106,7 +111,7 @@ func (s *Server) api(h func(c *call)) http.HandlerFunc {
 				return
 			}
 		}
-		h(&call{w: w, r: r, q: q, scope: scope})
+		h(&call{s: s, w: w, r: r, q: q, scope: scope})
 	}
 }
 
@@ -201,9 +206,43 @@ func fieldsMask(c *call, sch schema, required bool) (mask, bool) {
 func (c *call) flag(name string) bool { return c.q.Get(name) == "true" }
 
 // visible reports whether a request may see f: shared-drive items need
-// supportsAllDrives=true.
+// supportsAllDrives=true; another person's items need to be shared with the
+// user, or reached through a link-shared ancestor.
 func (c *call) visible(f *file) bool {
-	return f != nil && (f.driveID == "" || c.flag("supportsAllDrives") || c.flag("supportsTeamDrives"))
+	return f != nil && (f.driveID == "" || c.flag("supportsAllDrives") || c.flag("supportsTeamDrives")) &&
+		(!f.othersRoot || c.s.reachable(f))
+}
+
+// reachable: another person's item the user may see.
+func (s *Server) reachable(f *file) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for cur := f; cur != nil && cur.id != s.othersID; {
+		if cur.sharedWithMe || cur.resourceKey != "" {
+			return true
+		}
+		if len(cur.parents) == 0 {
+			break
+		}
+		cur = s.files[cur.parents[0]]
+	}
+	return false
+}
+
+// keyed reports whether a request naming f carries f's resource key, when
+// it has one. Drive's resource-keys guide: requests for a link-shared item
+// send "fileId/resourceKey" pairs, comma-separated, in the
+// X-Goog-Drive-Resource-Keys header; without the key the item is not found.
+func (c *call) keyed(f *file) bool {
+	if f.resourceKey == "" || f.sharedWithMe {
+		return true
+	}
+	for _, pair := range strings.Split(c.r.Header.Get("X-Goog-Drive-Resource-Keys"), ",") {
+		if id, key, ok := strings.Cut(strings.TrimSpace(pair), "/"); ok && id == f.id && key == f.resourceKey {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup resolves a fileId path parameter ("root" is My Drive's root).
@@ -215,7 +254,7 @@ func (s *Server) lookup(c *call) (*file, bool) {
 	s.mu.Lock()
 	f := s.files[id]
 	s.mu.Unlock()
-	if !c.visible(f) {
+	if !c.visible(f) || !c.keyed(f) {
 		notFound(c.w, c.r.PathValue("fileId"))
 		return nil, false
 	}
@@ -240,6 +279,22 @@ func (s *Server) fileJSON(f *file) map[string]any {
 	if f.driveID != "" {
 		m["driveId"] = f.driveID
 	}
+	if f.othersRoot {
+		m["ownedByMe"] = false
+		m["shared"] = true
+	}
+	if f.resourceKey != "" {
+		m["resourceKey"] = f.resourceKey
+	}
+	if formats, ok := exportFormats[f.mimeType]; ok {
+		// The files resource's exportLinks: one download URL per export
+		// format (on docs.google.com for the real service).
+		links := map[string]string{}
+		for _, mt := range formats {
+			links[mt] = s.URL + "/feeds/download/export/" + f.id + "?" + url.Values{"mimeType": {mt}}.Encode()
+		}
+		m["exportLinks"] = links
+	}
 	if f.mimeType != FolderMIME && !strings.HasPrefix(f.mimeType, exportPrefix) {
 		m["size"] = strconv.Itoa(len(f.content))
 		m["quotaBytesUsed"] = strconv.Itoa(len(f.content))
@@ -252,6 +307,9 @@ func (s *Server) fileJSON(f *file) map[string]any {
 		s.mu.Lock()
 		if t := s.files[f.target]; t != nil {
 			d["targetMimeType"] = t.mimeType
+			if t.resourceKey != "" {
+				d["targetResourceKey"] = t.resourceKey
+			}
 		}
 		s.mu.Unlock()
 		m["shortcutDetails"] = d
@@ -333,8 +391,21 @@ func (s *Server) filesList(c *call) {
 			return
 		}
 	}
+	for _, t := range terms {
+		if t.field != "parents" {
+			continue
+		}
+		s.mu.Lock()
+		parent := s.files[t.value]
+		s.mu.Unlock()
+		if parent != nil && !c.keyed(parent) {
+			// The folder is named without its resource key: nothing in it
+			// is found.
+			terms = append(terms, term{field: "nothing"})
+		}
+	}
 	s.mu.Lock()
-	var hits []*file
+	var cands []*file
 	for _, id := range s.order {
 		f := s.files[id]
 		if f == nil || (f.driveID != "" && !allDrives) {
@@ -344,10 +415,16 @@ func (s *Server) filesList(c *call) {
 			continue
 		}
 		if matches(f, terms) {
-			hits = append(hits, f)
+			cands = append(cands, f)
 		}
 	}
 	s.mu.Unlock()
+	var hits []*file
+	for _, f := range cands {
+		if !f.othersRoot || s.reachable(f) {
+			hits = append(hits, f)
+		}
+	}
 	if offset > len(hits) {
 		offset = len(hits)
 	}
@@ -473,7 +550,11 @@ func matches(f *file, terms []term) bool {
 				return false
 			}
 		case "sharedWithMe":
-			return false // the fake's user owns everything
+			if !f.sharedWithMe {
+				return false
+			}
+		case "nothing":
+			return false
 		case "name":
 			switch t.op {
 			case "=":
@@ -562,7 +643,16 @@ func (s *Server) media(c *call, f *file) {
 	s.mu.Lock()
 	data := f.content
 	mod := f.modified
+	abusive := f.abusive
 	s.mu.Unlock()
+	// files.get reference, acknowledgeAbuse: "Whether the user is
+	// acknowledging the risk of downloading known malware or other abusive
+	// files"; without it such a file answers 403 cannotDownloadAbusiveFile.
+	if abusive && !c.flag("acknowledgeAbuse") {
+		writeError(c.w, http.StatusForbidden, "This file has been identified as malware or spam and cannot be downloaded.",
+			apiErr{Domain: "global", Reason: "cannotDownloadAbusiveFile"})
+		return
+	}
 	c.w.Header().Set("Content-Type", f.mimeType)
 	http.ServeContent(c.w, c.r, "", mod, bytes.NewReader(data))
 }
@@ -599,11 +689,7 @@ func (s *Server) filesExport(c *call) {
 	s.mu.Lock()
 	f := s.files[id]
 	s.mu.Unlock()
-	if !c.visible(f) && f != nil && f.driveID != "" {
-		notFound(c.w, id)
-		return
-	}
-	if f == nil {
+	if f == nil || !c.visible(f) || !c.keyed(f) {
 		notFound(c.w, id)
 		return
 	}
@@ -616,6 +702,39 @@ func (s *Server) filesExport(c *call) {
 	if !slices.Contains(formats, mt) {
 		writeError(c.w, http.StatusBadRequest, "The requested conversion is not supported.",
 			apiErr{Domain: "global", Reason: "badRequest", Location: "convertTo", LocationType: "parameter"})
+		return
+	}
+	s.mu.Lock()
+	size := f.exportSize
+	s.mu.Unlock()
+	if size > ExportLimit {
+		writeError(c.w, http.StatusForbidden, "This file is too large to be exported.",
+			apiErr{Domain: "global", Reason: "exportSizeLimitExceeded"})
+		return
+	}
+	c.w.Header().Set("Content-Type", mt)
+	_, _ = c.w.Write(ExportContent(f.name, mt))
+}
+
+// ExportLimit is files.export's cap: "the exported content is limited to
+// 10MB" (files.export reference); larger documents download through the
+// file's exportLinks.
+const ExportLimit = 10 << 20
+
+// exportLink serves a URL of a file's exportLinks: the bearer token and the
+// resource key as for the API, no size cap.
+func (s *Server) exportLink(c *call) {
+	id := c.r.PathValue("fileId")
+	s.mu.Lock()
+	f := s.files[id]
+	s.mu.Unlock()
+	if f == nil || (f.othersRoot && !s.reachable(f)) || !c.keyed(f) {
+		notFound(c.w, id)
+		return
+	}
+	mt := c.q.Get("mimeType")
+	if !slices.Contains(exportFormats[f.mimeType], mt) {
+		writeError(c.w, http.StatusBadRequest, "The requested conversion is not supported.", apiErr{Domain: "global", Reason: "badRequest"})
 		return
 	}
 	c.w.Header().Set("Content-Type", mt)

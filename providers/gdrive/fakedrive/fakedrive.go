@@ -84,12 +84,13 @@ type Server struct {
 	order     []string // creation order: files.list's stable order
 	drives    []string // shared drive IDs in creation order
 	rootID    string
+	othersID  string // another person's My Drive root, not visible to the user
 	user      User
 	clients   map[string]string // client_id → secret
 	codes     map[string]*grant
 	access    map[string]*tokenInfo
 	refresh   map[string]*tokenInfo
-	consented map[string]bool // client_id: the user has granted offline access before
+	consented map[string]bool // client_id + user: that user has granted this client offline access before
 	forbid403 int             // next n API requests answer 403 userRateLimitExceeded
 	requests  []string        // "METHOD path" of every API request, for tests
 }
@@ -108,6 +109,11 @@ type file struct {
 	driveID            string // "" for My Drive
 	target             string // shortcut target ID
 	revision           string
+	othersRoot         bool   // lives in another person's My Drive (not the user's)
+	sharedWithMe       bool   // shared with the user by a type=user permission
+	resourceKey        string // set for link-shared items that need it
+	exportSize         int    // a Docs Editors file's export size in bytes
+	abusive            bool   // flagged as malware or spam
 }
 
 type grant struct {
@@ -148,6 +154,8 @@ func New(opts Options) *Server {
 	s.rootID = s.newID()
 	now := time.Now()
 	s.files[s.rootID] = &file{id: s.rootID, name: "My Drive", mimeType: FolderMIME, created: now, modified: now}
+	s.othersID = s.newID()
+	s.files[s.othersID] = &file{id: s.othersID, name: "My Drive", mimeType: FolderMIME, created: now, modified: now, othersRoot: true}
 	s.Faults = providertest.NewFaultInjector(s.routes())
 	s.Faults.RateLimitResponse = func(w http.ResponseWriter, _ *http.Request, retryAfter string) {
 		w.Header().Set("Retry-After", retryAfter)
@@ -223,6 +231,46 @@ func (s *Server) AddGoogleFile(parentID, name, mimeType string) string {
 	return s.add(parentID, &file{name: name, mimeType: mimeType})
 }
 
+// OthersRootID is the root of another person's My Drive: what is added
+// there is not the user's, and visible to them only once shared
+// (ShareWithMe) or through its link (LinkShare).
+func (s *Server) OthersRootID() string { return s.othersID }
+
+// ShareWithMe shares another person's item with the user (a type=user
+// permission): files.list's "sharedWithMe" finds it.
+func (s *Server) ShareWithMe(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id].sharedWithMe = true
+}
+
+// LinkShare shares another person's item by link only and returns its
+// resource key: requests naming it must carry the key in
+// X-Goog-Drive-Resource-Keys ("Access link-shared files using resource keys").
+func (s *Server) LinkShare(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := "0-" + base64.RawURLEncoding.EncodeToString(randomBytes(16))
+	s.files[id].resourceKey = key
+	return key
+}
+
+// SetExportSize makes a Docs Editors file n bytes long once exported:
+// files.export refuses it past 10 MB; its exportLinks still serve it.
+func (s *Server) SetExportSize(id string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id].exportSize = n
+}
+
+// MarkAbusive flags a file as malware or spam: it downloads only with
+// acknowledgeAbuse=true.
+func (s *Server) MarkAbusive(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id].abusive = true
+}
+
 // AddShortcut creates a shortcut to targetID.
 func (s *Server) AddShortcut(parentID, name, targetID string) string {
 	return s.add(parentID, &file{name: name, mimeType: ShortcutMIME, target: targetID})
@@ -280,6 +328,7 @@ func (s *Server) add(parentID string, f *file) string {
 	f.id = s.newID()
 	f.parents = []string{parentID}
 	f.driveID = p.driveID
+	f.othersRoot = p.othersRoot
 	f.created = time.Now()
 	f.modified = f.created
 	if f.mimeType != FolderMIME && !strings.HasPrefix(f.mimeType, "application/vnd.google-apps.") {

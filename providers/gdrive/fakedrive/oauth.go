@@ -147,10 +147,15 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	clientID := v.Get("client_id")
 	code := randomToken("4/0A")
 	s.mu.Lock()
+	// Google's OAuth guide for installed apps: a refresh token comes with
+	// the first consent a user gives a client for offline access, or with
+	// prompt=consent; a user who consented before (on another machine, to
+	// another Ferry remote) gets an access token only. Consent is per user.
+	consentKey := clientID + "\x00" + s.user.PermissionID
 	offline := v.Get("access_type") == "offline" &&
-		(!s.consented[clientID] || slices.Contains(strings.Fields(v.Get("prompt")), "consent"))
+		(!s.consented[consentKey] || slices.Contains(strings.Fields(v.Get("prompt")), "consent"))
 	if v.Get("access_type") == "offline" {
-		s.consented[clientID] = true
+		s.consented[consentKey] = true
 	}
 	method := v.Get("code_challenge_method")
 	if method == "" && v.Get("code_challenge") != "" {

@@ -68,6 +68,11 @@ type Server struct {
 	AutoConsent, Deny atomic.Bool
 	// TokenLifetime is the access token lifetime; default one hour.
 	TokenLifetime time.Duration
+	// CanonicalNextLinks makes a children page's @odata.nextLink name the
+	// folder by its canonical path (/drives/{drive-id}/items/{item-id}/children)
+	// whatever path the request used, as Graph does: its paging reference
+	// says to treat the nextLink as an opaque URL and request it as is.
+	CanonicalNextLinks atomic.Bool
 
 	t         testing.TB
 	driveType string
@@ -83,10 +88,13 @@ type Server struct {
 	authReqs   map[string]url.Values
 	codes      map[string]*grant
 	access     map[string]time.Time // access token → expiry
+	scopes     map[string]string    // access token → the scopes it was granted
+	sites      []*fsite             // SharePoint sites; followed ones are in /me/followedSites
 	refresh    map[string]*grant    // live refresh tokens
 	spent      map[string]bool      // refresh tokens already redeemed
 	downloads  map[string]dlTarget
 	throttleN  int
+	staleLinks int // the next pre-authenticated URLs handed out are already expired
 	throttleSt int
 	throttleRA time.Duration
 	stats      Stats
@@ -103,6 +111,13 @@ type Stats struct {
 }
 
 type fuser struct{ ID, DisplayName, Mail, UPN string }
+
+// fsite is a SharePoint site with its document libraries.
+type fsite struct {
+	ID, Name string
+	Drives   []string
+	Followed bool
+}
 
 type fdrive struct {
 	ID, Name, Type, Owner string
@@ -148,7 +163,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, ClientID: opts.ClientID, driveType: opts.DriveType,
 		drives: map[string]*fdrive{}, items: map[string]*item{},
-		authReqs: map[string]url.Values{}, codes: map[string]*grant{}, access: map[string]time.Time{},
+		authReqs: map[string]url.Values{}, codes: map[string]*grant{}, access: map[string]time.Time{}, scopes: map[string]string{},
 		refresh: map[string]*grant{}, spent: map[string]bool{}, downloads: map[string]dlTarget{},
 		tenants: map[string]bool{"common": true, "organizations": true, "consumers": true},
 		user:    fuser{ID: "48d31887-5fad-4d73-a9f5-3c356e68a038", DisplayName: "Megan Bowen", Mail: "MeganB@contoso.example", UPN: "MeganB@contoso.example"},
@@ -380,12 +395,79 @@ func (s *Server) AddOtherPersonsDrive(owner string) (driveID, rootID string) {
 	return d.ID, d.Root
 }
 
+// AddSite creates a SharePoint site with one document library ("Documents")
+// and returns the library's drive ID and root ID. A followed site is listed
+// by /me/followedSites.
+func (s *Server) AddSite(name string, followed bool) (driveID, rootID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.newDrive("Documents", "documentLibrary", name)
+	site := &fsite{ID: "contoso.sharepoint.example," + strings.ToLower(hex.EncodeToString(randomBytes(8))) + "," + strings.ToLower(hex.EncodeToString(randomBytes(8))),
+		Name: name, Drives: []string{d.ID}, Followed: followed}
+	s.sites = append(s.sites, site)
+	return d.ID, d.Root
+}
+
+// followedSites is GET /me/followedSites (user-list-followedsites): the
+// sites the person follows; Sites.Read.All at least.
+func (s *Server) followedSites(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.granted(r, sitesScopes) {
+		graphErr(w, http.StatusForbidden, "accessDenied", "Either scp or roles claim need to be present in the token.")
+		return
+	}
+	out := []map[string]any{}
+	for _, st := range s.sites {
+		if st.Followed {
+			out = append(out, map[string]any{"id": st.ID, "name": st.Name, "displayName": st.Name,
+				"webUrl": "https://contoso.sharepoint.example/sites/" + url.PathEscape(st.Name)})
+		}
+	}
+	writeJSON(w, map[string]any{"value": out})
+}
+
+// siteDrives is GET /sites/{site-id}/drives (drive-list): the site's
+// document libraries; Files.Read.All or Sites.Read.All.
+func (s *Server) siteDrives(w http.ResponseWriter, r *http.Request) {
+	sel, ok := selectProps(w, r, driveProps, "drive")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.granted(r, allScopes) {
+		graphErr(w, http.StatusForbidden, "accessDenied", "Access denied")
+		return
+	}
+	for _, st := range s.sites {
+		if st.ID == r.PathValue("site") {
+			out := []map[string]any{}
+			for _, id := range st.Drives {
+				out = append(out, pick(s.driveJSON(s.drives[id]), sel))
+			}
+			writeJSON(w, map[string]any{"value": out})
+			return
+		}
+	}
+	graphErr(w, http.StatusNotFound, "itemNotFound", "Requested site could not be found")
+}
+
 // ShareWithMe lists an item (of another person's drive) under
 // /me/drive/sharedWithMe and makes it and its descendants readable.
 func (s *Server) ShareWithMe(itemID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.shared = append(s.shared, itemID)
+}
+
+// ExpireNextDownloadLinks makes the next n pre-authenticated URLs the API
+// redirects to already expired: "the URL is only valid for a short period"
+// (driveitem-get-content), and the download host answers 401.
+func (s *Server) ExpireNextDownloadLinks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staleLinks = n
 }
 
 // Throttle makes the next n Graph API calls answer status (429 or 503)
@@ -443,6 +525,7 @@ func (s *Server) issue(g *grant) (string, string) {
 		life = time.Hour
 	}
 	s.access[at] = time.Now().Add(life)
+	s.scopes[at] = g.Scope
 	if strings.Contains(" "+g.Scope+" ", " offline_access ") {
 		rt = randomToken()
 		s.refresh[rt] = g
@@ -463,6 +546,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /v1.0/me/drive", s.meDrive)
 	api.HandleFunc("GET /v1.0/me/drives", s.meDrives)
 	api.HandleFunc("GET /v1.0/me/drive/sharedWithMe", s.sharedWithMe)
+	api.HandleFunc("GET /v1.0/me/followedSites", s.followedSites)
+	api.HandleFunc("GET /v1.0/sites/{site}/drives", s.siteDrives)
 	api.HandleFunc("GET /v1.0/me/drive/root", s.itemRoute("", "root", ""))
 	api.HandleFunc("GET /v1.0/me/drive/root/children", s.itemRoute("", "root", "children"))
 	api.HandleFunc("GET /v1.0/me/drive/root/{fn}", s.search)
@@ -637,7 +722,7 @@ func (s *Server) meDrives(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if d := s.drives[id]; d != s.own && d.Name != "" {
+		if d := s.drives[id]; d != s.own && d.Name != "" && d.Type != "documentLibrary" {
 			out = append(out, pick(s.driveJSON(d), sel))
 		}
 	}
@@ -706,10 +791,42 @@ func (s *Server) walk(it *item, fn func(*item)) {
 	}
 }
 
-// readable reports whether the signed-in person may read it: their own
-// drives, or something shared with them (or inside it).
-func (s *Server) readable(it *item) bool {
-	if d := s.drives[it.Drive]; d.Name != "" {
+// allScopes are the delegated permissions that reach beyond the person's
+// own drive. Graph's drive-sharedwithme reference: "You can't access
+// shared items returned from this API if the request doesn't contain one
+// of the *.All permissions"; a SharePoint site's libraries likewise need
+// Files.Read.All or Sites.Read.All (driveitem-get permissions table).
+var allScopes = []string{"Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All"}
+
+// sitesScopes read SharePoint sites (site-get, user-list-followedsites:
+// Sites.Read.All least privileged).
+var sitesScopes = []string{"Sites.Read.All", "Sites.ReadWrite.All"}
+
+// granted reports whether the request's token carries one of scopes.
+// Call with s.mu held.
+func (s *Server) granted(r *http.Request, scopes []string) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	for _, sc := range strings.Fields(s.scopes[tok]) {
+		if slices.Contains(scopes, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// readable reports whether the signed-in person may read it with the
+// request's token: their own drives, or something shared with them (or
+// inside it), or a library of a SharePoint site — the last two only with
+// a *.All scope.
+func (s *Server) readable(r *http.Request, it *item) bool {
+	d := s.drives[it.Drive]
+	if d.Name != "" && d.Type != "documentLibrary" {
+		return true
+	}
+	if !s.granted(r, allScopes) {
+		return false
+	}
+	if d.Type == "documentLibrary" {
 		return true
 	}
 	for cur := it; cur != nil; cur = s.items[cur.Parent] {
@@ -740,7 +857,7 @@ func (s *Server) lookup(r *http.Request, fixed string) (*item, int, string, stri
 	if it == nil || it.Drive != d.ID {
 		return nil, http.StatusNotFound, "itemNotFound", "The resource could not be found."
 	}
-	if !s.readable(it) {
+	if !s.readable(r, it) {
 		return nil, http.StatusForbidden, "accessDenied", "Access denied"
 	}
 	return it, 0, "", ""
@@ -769,7 +886,7 @@ func (s *Server) itemRoute(_, fixed, op string) http.HandlerFunc {
 			s.mu.Lock()
 			ids := slices.Clone(it.Children)
 			s.mu.Unlock()
-			s.collection(w, r, "children:"+it.ID, ids)
+			s.collection(w, r, "children:"+it.ID, ids, "/v1.0/drives/"+it.Drive+"/items/"+it.ID+"/children")
 		case "content":
 			if it.Dir {
 				graphErr(w, http.StatusBadRequest, "invalidRequest", "The request is malformed or incorrect: only files can be downloaded.")
@@ -782,13 +899,23 @@ func (s *Server) itemRoute(_, fixed, op string) http.HandlerFunc {
 				graphErr(w, http.StatusBadRequest, "invalidRequest", "Invalid thumbnail size or id.")
 				return
 			}
-			if it.Dir || !strings.HasPrefix(it.MIME, "image/") {
+			if it.Dir || !HasBitmap(it.MIME) {
 				graphErr(w, http.StatusNotFound, "itemNotFound", "The resource could not be found.")
 				return
 			}
 			s.redirect(w, dlTarget{item: it.ID, thumb: [2]int{wd, ht}})
 		}
 	}
+}
+
+// HasBitmap reports whether Graph renders thumbnails for a file of this
+// MIME type: the thumbnail resource "represents a thumbnail for an image,
+// video, document, or any item that has a bitmap representation" — images,
+// videos, PDFs and Office documents.
+func HasBitmap(mimeType string) bool {
+	return strings.HasPrefix(mimeType, "image/") || strings.HasPrefix(mimeType, "video/") ||
+		mimeType == "application/pdf" || strings.HasPrefix(mimeType, "application/vnd.openxmlformats-officedocument.") ||
+		mimeType == "application/msword" || mimeType == "application/vnd.ms-excel" || mimeType == "application/vnd.ms-powerpoint"
 }
 
 // thumbSize parses the documented sizes: small, medium, large, their
@@ -820,6 +947,10 @@ func (s *Server) redirect(w http.ResponseWriter, t dlTarget) {
 	tok := randomToken()
 	t.expires = time.Now().Add(5 * time.Minute)
 	s.mu.Lock()
+	if s.staleLinks > 0 {
+		s.staleLinks--
+		t.expires = time.Now().Add(-time.Second)
+	}
 	s.downloads[tok] = t
 	s.mu.Unlock()
 	w.Header().Set("Location", s.DownloadURL+"/dl/"+tok+"?tempauth="+randomToken())
@@ -876,7 +1007,7 @@ func thumbnail(w, h int) image.Image {
 
 // collection writes one page of a driveItem collection with $top and
 // $skiptoken; key names the collection so tokens do not cross over.
-func (s *Server) collection(w http.ResponseWriter, r *http.Request, key string, ids []string) {
+func (s *Server) collection(w http.ResponseWriter, r *http.Request, key string, ids []string, canonical string) {
 	sel, ok := selectProps(w, r, itemProps, "driveItem")
 	if !ok {
 		return
@@ -921,6 +1052,9 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request, key string, 
 		nq.Set("$skiptoken", s.skip(key, end))
 		u := *r.URL
 		u.Scheme, u.Host, u.RawQuery = "http", r.Host, nq.Encode()
+		if canonical != "" && s.CanonicalNextLinks.Load() {
+			u.Path, u.RawPath = canonical, ""
+		}
 		out["@odata.nextLink"] = u.String()
 	}
 	writeJSON(w, out)
@@ -994,7 +1128,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	s.mu.Unlock()
-	s.collection(w, r, "search:"+q, ids)
+	s.collection(w, r, "search:"+q, ids, "")
 }
 
 // ---- identity platform ---------------------------------------------------
@@ -1012,6 +1146,7 @@ var consentPage = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
 </body></html>`))
 
 var knownScopes = set("Files.Read", "Files.Read.All", "Files.ReadWrite", "Files.ReadWrite.All", "User.Read",
+	"Sites.Read.All", "Sites.ReadWrite.All",
 	"offline_access", "openid", "profile", "email")
 
 func (s *Server) tenantOK(w http.ResponseWriter, r *http.Request) bool {

@@ -1,0 +1,48 @@
+package dropbox
+
+import (
+	"io"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A Dropbox Business member with a team space sees the team root — their
+// own folder beside the team folders — and opens files in a team folder.
+func TestTeamSpaceRootShowsTeamFolders(t *testing.T) {
+	fd := startFake(t, 10)
+	_, err := fd.AddFile("", "mine.txt", []byte("my own"))
+	require.NoError(t, err)
+	team, err := fd.EnableTeamSpace("Acme Team")
+	require.NoError(t, err)
+	_, err = fd.AddFile(team, "handbook.txt", []byte("welcome aboard"))
+	require.NoError(t, err)
+	p := newProvider(t, fd, 10)
+
+	page, err := p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	byName := map[string]string{}
+	var names []string
+	for _, e := range page.Entries {
+		names = append(names, e.Name)
+		byName[e.Name] = e.ID
+	}
+	sort.Strings(names)
+	assert.Equal(t, []string{"Acme Team", "Franz Ferdinand"}, names)
+
+	inTeam, err := p.List(ctx(t), byName["Acme Team"], "")
+	require.NoError(t, err)
+	require.Len(t, inTeam.Entries, 1)
+	rc, err := p.Open(ctx(t), inTeam.Entries[0].ID, 0)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, "welcome aboard", string(b))
+
+	mine, err := p.List(ctx(t), byName["Franz Ferdinand"], "")
+	require.NoError(t, err)
+	require.Len(t, mine.Entries, 1)
+	assert.Equal(t, "mine.txt", mine.Entries[0].Name)
+}
