@@ -27,8 +27,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend"
-	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/testenv"
+	"github.com/ferry-app/ferry/upload"
 )
 
 // slowBackend is the embedded backend behind a proxy that adds its bearer
@@ -184,7 +184,7 @@ client_id = "ferry-test"
 	shootMoving(t, display, id, "queue.png")
 	require.Equal(t, 0, waitExit(t, exited, logs), "%s", logs)
 
-	var picked []app.Picked
+	var picked []upload.Result
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &picked), "stdout: %s\n%s", stdout, logs)
 	require.Len(t, picked, 3, "%s", stdout)
 	sort.Slice(picked, func(i, j int) bool { return picked[i].Name < picked[j].Name })
@@ -201,7 +201,7 @@ client_id = "ferry-test"
 		assert.Contains(t, p.Key, name)
 		assert.NotEmpty(t, p.Location)
 		assert.NotContains(t, p.Location, "?", "no presigned query in what is printed")
-		assert.Equal(t, app.PickedSource{Provider: "local", Path: path}, p.Source)
+		assert.Equal(t, upload.Place{Provider: "local", Path: path}, p.Source)
 	}
 
 	// 2. A refused file stays in the window, explained; Esc cancels.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -114,7 +113,7 @@ func (p *picker) batchEnded(m *Main, t queueTotals) {
 		return
 	}
 	rows := m.queue.Rows()
-	out := make([]app.Picked, 0, len(rows))
+	out := make([]upload.Result, 0, len(rows))
 	for _, r := range rows {
 		if r.State != upload.Done || r.Result == nil {
 			return // a retry is on its way
@@ -123,7 +122,7 @@ func (p *picker) batchEnded(m *Main, t queueTotals) {
 			p.waitSrc = true
 			return
 		}
-		out = append(out, pickedFrom(r))
+		out = append(out, *r.Result)
 	}
 	p.over = true
 	p.waitSrc = false
@@ -140,33 +139,4 @@ func (p *picker) finishCancelled(m *Main) {
 	if p.opts.Cancelled != nil {
 		p.opts.Cancelled()
 	}
-}
-
-// pickedFrom turns a finished row into what the program receives.
-func pickedFrom(r queueRow) app.Picked {
-	res := r.Result
-	out := app.Picked{Name: res.Name, Size: res.Size, Type: res.Type, SHA256: res.SHA256, Key: res.Key, Location: res.Location}
-	switch s := r.Src.(type) {
-	case *upload.LocalFile:
-		out.Source = app.PickedSource{Provider: "local", Path: s.Path}
-	case *upload.ProviderFile:
-		out.Source = app.PickedSource{Provider: s.Remote, Path: providerPath(s)}
-	default:
-		prov, path, _ := strings.Cut(r.Src.Origin(), ":")
-		out.Source = app.PickedSource{Provider: prov, Path: path}
-	}
-	return out
-}
-
-// providerPath is a cloud file's human-readable path: the provider's own
-// when it tells, else the relative name it was uploaded under.
-func providerPath(s *upload.ProviderFile) string {
-	if s.Entry.Path != "" {
-		return s.Entry.Path
-	}
-	rel := s.Rel
-	if rel == "" {
-		rel = s.Entry.Name
-	}
-	return "/" + strings.TrimPrefix(rel, "/")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/upload"
 )
 
 // TestPickerUploadsChosenFilesAndReportsThem chooses two files in picker
@@ -24,11 +25,11 @@ func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
 	a := writeRandom(t, filepath.Join(src, "a.txt"), 3000)
 	b := writeRandom(t, filepath.Join(src, "b.txt"), 500)
 	writeRandom(t, filepath.Join(src, "c.jpg"), 100)
-	var got []app.Picked
+	var got []upload.Result
 	cancelled := false
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{Uploads: fakeUploads{connect: connect}, StartDir: src, ThumbnailDir: t.TempDir(), Preconnect: true,
-		Pick: &app.Pick{Multiple: true, Accept: []string{".txt"}, Done: func(p []app.Picked) { got = p }, Cancelled: func() { cancelled = true }}})
+		Pick: &app.Pick{Multiple: true, Accept: []string{".txt"}, Done: func(p []upload.Result) { got = p }, Cancelled: func() { cancelled = true }}})
 	defer m.Close()
 	m.Wait()
 	m.browser.Wait()
@@ -57,7 +58,7 @@ func TestPickerUploadsChosenFilesAndReportsThem(t *testing.T) {
 		assert.Equal(t, "text/plain; charset=utf-8", p.Type)
 		assert.NotEmpty(t, p.Key)
 		assert.NotEmpty(t, p.Location)
-		assert.Equal(t, app.PickedSource{Provider: "local", Path: filepath.Join(src, p.Name)}, p.Source)
+		assert.Equal(t, upload.Place{Provider: "local", Path: filepath.Join(src, p.Name)}, p.Source)
 	}
 }
 
@@ -69,7 +70,7 @@ func TestPickerSingleFileAndCancel(t *testing.T) {
 	cancelled := 0
 	w := test.NewWindow(nil)
 	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: src, ThumbnailDir: t.TempDir(),
-		Pick: &app.Pick{Done: func([]app.Picked) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
+		Pick: &app.Pick{Done: func([]upload.Result) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
 	defer m.Close()
 	m.browser.Wait()
 	withUI(func() {
@@ -100,7 +101,7 @@ func TestPickerSourceSignsInThenOpensTheAccount(t *testing.T) {
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 700))
 	deps := Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
-		Pick: &app.Pick{Source: "acme", Done: func([]app.Picked) {}, Cancelled: func() {}}}
+		Pick: &app.Pick{Source: "acme", Done: func([]upload.Result) {}, Cancelled: func() {}}}
 	oneCloudAccount(&deps, app.Account{Remote: "acme", Title: "Acme Drive", ID: "1", Name: "ann"}, drive)
 	m := Create(w, deps)
 	defer m.Close()

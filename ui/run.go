@@ -55,7 +55,7 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 	if pick != nil {
 		// A picker ends the app when it is done or cancelled.
 		p := *pick
-		p.Done = func(got []app.Picked) { pick.Done(got); a.Quit() }
+		p.Done = func(got []upload.Result) { pick.Done(got); a.Quit() }
 		p.Cancelled = func() { pick.Cancelled(); a.Quit() }
 		deps.Pick = &p
 		title = T("Ferry — choose files")

@@ -157,7 +157,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 	q.log.Debug("multipart upload completed", "name", src.Name(), "dur", time.Since(start))
 	_ = q.opts.Journal.Forget(q.backendID(), src.Origin())
 	return &Result{Name: src.Name(), Size: size, Type: src.ContentType(), SHA256: sum,
-		Key: res.Key, Location: RedactURL(res.Location), Source: src.Origin()}, nil
+		Key: res.Key, Location: RedactURL(res.Location), Source: PlaceOf(src)}, nil
 }
 
 // resumeOrCreate picks up the journaled upload of this source when it is

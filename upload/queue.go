@@ -52,16 +52,17 @@ func (s State) Final() bool { return s == Done || s == Failed || s == Cancelled 
 // JobID identifies a job within one queue.
 type JobID int64
 
-// Result describes a finished upload. Its JSON form is what `ferry upload
-// --json` prints, one object per line.
+// Result describes a finished upload. Its JSON form is the file object
+// `ferry upload --json` prints one per line and `ferry pick --json` as an
+// array.
 type Result struct {
-	Name     string `json:"name"`
+	Name     string `json:"name"` // the name it was uploaded under (a relative path for a folder's files)
 	Size     int64  `json:"size"`
 	Type     string `json:"type"`
 	SHA256   string `json:"sha256"`
 	Key      string `json:"key"`
 	Location string `json:"location"`
-	Source   string `json:"source"`
+	Source   Place  `json:"source"`
 }
 
 // Event is a progress or state report for one job. Events for a job arrive in
@@ -531,6 +532,6 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
 		Key:      params.Key,
 		Location: RedactURL(params.URL),
-		Source:   src.Origin(),
+		Source:   PlaceOf(src),
 	}, nil
 }

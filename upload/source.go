@@ -33,6 +33,35 @@ type Source interface {
 	Origin() string
 }
 
+// Place says where a file came from, as a person reads it. It is the
+// "source" of every file object Ferry prints (ferry upload --json, ferry
+// pick --json, ferry ls --json).
+type Place struct {
+	Provider string `json:"provider"` // "local" or the remote's name ("gdrive", "nas@bob")
+	Path     string `json:"path"`     // the absolute path on this computer, or the path in the remote
+}
+
+// PlaceOf says where src came from: a local file's absolute path, a cloud
+// file's path in its remote (the provider's own, else the name it was
+// uploaded under).
+func PlaceOf(src Source) Place {
+	switch s := src.(type) {
+	case *LocalFile:
+		return Place{Provider: "local", Path: s.Path}
+	case *ProviderFile:
+		if s.Entry.Path != "" {
+			return Place{Provider: s.Remote, Path: s.Entry.Path}
+		}
+		rel := s.Rel
+		if rel == "" {
+			rel = s.Entry.Name
+		}
+		return Place{Provider: s.Remote, Path: "/" + strings.TrimPrefix(rel, "/")}
+	}
+	prov, path, _ := strings.Cut(src.Origin(), ":")
+	return Place{Provider: prov, Path: path}
+}
+
 // LocalFile is a file on this computer.
 type LocalFile struct {
 	Path    string    // absolute path

@@ -137,7 +137,7 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 	}
 	t.forget()
 	return &Result{Name: t.src.Name(), Size: size, Type: t.src.ContentType(), SHA256: hex.EncodeToString(t.h.Sum(nil)),
-		Key: path.Base(mustParse(t.url).Path), Location: RedactURL(t.url), Source: t.src.Origin()}, nil
+		Key: path.Base(mustParse(t.url).Path), Location: RedactURL(t.url), Source: PlaceOf(t.src)}, nil
 }
 
 // loadJournal picks up the journaled upload of the same unchanged source

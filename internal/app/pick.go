@@ -1,6 +1,9 @@
 package app
 
-import "github.com/ferry-app/ferry/internal/instance"
+import (
+	"github.com/ferry-app/ferry/internal/instance"
+	"github.com/ferry-app/ferry/upload"
+)
 
 // Show is how the window is asked for.
 type Show struct {
@@ -20,23 +23,6 @@ type Pick struct {
 	Multiple  bool     // more than one file (or a folder) may be chosen
 	Accept    []string // MIME types ("image/*") and extensions (".pdf"); empty: any
 	Source    string   // the remote to show first ("local" or a remote name)
-	Done      func([]Picked)
+	Done      func([]upload.Result)
 	Cancelled func()
-}
-
-// Picked is one uploaded file as ferry pick --json prints it.
-type Picked struct {
-	Name     string       `json:"name"`
-	Size     int64        `json:"size"`
-	Type     string       `json:"type"`
-	SHA256   string       `json:"sha256"`
-	Key      string       `json:"key"`
-	Location string       `json:"location"`
-	Source   PickedSource `json:"source"`
-}
-
-// PickedSource says where a picked file came from.
-type PickedSource struct {
-	Provider string `json:"provider"` // "local" or the remote's name
-	Path     string `json:"path"`
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/internal/humanize"
 	"github.com/ferry-app/ferry/providers"
+	"github.com/ferry-app/ferry/upload"
 )
 
 var lsCommand = command{
@@ -39,9 +40,18 @@ Examples:
 	},
 }
 
-// lsEntry is one line of `ferry ls --json`.
+// lsEntry is one line of `ferry ls --json`: the file object every --json
+// output shares (name, size, type, source), plus what a listing knows.
 type lsEntry struct {
-	providers.Entry
+	Name   string       `json:"name"`
+	Size   int64        `json:"size"` // -1 when unknown
+	Type   string       `json:"type,omitempty"`
+	Source upload.Place `json:"source"`
+
+	ID       string    `json:"id"`
+	IsDir    bool      `json:"is_dir"`
+	ModTime  time.Time `json:"mod_time,omitzero"`
+	Revision string    `json:"revision,omitempty"`
 	// Error says why a listed entry cannot be opened (permission, a link
 	// leading out of the folder).
 	Error string `json:"error,omitempty"`
@@ -64,8 +74,13 @@ func runLS(ctx context.Context, e *env, pos []string, asJSON, hidden bool) int {
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
+		provider := remote
+		if account != "" {
+			provider += "@" + account
+		}
 		printEntry = func(w io.Writer, ent providers.Entry) error {
-			le := lsEntry{Entry: ent}
+			le := lsEntry{Name: ent.Name, Size: ent.Size, Type: ent.MIMEType, Source: upload.Place{Provider: provider, Path: ent.Path},
+				ID: ent.ID, IsDir: ent.IsDir, ModTime: ent.ModTime, Revision: ent.Revision}
 			if ent.Err != nil {
 				le.Error = ent.Err.Error()
 			}

@@ -33,12 +33,15 @@ func lsJSON(t *testing.T, args ...string) (map[string]lsEntryJSON, string, int) 
 
 // lsEntryJSON is what a script reads from `ferry ls --json`.
 type lsEntryJSON struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Path     string `json:"path"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Source struct {
+		Provider string `json:"provider"`
+		Path     string `json:"path"`
+	} `json:"source"`
 	IsDir    bool   `json:"is_dir"`
 	Size     int64  `json:"size"`
-	MIMEType string `json:"mime_type"`
+	MIMEType string `json:"type"`
 	Revision string `json:"revision"`
 	Error    string `json:"error"`
 }

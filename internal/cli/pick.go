@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/upload"
 )
 
 var pickCommand = command{
@@ -62,10 +63,10 @@ func runPick(ctx context.Context, e *env, args []string, asJSON, multiple bool, 
 			return ExitUsage
 		}
 	}
-	var picked []app.Picked
+	var picked []upload.Result
 	done := false
 	pick := &app.Pick{Multiple: multiple, Accept: types, Source: source,
-		Done:      func(p []app.Picked) { picked, done = p, true },
+		Done:      func(p []upload.Result) { picked, done = p, true },
 		Cancelled: func() {},
 	}
 	if err := e.openPicker(ctx, pick); err != nil {

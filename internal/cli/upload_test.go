@@ -44,7 +44,7 @@ func TestUploadLocalRemoteNameAndJSONProgress(t *testing.T) {
 	var res upload.Result
 	require.NoError(t, json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res))
 	assert.Equal(t, "notes.txt", res.Name)
-	assert.Equal(t, "local:"+src, res.Source)
+	assert.Equal(t, upload.Place{Provider: "local", Path: src}, res.Source)
 
 	var states []string
 	sc := bufio.NewScanner(&stderr)
