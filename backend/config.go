@@ -34,6 +34,7 @@ type Config struct {
 	Storage   StorageConfig             `toml:"storage"`
 	Upload    UploadConfig              `toml:"upload"`
 	Limits    LimitsConfig              `toml:"limits"`
+	CORS      CORSConfig                `toml:"cors"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 
 	// Filename is where the config came from, for error messages.
@@ -77,6 +78,15 @@ type LimitsConfig struct {
 	Burst             int      `toml:"burst"`               // default 60
 	MaxBody           ByteSize `toml:"max_body"`            // JSON bodies; default 1MiB
 	MaxParts          int      `toml:"max_parts"`           // per multipart upload; default 10000
+}
+
+// CORSConfig lets browser uploaders (Uppy) on other origins call the
+// contract routes. Unset: no CORS headers at all, so browsers on other
+// origins are refused.
+type CORSConfig struct {
+	// AllowedOrigins are exact origins ("https://app.acme.example"); no
+	// wildcards, since the routes take a bearer credential.
+	AllowedOrigins []string `toml:"allowed_origins"`
 }
 
 // ProviderConfig is one cloud source's OAuth client.
@@ -352,6 +362,11 @@ func (c *Config) validate(data []byte) error {
 	if c.Limits.MaxParts <= 0 || c.Limits.MaxParts > 10000 {
 		return bad("limits.max_parts", "must be between 1 and 10000")
 	}
+	for _, o := range c.CORS.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			return bad("cors.allowed_origins", "%q: %v", o, err)
+		}
+	}
 	for name, p := range c.Providers {
 		key := "providers." + name
 		if !validProviderName(name) {
@@ -387,6 +402,25 @@ func (c *Config) validate(data []byte) error {
 				return bad(key+"."+k.key, "want an https URL, got %q", k.v)
 			}
 		}
+	}
+	return nil
+}
+
+// checkOrigin accepts an exact browser origin: scheme, host and optional
+// port, nothing else; https unless the host is a loopback address.
+func checkOrigin(o string) error {
+	if strings.Contains(o, "*") {
+		return errors.New("wildcards are not allowed; list each origin")
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errors.New("want an origin like https://app.example.com")
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "/") {
+		return errors.New("an origin has no path, query or trailing slash")
+	}
+	if u.Scheme != "https" && !isLoopbackHost(u.Hostname()) && u.Hostname() != "localhost" {
+		return errors.New("must be https unless it is a loopback address")
 	}
 	return nil
 }

@@ -24,23 +24,24 @@ import (
 // Server is one configured backend. Create it with New; it is safe for
 // concurrent use.
 type Server struct {
-	cfg      *Config
-	log      *slog.Logger
-	now      func() time.Time
-	bearer   string // extra static bearer required on protected routes ("" = none)
-	getenv   func(string) string
-	client   *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
-	auth     authenticator
-	drv      driver
-	local    *localDriver // non-nil when drv is the local driver
-	owners   *ownerStore
-	limits   *userLimiters
-	grants   *grantCounter
-	handler  http.Handler
-	srv      *http.Server
-	mu       sync.Mutex
-	baseURL  string // public URL; from config or the listener
-	testHook func(*http.Request)
+	cfg        *Config
+	log        *slog.Logger
+	now        func() time.Time
+	bearer     string // extra static bearer required on protected routes ("" = none)
+	getenv     func(string) string
+	client     *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
+	auth       authenticator
+	drv        driver
+	local      *localDriver // non-nil when drv is the local driver
+	owners     *ownerStore
+	limits     *userLimiters
+	grants     *grantCounter
+	handler    http.Handler
+	srv        *http.Server
+	mu         sync.Mutex
+	baseURL    string // public URL; from config or the listener
+	listenAddr net.Addr
+	testHook   func(*http.Request)
 }
 
 // Option changes how New builds a Server.
@@ -139,6 +140,7 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.baseURL == "" {
 		s.baseURL = "http://" + l.Addr().String()
 	}
+	s.listenAddr = l.Addr()
 	s.mu.Unlock()
 	err := s.srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -197,7 +199,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such route")
 	})
-	return s.accessLog(mux)
+	return s.accessLog(s.loopbackGuard(s.withCORS(mux)))
 }
 
 type ctxKey int
