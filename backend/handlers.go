@@ -306,6 +306,34 @@ func parseChecksum(v string) (string, error) {
 	return v, nil
 }
 
+// maxUploadSize is the most an upload may assemble to: its declared size,
+// else max_file_size, else S3's object limit.
+func (s *Server) maxUploadSize(rec ownerRecord) int64 {
+	switch {
+	case rec.Size >= 0:
+		return rec.Size
+	case s.cfg.Upload.MaxFileSize > 0:
+		return int64(s.cfg.Upload.MaxFileSize)
+	default:
+		return 5 << 40
+	}
+}
+
+// partLimit is the longest part n of rec can be. Every part before it is at
+// least minPartSize (Complete refuses smaller ones), so part n holds at most
+// what is left of the upload's size after n-1 such parts; a part number
+// beyond the size is refused outright. This is what keeps an upload declared
+// as 10 bytes from storing gigabytes of parts.
+func (s *Server) partLimit(rec ownerRecord, n int) (int64, error) {
+	total := s.maxUploadSize(rec)
+	left := total - int64(n-1)*minPartSize
+	if n > 1 && left <= 0 {
+		return 0, errorf(http.StatusBadRequest, api.CodeTooLarge,
+			"part %d is beyond the upload's %d bytes (every part but the last is at least 5 MiB)", n, total)
+	}
+	return min(left, maxPartSize), nil
+}
+
 func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user string) {
 	id, rec, err := s.ownedUpload(r, user)
 	if err != nil {
@@ -313,6 +341,11 @@ func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user str
 		return
 	}
 	n, err := s.parsePartNumber(r.PathValue("partNumber"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	maxLen, err := s.partLimit(rec, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -331,7 +364,7 @@ func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user str
 		return
 	}
 	lt := s.lifetime()
-	u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, sum, lt)
+	u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, sum, maxLen, lt)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -380,7 +413,12 @@ func (s *Server) handleSignBatch(w http.ResponseWriter, r *http.Request, user st
 	}
 	out := api.BatchSignResponse{PresignedURLs: map[string]string{}}
 	for _, n := range nums {
-		u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, "", s.lifetime())
+		maxLen, err := s.partLimit(rec, n)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, "", maxLen, s.lifetime())
 		if err != nil {
 			s.fail(w, r, err)
 			return

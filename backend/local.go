@@ -103,8 +103,8 @@ func (d *localDriver) putSignature(key, size, typ, expires string) string {
 	return d.sign("PUT", "object", key, size, typ, expires)
 }
 
-func (d *localDriver) partSignature(key, uploadID, part, checksum, expires string) string {
-	return d.sign("PUT", "part", key, uploadID, part, checksum, expires)
+func (d *localDriver) partSignature(key, uploadID, part, checksum, maxLen, expires string) string {
+	return d.sign("PUT", "part", key, uploadID, part, checksum, maxLen, expires)
 }
 
 func (d *localDriver) storageURL(key string, q url.Values) string {
@@ -204,19 +204,20 @@ func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string
 	return id, nil
 }
 
-func (d *localDriver) PresignPart(_ context.Context, key, uploadID string, n int, checksum string, lifetime time.Duration) (string, map[string]string, error) {
+func (d *localDriver) PresignPart(_ context.Context, key, uploadID string, n int, checksum string, maxLen int64, lifetime time.Duration) (string, map[string]string, error) {
 	if err := checkKey(key); err != nil {
 		return "", nil, err
 	}
 	exp := strconv.FormatInt(d.now().Add(lifetime).Unix(), 10)
 	pn := strconv.Itoa(n)
-	q := url.Values{"expires": {exp}, "uploadId": {uploadID}, "partNumber": {pn}}
+	ml := strconv.FormatInt(maxLen, 10)
+	q := url.Values{"expires": {exp}, "uploadId": {uploadID}, "partNumber": {pn}, "max": {ml}}
 	var headers map[string]string
 	if checksum != "" {
 		q.Set("checksum", checksum)
 		headers = map[string]string{"x-amz-checksum-sha256": checksum}
 	}
-	q.Set("sig", d.partSignature(key, uploadID, pn, checksum, exp))
+	q.Set("sig", d.partSignature(key, uploadID, pn, checksum, ml, exp))
 	return d.storageURL(key, q), headers, nil
 }
 
@@ -372,7 +373,7 @@ func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
 	isPart := q.Has("uploadId")
 	var want string
 	if isPart {
-		want = d.partSignature(key, q.Get("uploadId"), q.Get("partNumber"), q.Get("checksum"), exp)
+		want = d.partSignature(key, q.Get("uploadId"), q.Get("partNumber"), q.Get("checksum"), q.Get("max"), exp)
 	} else {
 		want = d.putSignature(key, q.Get("size"), q.Get("type"), exp)
 	}
@@ -473,8 +474,13 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 		storageError(w, http.StatusLengthRequired, api.CodeSizeMismatch, "Content-Length is required")
 		return
 	}
-	if r.ContentLength > maxPartSize {
-		storageError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "a part is at most 5 GiB")
+	maxLen, err := strconv.ParseInt(q.Get("max"), 10, 64)
+	if err != nil || maxLen > maxPartSize {
+		maxLen = maxPartSize
+	}
+	if r.ContentLength > maxLen {
+		storageError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge,
+			fmt.Sprintf("this part may be at most %d bytes: the upload was declared smaller", maxLen))
 		return
 	}
 	want := q.Get("checksum")

@@ -155,3 +155,61 @@ func TestLocalPartChecksum(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	assert.Equal(t, b64, resp.Header.Get("x-amz-checksum-sha256"))
 }
+
+// An upload declared as 10 bytes cannot be used to store 16 MiB: part
+// numbers beyond the declared size are not signed, and the storage refuses
+// a part longer than what is left of the declared size.
+func TestMultipartPartURLsBindTheDeclaredSize(t *testing.T) {
+	e, dir, _ := startEmbedded(t)
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "tiny.bin", Type: "application/octet-stream", Size: 10}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+
+	ae := c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/2"), kq, nil)
+	assert.Equal(t, api.CodeTooLarge, ae.Code)
+	assert.Contains(t, ae.Message, "10 bytes")
+	ae = c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/batch"), url.Values{"key": {cr.Key}, "partNumbers": {"1,2,3"}}, nil)
+	assert.Equal(t, api.CodeTooLarge, ae.Code)
+
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
+	resp, data := put(t, sp.URL, sp.Headers, randomBytes(t, 16<<20))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	assert.Equal(t, api.CodeTooLarge, decodeAPIError(t, resp, data).Code)
+	// Raising the bound in the URL breaks its signature.
+	resp, data = put(t, withQuery(t, sp.URL, func(q url.Values) { q.Set("max", "99999999") }), sp.Headers, randomBytes(t, 16<<20))
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, string(data))
+
+	var listed []api.Part
+	c.json(http.MethodGet, partPath(cr.UploadID, ""), kq, nil, &listed)
+	assert.Empty(t, listed)
+	stored, err := os.ReadDir(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
+	require.NoError(t, err)
+	assert.Len(t, stored, 1, "only upload.json, no part data")
+
+	body := randomBytes(t, 10)
+	etag := uploadPart(t, sp.URL, sp.Headers, body)
+	var done api.CompleteResponse
+	c.json(http.MethodPost, partPath(cr.UploadID, "/complete"), kq, api.CompleteRequest{Parts: []api.Part{{PartNumber: 1, ETag: etag}}}, &done)
+	got, err := os.ReadFile(filepath.Join(dir, "files", filepath.FromSlash(cr.Key)))
+	require.NoError(t, err)
+	assert.Equal(t, body, got)
+}
+
+// Without a declared size (what Uppy sends) the bound is max_file_size.
+func TestMultipartPartURLsBindMaxFileSizeWhenUndeclared(t *testing.T) {
+	iss := newTestIssuer(t)
+	cfg := oidcConfig(iss, t.TempDir())
+	cfg.Upload.MaxFileSize = 6 << 20
+	_, base := serve(t, cfg)
+	c := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "a.bin", Type: "application/octet-stream"}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/2"), kq, nil, &sp)
+	resp, data := put(t, sp.URL, sp.Headers, randomBytes(t, 1<<20+1))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/3"), kq, nil)
+}

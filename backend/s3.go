@@ -144,7 +144,7 @@ func (d *s3Driver) CreateMultipart(ctx context.Context, key, contentType string,
 	return *out.UploadId, nil
 }
 
-func (d *s3Driver) PresignPart(ctx context.Context, key, uploadID string, n int, checksum string, lifetime time.Duration) (string, map[string]string, error) {
+func (d *s3Driver) PresignPart(ctx context.Context, key, uploadID string, n int, checksum string, _ int64, lifetime time.Duration) (string, map[string]string, error) {
 	in := &s3.UploadPartInput{
 		Bucket:     aws.String(d.bucket),
 		Key:        aws.String(key),
