@@ -106,20 +106,23 @@ func TestLocalMultipartRulesMatchS3(t *testing.T) {
 		api.CompleteRequest{Parts: []api.Part{{PartNumber: 2, ETag: p1}}})
 	assert.Equal(t, api.CodeBadRequest, ae.Code)
 
-	// The declared size.
+	// The declared size: a longer part is refused by the storage, a shorter
+	// one by Complete.
 	cr, kq = create(10)
-	p1 = uploadPart(t, sign(cr, kq, "1").URL, nil, []byte("eleven byte"))
+	resp, data := put(t, sign(cr, kq, "1").URL, nil, []byte("eleven byte"))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	p1 = uploadPart(t, sign(cr, kq, "1").URL, nil, []byte("nine byte"))
 	ae = c.apiError(http.StatusBadRequest, http.MethodPost, partPath(cr.UploadID, "/complete"), kq,
 		api.CompleteRequest{Parts: []api.Part{{PartNumber: 1, ETag: p1}}})
 	assert.Equal(t, api.CodeSizeMismatch, ae.Code)
 
 	// Abort removes the parts; the URLs stop working.
-	sp := sign(cr, kq, "2")
+	sp := sign(cr, kq, "1")
 	var empty map[string]any
 	c.json(http.MethodDelete, partPath(cr.UploadID, ""), kq, nil, &empty)
 	_, err := os.Stat(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
 	assert.True(t, os.IsNotExist(err))
-	resp, data := put(t, sp.URL, nil, []byte("late"))
+	resp, data = put(t, sp.URL, nil, []byte("late"))
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, string(data))
 	assert.Equal(t, api.CodeNotFound, decodeAPIError(t, resp, data).Code)
 
