@@ -57,6 +57,10 @@ type StorageConfig struct {
 	Region    string `toml:"region"`
 	Bucket    string `toml:"bucket"`
 	PathStyle bool   `toml:"path_style"`
+	// MultipartTTL (local driver) removes a multipart upload that got no
+	// part for this long; default 24h. For s3, use the bucket's lifecycle
+	// rule for incomplete multipart uploads.
+	MultipartTTL Duration `toml:"multipart_ttl"`
 }
 
 // UploadConfig holds the limits announced by discovery and enforced here.
@@ -309,6 +313,9 @@ func (c *Config) validate(data []byte) error {
 	case "local":
 		if c.Storage.Dir == "" {
 			return bad("storage.dir", "required for the local driver")
+		}
+		if ttl := time.Duration(c.Storage.MultipartTTL); ttl != 0 && ttl < MaxURLLifetime {
+			return bad("storage.multipart_ttl", "must be at least 15m (the longest URL lifetime), got %s", ttl)
 		}
 	case "s3":
 		if c.Storage.Bucket == "" {

@@ -46,9 +46,17 @@ type localDriver struct {
 	base   func() string
 	now    func() time.Time
 	mu     sync.Mutex // serialises part bookkeeping per upload
+	// ttl is how long a multipart upload may sit without a new part before
+	// sweep removes it; lastSweep is guarded by mu.
+	ttl       time.Duration
+	lastSweep time.Time
 }
 
-func newLocalDriver(dir string, base func() string, now func() time.Time) (*localDriver, error) {
+// DefaultMultipartTTL is how long the local driver keeps a multipart upload
+// that receives no part, like an S3 lifecycle rule for incomplete uploads.
+const DefaultMultipartTTL = 24 * time.Hour
+
+func newLocalDriver(dir string, ttl time.Duration, base func() string, now func() time.Time) (*localDriver, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("local storage: %w", err)
 	}
@@ -65,7 +73,49 @@ func newLocalDriver(dir string, base func() string, now func() time.Time) (*loca
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	return &localDriver{dir: dir, root: root, secret: secret, base: base, now: now}, nil
+	if ttl <= 0 {
+		ttl = DefaultMultipartTTL
+	}
+	d := &localDriver{dir: dir, root: root, secret: secret, base: base, now: now, ttl: ttl}
+	d.mu.Lock()
+	d.sweepLocked()
+	d.mu.Unlock()
+	return d, nil
+}
+
+// sweepLocked removes multipart uploads whose directory has not changed
+// (no part stored) for ttl: abandoned uploads would otherwise hold their
+// parts' disk space forever. Errors are left for the next sweep.
+func (d *localDriver) sweepLocked() {
+	now := d.now()
+	d.lastSweep = now
+	ents, err := fs.ReadDir(d.root.FS(), localMultipartDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !e.IsDir() || now.Sub(info.ModTime()) < d.ttl {
+			continue
+		}
+		_ = d.root.RemoveAll(d.uploadDir(e.Name()))
+	}
+}
+
+// touch records activity on an upload in its directory's mtime, on the
+// driver's clock, which is what sweep measures the TTL against.
+func (d *localDriver) touch(id string) {
+	now := d.now()
+	_ = d.root.Chtimes(d.uploadDir(id), now, now)
+}
+
+// maybeSweep sweeps when the last sweep is older than a 24th of the TTL.
+func (d *localDriver) maybeSweep() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.now().Sub(d.lastSweep) >= d.ttl/24 {
+		d.sweepLocked()
+	}
 }
 
 // checkKey refuses keys that could leave the data dir or reach its private
@@ -183,7 +233,19 @@ func (d *localDriver) writeJSONFile(name string, v any) error {
 		d.root.Remove(tmp.Name())
 		return err
 	}
-	return d.commit(tmp, name)
+	if err := d.commit(tmp, name, false); err != nil {
+		return goneUpload(err)
+	}
+	return nil
+}
+
+// goneUpload turns a missing multipart directory into the 404 a client of
+// an aborted or expired upload gets.
+func goneUpload(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errorf(http.StatusNotFound, api.CodeNotFound, "no such upload (aborted or expired)")
+	}
+	return err
 }
 
 func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string, _ map[string]string, checksums bool) (string, error) {
@@ -195,12 +257,14 @@ func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string
 		return "", err
 	}
 	id := hex.EncodeToString(b)
+	d.maybeSweep()
 	if err := d.root.Mkdir(d.uploadDir(id), 0o700); err != nil {
 		return "", err
 	}
 	if err := d.writeJSONFile(d.uploadDir(id)+"/upload.json", multipartMeta{Key: key, Type: contentType, Checksums: checksums}); err != nil {
 		return "", err
 	}
+	d.touch(id)
 	return id, nil
 }
 
@@ -298,7 +362,7 @@ func (d *localDriver) Complete(_ context.Context, key, uploadID string, parts []
 			return abandon(err)
 		}
 	}
-	if err := d.commit(tmp, key); err != nil {
+	if err := d.commit(tmp, key, true); err != nil {
 		return "", err
 	}
 	if err := d.root.RemoveAll(d.uploadDir(uploadID)); err != nil {
@@ -330,8 +394,11 @@ func (d *localDriver) tempFile() (*os.File, error) {
 	return d.root.OpenFile(localTmpDir+"/"+hex.EncodeToString(b), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 }
 
-// commit syncs tmp and renames it to name (relative to the data dir).
-func (d *localDriver) commit(tmp *os.File, name string) error {
+// commit syncs tmp and renames it to name (relative to the data dir),
+// creating name's directories when mkdir is set. Multipart files are
+// committed without mkdir: an upload aborted (or expired) meanwhile has no
+// directory any more, and must not get it back.
+func (d *localDriver) commit(tmp *os.File, name string, mkdir bool) error {
 	tmpName := localTmpDir + "/" + filepath.Base(tmp.Name())
 	err := tmp.Sync()
 	if cerr := tmp.Close(); err == nil {
@@ -340,7 +407,7 @@ func (d *localDriver) commit(tmp *os.File, name string) error {
 	if err == nil {
 		err = d.root.Chmod(tmpName, 0o640)
 	}
-	if err == nil {
+	if err == nil && mkdir {
 		if dir := filepath.Dir(name); dir != "." {
 			err = d.root.MkdirAll(dir, 0o750)
 		}
@@ -410,7 +477,7 @@ func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
 		storageError(w, http.StatusForbidden, api.CodeSignature, "Content-Type differs from the signed type")
 		return
 	}
-	etag, _, err := d.receive(r.Body, size, key)
+	etag, _, err := d.receive(r.Body, size, key, false)
 	if err != nil {
 		d.receiveError(w, err)
 		return
@@ -429,8 +496,9 @@ func (d *localDriver) receiveError(w http.ResponseWriter, err error) {
 }
 
 // receive streams exactly size bytes of body to a temp file and renames it
-// to name. It returns the quoted hex MD5 ETag and the base64 SHA-256.
-func (d *localDriver) receive(body io.Reader, size int64, name string) (string, string, error) {
+// to name (creating its directories for an object, not for a part). It
+// returns the quoted hex MD5 ETag and the base64 SHA-256.
+func (d *localDriver) receive(body io.Reader, size int64, name string, isPart bool) (string, string, error) {
 	tmp, err := d.tempFile()
 	if err != nil {
 		return "", "", err
@@ -445,7 +513,10 @@ func (d *localDriver) receive(body io.Reader, size int64, name string) (string, 
 		d.root.Remove(localTmpDir + "/" + filepath.Base(tmp.Name()))
 		return "", "", err
 	}
-	if err := d.commit(tmp, name); err != nil {
+	if err := d.commit(tmp, name, !isPart); err != nil {
+		if isPart {
+			return "", "", goneUpload(err)
+		}
 		return "", "", err
 	}
 	return quotedHex(md), base64.StdEncoding.EncodeToString(sh.Sum(nil)), nil
@@ -494,7 +565,7 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 		return
 	}
 	data := fmt.Sprintf("%d-%s.data", n, hex.EncodeToString(b))
-	etag, sum, err := d.receive(r.Body, r.ContentLength, d.uploadDir(id)+"/"+data)
+	etag, sum, err := d.receive(r.Body, r.ContentLength, d.uploadDir(id)+"/"+data, true)
 	if err != nil {
 		d.receiveError(w, err)
 		return
@@ -509,6 +580,9 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 	err = d.writeJSONFile(fmt.Sprintf("%s/%d.json", d.uploadDir(id), n), partMeta{Data: data, Size: r.ContentLength, ETag: etag, SHA256: sum})
 	if err == nil && old != nil && old.Data != data {
 		d.root.Remove(d.uploadDir(id) + "/" + old.Data)
+	}
+	if err == nil {
+		d.touch(id)
 	}
 	d.mu.Unlock()
 	if err != nil {

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -215,4 +217,84 @@ func TestMultipartPartURLsBindMaxFileSizeWhenUndeclared(t *testing.T) {
 	resp, data := put(t, sp.URL, sp.Headers, randomBytes(t, 1<<20+1))
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
 	c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/3"), kq, nil)
+}
+
+// A part still streaming when its upload is aborted must not bring the
+// upload's folder back: the late part is refused and nothing is left.
+func TestLocalPartArrivingAfterAbortIsRefused(t *testing.T) {
+	e, dir, _ := startEmbedded(t)
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "slow.bin", Type: "application/octet-stream"}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
+
+	body := randomBytes(t, 1<<20)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPut, sp.URL, pr)
+	require.NoError(t, err)
+	req.ContentLength = int64(len(body))
+	type answer struct {
+		status int
+		body   []byte
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{status: -1, body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b}
+	}()
+	_, err = pw.Write(body[:len(body)/2])
+	require.NoError(t, err)
+	tmpDir := filepath.Join(dir, "files", localTmpDir)
+	require.Eventually(t, func() bool {
+		ents, _ := os.ReadDir(tmpDir)
+		return len(ents) > 0
+	}, 10*time.Second, 5*time.Millisecond, "the part never started arriving")
+
+	var empty map[string]any
+	c.json(http.MethodDelete, partPath(cr.UploadID, ""), kq, nil, &empty)
+	_, err = pw.Write(body[len(body)/2:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	a := <-done
+	require.Equal(t, http.StatusNotFound, a.status, string(a.body))
+	_, err = os.Stat(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
+	assert.True(t, os.IsNotExist(err), "the aborted upload's folder came back")
+	ents, err := os.ReadDir(tmpDir)
+	require.NoError(t, err)
+	assert.Empty(t, ents)
+}
+
+// Multipart uploads nobody finishes are removed after the TTL, parts and all.
+func TestLocalSweepsAbandonedMultipartUploads(t *testing.T) {
+	clock := newFakeClock()
+	e, dir, _ := startEmbedded(t, WithClock(clock.Now))
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	create := func() (api.CreateMultipartResponse, url.Values) {
+		var cr api.CreateMultipartResponse
+		c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "x.bin", Type: "application/octet-stream"}, &cr)
+		return cr, url.Values{"key": {cr.Key}}
+	}
+	old, oq := create()
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(old.UploadID, "/1"), oq, nil, &sp)
+	uploadPart(t, sp.URL, nil, randomBytes(t, 4096))
+
+	clock.Advance(DefaultMultipartTTL - time.Minute)
+	fresh, fq := create()
+	require.DirExists(t, filepath.Join(dir, "files", localMultipartDir, old.UploadID), "swept before its TTL")
+
+	clock.Advance(2 * time.Hour)
+	create()
+	assert.NoDirExists(t, filepath.Join(dir, "files", localMultipartDir, old.UploadID))
+	c.apiError(http.StatusNotFound, http.MethodGet, partPath(old.UploadID, ""), oq, nil)
+	var parts []api.Part
+	c.json(http.MethodGet, partPath(fresh.UploadID, ""), fq, nil, &parts)
 }

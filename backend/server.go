@@ -97,7 +97,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	switch cfg.Storage.Driver {
 	case "local":
-		ld, err := newLocalDriver(cfg.Storage.Dir, s.publicURL, s.now)
+		ld, err := newLocalDriver(cfg.Storage.Dir, time.Duration(cfg.Storage.MultipartTTL), s.publicURL, s.now)
 		if err != nil {
 			return nil, err
 		}
