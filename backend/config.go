@@ -82,6 +82,10 @@ type LimitsConfig struct {
 	Burst             int      `toml:"burst"`               // default 60
 	MaxBody           ByteSize `toml:"max_body"`            // JSON bodies; default 1MiB
 	MaxParts          int      `toml:"max_parts"`           // per multipart upload; default 10000
+	// BodyTimeout bounds how long a request may take to send its headers
+	// and a JSON body, and how long an upload body may go without
+	// delivering another 64 KiB; default 1m. A body that trickles is cut.
+	BodyTimeout Duration `toml:"body_timeout"`
 }
 
 // CORSConfig lets browser uploaders (Uppy) on other origins call the
@@ -208,6 +212,7 @@ func DefaultConfig() *Config {
 			Burst:             60,
 			MaxBody:           1 << 20,
 			MaxParts:          10000,
+			BodyTimeout:       Duration(time.Minute),
 		},
 	}
 }
@@ -365,6 +370,9 @@ func (c *Config) validate(data []byte) error {
 	}
 	if c.Limits.MaxBody < 1024 {
 		return bad("limits.max_body", "must be at least 1KiB")
+	}
+	if c.Limits.BodyTimeout <= 0 {
+		return bad("limits.body_timeout", "must be positive")
 	}
 	if c.Limits.MaxParts <= 0 || c.Limits.MaxParts > 10000 {
 		return bad("limits.max_parts", "must be between 1 and 10000")

@@ -50,6 +50,13 @@ type localDriver struct {
 	// sweep removes it; lastSweep is guarded by mu.
 	ttl       time.Duration
 	lastSweep time.Time
+	// bodyTimeout is [limits] body_timeout (0: the server's ReadTimeout only).
+	bodyTimeout time.Duration
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // DefaultMultipartTTL is how long the local driver keeps a multipart upload
@@ -427,8 +434,37 @@ func storageError(w http.ResponseWriter, status int, code, msg string) {
 	writeError(w, status, code, msg)
 }
 
+// bodyProgress is how much of an upload body must arrive per body timeout.
+const bodyProgress = 64 << 10
+
+// flowingBody reads an upload body and pushes the connection's read
+// deadline forward each time another bodyProgress bytes arrived, so a long
+// upload at any useful speed is never cut while one that trickles (a
+// slow-loris holding a connection and a temp file) is cut after timeout.
+type flowingBody struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+	since   int64
+}
+
+func (b *flowingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.since += int64(n)
+	if b.since >= bodyProgress {
+		b.since = 0
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	}
+	return n, err
+}
+
 // handlePut serves PUT /storage/{key...}: a single object or one part.
 func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
+	if d.bodyTimeout > 0 {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(d.bodyTimeout))
+		r.Body = readCloser{&flowingBody{r: r.Body, rc: rc, timeout: d.bodyTimeout}, r.Body}
+	}
 	key := r.PathValue("key")
 	q := r.URL.Query()
 	if checkKey(key) != nil {

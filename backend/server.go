@@ -101,6 +101,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		ld.bodyTimeout = time.Duration(cfg.Limits.BodyTimeout)
 		s.local, s.drv = ld, ld
 	case "s3":
 		if s.drv, err = newS3Driver(context.Background(), cfg.Storage, nil, s.now); err != nil {
@@ -112,9 +113,14 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	s.limits = newUserLimiters(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst)
 	s.grants = newGrantCounter(cfg.Upload.MaxFiles, time.Duration(cfg.Upload.FilesWindow))
 	s.handler = s.routes()
+	bt := time.Duration(cfg.Limits.BodyTimeout)
 	s.srv = &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: s.handler,
+		// ReadTimeout covers headers and the small JSON bodies; the
+		// storage handler extends it while an upload body keeps flowing.
+		ReadHeaderTimeout: min(bt, 10*time.Second),
+		ReadTimeout:       bt,
+		WriteTimeout:      0, // answers are small; storage bodies are read, not written
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
