@@ -16,7 +16,7 @@ import (
 // corsRoutes are the path prefixes a browser uploader calls: the contract's
 // routes and the local driver's storage. Preflights to anything else are
 // not answered.
-var corsRoutes = []string{api.WellKnownPath, "/s3/", api.RouteOAuth, "/storage/"}
+var corsRoutes = []string{api.WellKnownPath, "/s3/", api.RouteOAuth, "/storage", "/storage/"}
 
 // withCORS answers preflights and adds Access-Control-* headers on the
 // contract routes for the configured origins only (exact match, no

@@ -76,15 +76,15 @@ func parseParamsQuery(q url.Values) (*fileRequest, error) {
 	if fr.Filename == "" {
 		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "filename is required")
 	}
-	sz := q.Get("size")
-	if sz == "" {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size is required: a presigned PUT binds the content length")
+	// Without size (Uppy) the answer is a POST policy bounding the length;
+	// with it (Ferry), a PUT binding it exactly.
+	if sz := q.Get("size"); sz != "" {
+		n, err := strconv.ParseInt(sz, 10, 64)
+		if err != nil || n < 0 {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size must be a non-negative integer")
+		}
+		fr.Size = n
 	}
-	n, err := strconv.ParseInt(sz, 10, 64)
-	if err != nil || n < 0 {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size must be a non-negative integer")
-	}
-	fr.Size = n
 	for k, vs := range q {
 		if !strings.HasPrefix(k, "metadata[") {
 			continue
@@ -197,6 +197,15 @@ func (s *Server) lifetime() time.Duration {
 	return lt
 }
 
+// maxPostSize is the content-length-range maximum of a POST policy:
+// max_file_size, at most S3's 5 GiB limit for a single POST.
+func (s *Server) maxPostSize() int64 {
+	if m := int64(s.cfg.Upload.MaxFileSize); m > 0 && m < maxPartSize {
+		return m
+	}
+	return maxPartSize
+}
+
 func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user string) {
 	fr, err := parseParamsQuery(r.URL.Query())
 	if err != nil {
@@ -209,6 +218,15 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	lt := s.lifetime()
+	if fr.Size < 0 {
+		u, fields, err := s.drv.PresignPost(r.Context(), key, ct, max(1, int64(s.cfg.Upload.MinFileSize)), s.maxPostSize(), fr.Metadata, lt)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, api.ParamsResponse{Method: http.MethodPost, URL: u, Fields: fields, Expires: int64(lt / time.Second), Key: key})
+		return
+	}
 	u, headers, err := s.drv.PresignPut(r.Context(), key, ct, fr.Size, fr.Metadata, lt)
 	if err != nil {
 		s.fail(w, r, err)

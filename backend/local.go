@@ -535,14 +535,26 @@ func (d *localDriver) receiveError(w http.ResponseWriter, err error) {
 // to name (creating its directories for an object, not for a part). It
 // returns the quoted hex MD5 ETag and the base64 SHA-256.
 func (d *localDriver) receive(body io.Reader, size int64, name string, isPart bool) (string, string, error) {
+	return d.receiveRange(body, size, size, name, isPart)
+}
+
+// receiveRange is receive for a body of minSize to maxSize bytes; reading
+// stops as soon as the body is longer than maxSize.
+func (d *localDriver) receiveRange(body io.Reader, minSize, maxSize int64, name string, isPart bool) (string, string, error) {
 	tmp, err := d.tempFile()
 	if err != nil {
 		return "", "", err
 	}
 	md, sh := md5.New(), sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, md, sh), io.LimitReader(body, size+1))
-	if err == nil && n != size {
-		err = errorf(http.StatusBadRequest, api.CodeSizeMismatch, "body is %d bytes, not the declared %d", n, size)
+	n, err := io.Copy(io.MultiWriter(tmp, md, sh), io.LimitReader(body, maxSize+1))
+	switch {
+	case err != nil:
+	case minSize == maxSize && n != maxSize:
+		err = errorf(http.StatusBadRequest, api.CodeSizeMismatch, "body is %d bytes, not the declared %d", n, maxSize)
+	case n > maxSize:
+		err = errorf(http.StatusBadRequest, api.CodeTooLarge, "EntityTooLarge: the file is larger than the policy's %d bytes", maxSize)
+	case n < minSize:
+		err = errorf(http.StatusBadRequest, api.CodeTooSmall, "EntityTooSmall: the file is smaller than the policy's %d bytes", minSize)
 	}
 	if err != nil {
 		tmp.Close()

@@ -201,6 +201,7 @@ func (s *Server) routes() http.Handler {
 		// The signature in the URL is the credential here, exactly like an
 		// S3 presigned URL; only holders of a bearer ever receive one.
 		mux.HandleFunc("PUT /storage/{key...}", s.local.handlePut)
+		mux.HandleFunc("POST /storage", s.local.handlePost)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such route")
