@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,4 +107,41 @@ func TestCORSOriginsAreExact(t *testing.T) {
 	c, err := ParseConfig([]byte("[auth]\ntype = \"none\"\n[storage]\ndir = \"/tmp/x\"\n[cors]\nallowed_origins = [\"https://app.acme.example\", \"http://127.0.0.1:3000\"]\n"), "backend.toml")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://app.acme.example", "http://127.0.0.1:3000"}, c.CORS.AllowedOrigins)
+}
+
+// A refused user learns what the limit is and when it resets, in the
+// message a person reads and in Retry-After a program (or a page) obeys.
+func TestLimitAnswersSayLimitAndReset(t *testing.T) {
+	iss := newTestIssuer(t)
+	clock := newFakeClock()
+	clock.Advance(-clock.Now().Sub(clock.Now().Truncate(time.Hour))) // on the hour, for a predictable reset time
+	cfg := oidcConfig(iss, t.TempDir())
+	cfg.Upload.MaxFiles = 2
+	cfg.Limits.RequestsPerSecond = 2
+	cfg.Limits.Burst = 4
+	_, base := serve(t, cfg, WithClock(clock.Now))
+	alice := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
+	q := url.Values{"filename": {"a.txt"}, "type": {"text/plain"}, "size": {"1"}}
+	start := clock.Now()
+	alice.json(http.MethodGet, api.RouteParams, q, nil, nil)
+	clock.Advance(5 * time.Minute)
+	alice.json(http.MethodGet, api.RouteParams, q, nil, nil)
+	resp, data := alice.do(http.MethodGet, api.RouteParams, q, nil)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, string(data))
+	e := decodeAPIError(t, resp, data)
+	assert.Equal(t, api.CodeTooManyFiles, e.Code)
+	assert.Equal(t, "2 files per hour; more from "+start.Add(time.Hour).UTC().Format("15:04:05")+" UTC", e.Message)
+	assert.Equal(t, "3300", resp.Header.Get("Retry-After"))
+
+	// Within the same second the request rate runs out after the burst.
+	for range cfg.Limits.Burst {
+		resp, data = alice.do(http.MethodGet, api.RouteParams, q, nil)
+		if e = decodeAPIError(t, resp, data); e.Code == api.CodeRateLimited {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, string(data))
+	assert.Equal(t, api.CodeRateLimited, e.Code)
+	assert.Equal(t, "at most 2 requests per second per user (bursts of 4); more in 1s", e.Message)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 }

@@ -182,11 +182,28 @@ func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, e
 		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
 	}
 	if ok, retry := s.grants.take(user, s.now()); !ok {
-		return "", "", errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
-			"at most %d files per %s; try again in %s", up.MaxFiles, time.Duration(up.FilesWindow), retry.Round(time.Second))
+		he := errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
+			"%d files per %s; more from %s", up.MaxFiles, windowName(time.Duration(up.FilesWindow)),
+			s.now().Add(retry).UTC().Format("15:04:05 UTC"))
+		he.retryAfter = retry
+		return "", "", he
 	}
 	key, err = objectKey(up.KeyTemplate, user, fr.Filename, s.now())
 	return key, contentType, err
+}
+
+// windowName says a quota window the way people do: "hour", "day", else
+// the duration ("30m0s").
+func windowName(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hour"
+	case 24 * time.Hour:
+		return "day"
+	case time.Minute:
+		return "minute"
+	}
+	return d.String()
 }
 
 func (s *Server) lifetime() time.Duration {

@@ -241,14 +241,19 @@ func (s *Server) protected(h func(w http.ResponseWriter, r *http.Request, user s
 			*lu = user
 		}
 		if ok, retry := s.limits.allow(user, s.now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(retry.Seconds()+0.999)))
-			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited, "too many requests; slow down")
+			l := s.cfg.Limits
+			setRetryAfter(w, retry)
+			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
+				fmt.Sprintf("at most %g requests per second per user (bursts of %d); more in %s", l.RequestsPerSecond, l.Burst, roundUp(retry)))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, int64(s.cfg.Limits.MaxBody))
 		h(w, r, user)
 	})
 }
+
+// roundUp is d rounded up to whole seconds, for messages.
+func roundUp(d time.Duration) time.Duration { return (d + time.Second - 1).Truncate(time.Second) }
 
 func bearerToken(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
