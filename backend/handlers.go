@@ -109,28 +109,24 @@ func checkRequestFields(fr *fileRequest) error {
 	return err
 }
 
-// normalizeMetadata makes metadata what S3 stores verbatim as x-amz-meta-*:
-// keys lower-cased (S3 does so anyway; Uppy sends "relativePath") and made of
-// a-z, 0-9, '-' and '_'; values outside printable ASCII percent-encoded;
-// 2 KiB in all.
+// normalizeMetadata makes metadata what S3 stores verbatim as x-amz-meta-*,
+// accepting any key as Companion does: keys lower-cased (S3 does so anyway;
+// Uppy sends "relativePath"), bytes other than a-z, 0-9, '-', '_' and '.'
+// percent-encoded so every key is a valid header name; values outside
+// printable ASCII percent-encoded; 2 KiB in all.
 func normalizeMetadata(in map[string]string) (map[string]string, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
 	if len(in) > maxMetadataEntries {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries")
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries (at most %d)", maxMetadataEntries)
 	}
 	out := make(map[string]string, len(in))
 	total := 0
 	for k, v := range in {
-		k = strings.ToLower(k)
-		if k == "" || len(k) > 64 {
-			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 64 characters")
-		}
-		for _, c := range k {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys use letters, digits, '-' and '_'")
-			}
+		k = escapeMetadataKey(strings.ToLower(k))
+		if k == "" || len(k) > 128 {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 128 characters (encoded)")
 		}
 		if _, dup := out[k]; dup {
 			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata key %q given twice", k)
@@ -143,6 +139,22 @@ func normalizeMetadata(in map[string]string) (map[string]string, error) {
 		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata larger than 2 KiB")
 	}
 	return out, nil
+}
+
+// escapeMetadataKey percent-encodes every byte of a (lower-cased) key but
+// a-z, 0-9, '-', '_' and '.', so that it is an HTTP header name every S3
+// implementation takes and decoding is unambiguous.
+func escapeMetadataKey(k string) string {
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02x", c) // lower-case: S3 lower-cases header names
+	}
+	return b.String()
 }
 
 // escapeMetadataValue percent-encodes the bytes an HTTP header value cannot

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"mime/multipart"
@@ -172,4 +173,34 @@ func TestS3PostPolicy(t *testing.T) {
 	_, obj := e.g.object(t, p.Key)
 	assert.Equal(t, "application/pdf", *obj.ContentType)
 	assert.Equal(t, "Trips/%C3%A4.pdf", obj.Metadata["relativepath"])
+}
+
+// Uppy sends a file's whole meta with numbers, booleans, nulls and keys
+// people typed; Companion stores them, and so does Ferry, encoded for S3.
+func TestMetadataAsCompanionAcceptsIt(t *testing.T) {
+	e := newS3Env(t, nil)
+	body := json.RawMessage(`{"filename":"a.jpg","type":"image/jpeg","metadata":{
+		"name":"a.jpg","type":"image/jpeg","relativePath":null,"size":1234,"fav":true,"rating":4.5,
+		"My Caption":"Strand ä","ünï":"x"}}`)
+	var cr api.CreateMultipartResponse
+	e.alice.json(http.MethodPost, api.RouteMultipart, nil, body, &cr)
+	kq := url.Values{"key": {cr.Key}}
+	var sp api.SignPartResponse
+	e.alice.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
+	etag := uploadPart(t, sp.URL, sp.Headers, []byte("jpeg"))
+	e.alice.json(http.MethodPost, partPath(cr.UploadID, "/complete"), kq, api.CompleteRequest{Parts: []api.Part{{PartNumber: 1, ETag: etag}}}, nil)
+	_, obj := e.g.object(t, cr.Key)
+	assert.Equal(t, map[string]string{
+		"name": "a.jpg", "type": "image/jpeg", "size": "1234", "fav": "true", "rating": "4.5",
+		"my%20caption": "Strand %C3%A4", "%c3%bcn%c3%af": "x",
+	}, obj.Metadata)
+
+	for _, bad := range []string{
+		`{"filename":"a.jpg","type":"image/jpeg","metadata":{"tags":["a","b"]}}`,
+		`{"filename":"a.jpg","type":"image/jpeg","metadata":{"geo":{"lat":1}}}`,
+		`{"filename":"a.jpg","type":"image/jpeg","metadata":{"big":"` + strings.Repeat("x", 3000) + `"}}`,
+	} {
+		ae := e.alice.apiError(http.StatusBadRequest, http.MethodPost, api.RouteMultipart, nil, json.RawMessage(bad))
+		assert.Equal(t, api.CodeBadRequest, ae.Code)
+	}
 }
