@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -176,4 +177,39 @@ func TestRealUppyUploadsThroughFerryBackend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealUppyCustomFunctionModeWithOIDC: against a backend that requires
+// an OIDC bearer, a web page cannot use Companion mode (Uppy sends no
+// Authorization header there). The supported way is Uppy's custom-function
+// mode: the page's signRequest calls GET /s3/params itself with its own
+// Authorization header and hands Uppy the POST policy.
+func TestRealUppyCustomFunctionModeWithOIDC(t *testing.T) {
+	bundle := testenv.UppyBundle(t)
+	testenv.Chromium(t)
+	g := startGateway(t)
+	g.useCredentials(t)
+	iss := newTestIssuer(t)
+	data := randomBytes(t, 200<<10+1)
+	page := startUppyPage(t, bundle, data)
+	allowBrowserUploads(t, g, page.Origin)
+	bc := g.s3Config(iss, t.TempDir())
+	bc.CORS.AllowedOrigins = []string{page.Origin}
+	logs := &logBuffer{}
+	_, base := serve(t, bc, WithLogger(logs.Logger()))
+
+	// Companion mode cannot authenticate: the backend refuses it.
+	e := (&apiClient{t: t, base: base}).apiError(http.StatusUnauthorized, http.MethodGet, "/s3/params", url.Values{"filename": {"a.pdf"}, "type": {"application/pdf"}}, nil)
+	assert.Equal(t, "unauthorized", e.Code)
+
+	tok := iss.token(t, "alice@example")
+	page.configure(t, map[string]any{"mode": "custom", "backend": base, "token": tok, "multipart": false, "name": "Report.pdf", "type": "application/pdf"})
+	res := page.run(t)
+	got, obj := g.object(t, res.OK[0].Key)
+	require.Equal(t, data, got, "stored object differs from the file Uppy uploaded")
+	assert.True(t, strings.HasPrefix(res.OK[0].Key, "alice@example/"), res.OK[0].Key)
+	assert.Equal(t, "application/pdf", aws.ToString(obj.ContentType))
+	assert.Contains(t, logs.String(), "method=GET path=/s3/params status=200")
+	assert.Contains(t, logs.String(), "user=alice@example")
+	assert.NotContains(t, logs.String(), tok)
 }
