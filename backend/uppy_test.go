@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -212,4 +213,42 @@ func TestRealUppyCustomFunctionModeWithOIDC(t *testing.T) {
 	assert.Contains(t, logs.String(), "method=GET path=/s3/params status=200")
 	assert.Contains(t, logs.String(), "user=alice@example")
 	assert.NotContains(t, logs.String(), tok)
+}
+
+// TestRealUppyWithLocalStorage: the same Uppy in Companion mode against the
+// local driver, whose /storage handler takes the POST form and the part
+// PUTs itself (so its CORS must expose ETag too).
+func TestRealUppyWithLocalStorage(t *testing.T) {
+	bundle := testenv.UppyBundle(t)
+	testenv.Chromium(t)
+	for _, tc := range []struct {
+		name      string
+		size      int
+		multipart bool
+	}{
+		{"single POST upload", 100<<10 + 1, false},
+		{"multipart upload", 10<<20 + 5, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := randomBytes(t, tc.size)
+			page := startUppyPage(t, bundle, data)
+			bc := EmbeddedConfig(dir)
+			bc.StateDir = ""
+			bc.CORS.AllowedOrigins = []string{page.Origin}
+			logs := &logBuffer{}
+			_, base := serve(t, bc, WithLogger(logs.Logger()))
+			page.configure(t, map[string]any{"mode": "companion", "backend": base, "multipart": tc.multipart, "name": "notes.txt", "type": "text/plain"})
+			defer func() {
+				if t.Failed() {
+					t.Log(logs.String())
+				}
+			}()
+			res := page.run(t)
+			got, err := os.ReadFile(filepath.Join(dir, "files", filepath.FromSlash(res.OK[0].Key)))
+			require.NoError(t, err)
+			require.Equal(t, data, got, "stored file differs from the file Uppy uploaded")
+			assert.Equal(t, base+"/storage/"+escapeKey(res.OK[0].Key), res.OK[0].Location)
+		})
+	}
 }
