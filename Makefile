@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 GOFILES    = $(shell git ls-files '*.go')
 export LANG := en_US.UTF-8
 
-.PHONY: all build run test deps deps-test tools lint unit bench screenshots clean
+.PHONY: all build run test deps deps-test tools uppy lint unit bench screenshots clean
 
 all: build
 
@@ -28,6 +28,11 @@ tools:
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/versitygw github.com/versity/versitygw/cmd/versitygw
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/tusd github.com/tus/tusd/v2/cmd/tusd
 
+# The real Uppy the browser tests drive: npm ci from the pinned lock file
+# (backend/testdata/uppy) into bin/uppy, bundled with the pinned esbuild.
+uppy:
+	@scripts/uppy-test-deps.sh >/dev/null
+
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
@@ -41,7 +46,7 @@ lint:
 unit:
 	scripts/with-keyring.sh $(GO) test -race -timeout 40m ./...
 
-test: deps-test tools lint unit
+test: deps-test tools uppy lint unit
 
 bench: tools
 	@scripts/install-deps.sh bench

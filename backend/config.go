@@ -34,6 +34,7 @@ type Config struct {
 	Storage   StorageConfig             `toml:"storage"`
 	Upload    UploadConfig              `toml:"upload"`
 	Limits    LimitsConfig              `toml:"limits"`
+	CORS      CORSConfig                `toml:"cors"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 
 	// Filename is where the config came from, for error messages.
@@ -56,6 +57,10 @@ type StorageConfig struct {
 	Region    string `toml:"region"`
 	Bucket    string `toml:"bucket"`
 	PathStyle bool   `toml:"path_style"`
+	// MultipartTTL (local driver) removes a multipart upload that got no
+	// part for this long; default 24h. For s3, use the bucket's lifecycle
+	// rule for incomplete multipart uploads.
+	MultipartTTL Duration `toml:"multipart_ttl"`
 }
 
 // UploadConfig holds the limits announced by discovery and enforced here.
@@ -73,10 +78,27 @@ type UploadConfig struct {
 
 // LimitsConfig bounds what one user and one request may cost the server.
 type LimitsConfig struct {
-	RequestsPerSecond float64  `toml:"requests_per_second"` // per user; default 20
-	Burst             int      `toml:"burst"`               // default 60
+	// RequestsPerSecond and Burst leave room for one person's parallel
+	// multipart uploads: Uppy signs each part with its own request and does
+	// not retry a 429 from the backend (6 files x 5 MiB parts on a 1 Gbit/s
+	// link is about 25 signing requests per second).
+	RequestsPerSecond float64  `toml:"requests_per_second"` // per user; default 50
+	Burst             int      `toml:"burst"`               // default 200
 	MaxBody           ByteSize `toml:"max_body"`            // JSON bodies; default 1MiB
 	MaxParts          int      `toml:"max_parts"`           // per multipart upload; default 10000
+	// BodyTimeout bounds how long a request may take to send its headers
+	// and a JSON body, and how long an upload body may go without
+	// delivering another 64 KiB; default 1m. A body that trickles is cut.
+	BodyTimeout Duration `toml:"body_timeout"`
+}
+
+// CORSConfig lets browser uploaders (Uppy) on other origins call the
+// contract routes. Unset: no CORS headers at all, so browsers on other
+// origins are refused.
+type CORSConfig struct {
+	// AllowedOrigins are exact origins ("https://app.acme.example"); no
+	// wildcards, since the routes take a bearer credential.
+	AllowedOrigins []string `toml:"allowed_origins"`
 }
 
 // ProviderConfig is one cloud source's OAuth client.
@@ -190,10 +212,11 @@ func DefaultConfig() *Config {
 			KeyTemplate:        DefaultKeyTemplate,
 		},
 		Limits: LimitsConfig{
-			RequestsPerSecond: 20,
-			Burst:             60,
+			RequestsPerSecond: 50,
+			Burst:             200,
 			MaxBody:           1 << 20,
 			MaxParts:          10000,
+			BodyTimeout:       Duration(time.Minute),
 		},
 	}
 }
@@ -300,6 +323,9 @@ func (c *Config) validate(data []byte) error {
 		if c.Storage.Dir == "" {
 			return bad("storage.dir", "required for the local driver")
 		}
+		if ttl := time.Duration(c.Storage.MultipartTTL); ttl != 0 && ttl < MaxURLLifetime {
+			return bad("storage.multipart_ttl", "must be at least 15m (the longest URL lifetime), got %s", ttl)
+		}
 	case "s3":
 		if c.Storage.Bucket == "" {
 			return bad("storage.bucket", "required for the s3 driver")
@@ -349,8 +375,16 @@ func (c *Config) validate(data []byte) error {
 	if c.Limits.MaxBody < 1024 {
 		return bad("limits.max_body", "must be at least 1KiB")
 	}
+	if c.Limits.BodyTimeout <= 0 {
+		return bad("limits.body_timeout", "must be positive")
+	}
 	if c.Limits.MaxParts <= 0 || c.Limits.MaxParts > 10000 {
 		return bad("limits.max_parts", "must be between 1 and 10000")
+	}
+	for _, o := range c.CORS.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			return bad("cors.allowed_origins", "%q: %v", o, err)
+		}
 	}
 	for name, p := range c.Providers {
 		key := "providers." + name
@@ -387,6 +421,25 @@ func (c *Config) validate(data []byte) error {
 				return bad(key+"."+k.key, "want an https URL, got %q", k.v)
 			}
 		}
+	}
+	return nil
+}
+
+// checkOrigin accepts an exact browser origin: scheme, host and optional
+// port, nothing else; https unless the host is a loopback address.
+func checkOrigin(o string) error {
+	if strings.Contains(o, "*") {
+		return errors.New("wildcards are not allowed; list each origin")
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errors.New("want an origin like https://app.example.com")
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "/") {
+		return errors.New("an origin has no path, query or trailing slash")
+	}
+	if u.Scheme != "https" && !isLoopbackHost(u.Hostname()) && u.Hostname() != "localhost" {
+		return errors.New("must be https unless it is a loopback address")
 	}
 	return nil
 }

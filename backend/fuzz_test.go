@@ -127,6 +127,7 @@ func FuzzMultipartBodies(f *testing.F) {
 
 func FuzzTokenForm(f *testing.F) {
 	f.Add("grant_type=authorization_code&code=c&code_verifier=v&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb")
+	f.Add("grant_type=authorization_code&code=c&code_verifier=" + strings.Repeat("v", 43) + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A5555%2Foauth%2Fcb%2Fbox")
 	f.Add("grant_type=refresh_token&refresh_token=r&client_secret=evil")
 	f.Add("grant_type=password&username=a")
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -134,13 +135,16 @@ func FuzzTokenForm(f *testing.F) {
 		if err != nil {
 			return
 		}
-		out, err := tokenForm(in, "cid", "sec")
+		out, err := tokenForm(in, "box", ProviderConfig{ClientID: "cid"}, "sec")
 		if err != nil {
 			var he *httpError
 			if !asHTTPError(err, &he) || he.status != http.StatusBadRequest {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
+		}
+		if out.Get("grant_type") == "authorization_code" && checkLoopbackRedirect(out.Get("redirect_uri"), "box", nil) != nil {
+			t.Fatalf("forwarded a non-loopback redirect_uri %q", out.Get("redirect_uri"))
 		}
 		if out.Get("client_secret") != "sec" || out.Get("client_id") != "cid" || len(out["client_secret"]) != 1 {
 			t.Fatalf("client credentials not ours: %v", out)

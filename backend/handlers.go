@@ -76,15 +76,15 @@ func parseParamsQuery(q url.Values) (*fileRequest, error) {
 	if fr.Filename == "" {
 		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "filename is required")
 	}
-	sz := q.Get("size")
-	if sz == "" {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size is required: a presigned PUT binds the content length")
+	// Without size (Uppy) the answer is a POST policy bounding the length;
+	// with it (Ferry), a PUT binding it exactly.
+	if sz := q.Get("size"); sz != "" {
+		n, err := strconv.ParseInt(sz, 10, 64)
+		if err != nil || n < 0 {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size must be a non-negative integer")
+		}
+		fr.Size = n
 	}
-	n, err := strconv.ParseInt(sz, 10, 64)
-	if err != nil || n < 0 {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "size must be a non-negative integer")
-	}
-	fr.Size = n
 	for k, vs := range q {
 		if !strings.HasPrefix(k, "metadata[") {
 			continue
@@ -109,28 +109,24 @@ func checkRequestFields(fr *fileRequest) error {
 	return err
 }
 
-// normalizeMetadata makes metadata what S3 stores verbatim as x-amz-meta-*:
-// keys lower-cased (S3 does so anyway; Uppy sends "relativePath") and made of
-// a-z, 0-9, '-' and '_'; values outside printable ASCII percent-encoded;
-// 2 KiB in all.
+// normalizeMetadata makes metadata what S3 stores verbatim as x-amz-meta-*,
+// accepting any key as Companion does: keys lower-cased (S3 does so anyway;
+// Uppy sends "relativePath"), bytes other than a-z, 0-9, '-', '_' and '.'
+// percent-encoded so every key is a valid header name; values outside
+// printable ASCII percent-encoded; 2 KiB in all.
 func normalizeMetadata(in map[string]string) (map[string]string, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
 	if len(in) > maxMetadataEntries {
-		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries")
+		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "too many metadata entries (at most %d)", maxMetadataEntries)
 	}
 	out := make(map[string]string, len(in))
 	total := 0
 	for k, v := range in {
-		k = strings.ToLower(k)
-		if k == "" || len(k) > 64 {
-			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 64 characters")
-		}
-		for _, c := range k {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys use letters, digits, '-' and '_'")
-			}
+		k = escapeMetadataKey(strings.ToLower(k))
+		if k == "" || len(k) > 128 {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata keys are 1 to 128 characters (encoded)")
 		}
 		if _, dup := out[k]; dup {
 			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata key %q given twice", k)
@@ -143,6 +139,22 @@ func normalizeMetadata(in map[string]string) (map[string]string, error) {
 		return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "metadata larger than 2 KiB")
 	}
 	return out, nil
+}
+
+// escapeMetadataKey percent-encodes every byte of a (lower-cased) key but
+// a-z, 0-9, '-', '_' and '.', so that it is an HTTP header name every S3
+// implementation takes and decoding is unambiguous.
+func escapeMetadataKey(k string) string {
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02x", c) // lower-case: S3 lower-cases header names
+	}
+	return b.String()
 }
 
 // escapeMetadataValue percent-encodes the bytes an HTTP header value cannot
@@ -182,11 +194,28 @@ func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, e
 		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
 	}
 	if ok, retry := s.grants.take(user, s.now()); !ok {
-		return "", "", errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
-			"at most %d files per %s; try again in %s", up.MaxFiles, time.Duration(up.FilesWindow), retry.Round(time.Second))
+		he := errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
+			"%d files per %s; more from %s", up.MaxFiles, windowName(time.Duration(up.FilesWindow)),
+			s.now().Add(retry).UTC().Format("15:04:05 UTC"))
+		he.retryAfter = retry
+		return "", "", he
 	}
 	key, err = objectKey(up.KeyTemplate, user, fr.Filename, s.now())
 	return key, contentType, err
+}
+
+// windowName says a quota window the way people do: "hour", "day", else
+// the duration ("30m0s").
+func windowName(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hour"
+	case 24 * time.Hour:
+		return "day"
+	case time.Minute:
+		return "minute"
+	}
+	return d.String()
 }
 
 func (s *Server) lifetime() time.Duration {
@@ -195,6 +224,15 @@ func (s *Server) lifetime() time.Duration {
 		lt = MaxURLLifetime
 	}
 	return lt
+}
+
+// maxPostSize is the content-length-range maximum of a POST policy:
+// max_file_size, at most S3's 5 GiB limit for a single POST.
+func (s *Server) maxPostSize() int64 {
+	if m := int64(s.cfg.Upload.MaxFileSize); m > 0 && m < maxPartSize {
+		return m
+	}
+	return maxPartSize
 }
 
 func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user string) {
@@ -209,6 +247,15 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	lt := s.lifetime()
+	if fr.Size < 0 {
+		u, fields, err := s.drv.PresignPost(r.Context(), key, ct, max(1, int64(s.cfg.Upload.MinFileSize)), s.maxPostSize(), fr.Metadata, lt)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, api.ParamsResponse{Method: http.MethodPost, URL: u, Fields: fields, Expires: int64(lt / time.Second), Key: key})
+		return
+	}
 	u, headers, err := s.drv.PresignPut(r.Context(), key, ct, fr.Size, fr.Metadata, lt)
 	if err != nil {
 		s.fail(w, r, err)
@@ -306,6 +353,34 @@ func parseChecksum(v string) (string, error) {
 	return v, nil
 }
 
+// maxUploadSize is the most an upload may assemble to: its declared size,
+// else max_file_size, else S3's object limit.
+func (s *Server) maxUploadSize(rec ownerRecord) int64 {
+	switch {
+	case rec.Size >= 0:
+		return rec.Size
+	case s.cfg.Upload.MaxFileSize > 0:
+		return int64(s.cfg.Upload.MaxFileSize)
+	default:
+		return 5 << 40
+	}
+}
+
+// partLimit is the longest part n of rec can be. Every part before it is at
+// least minPartSize (Complete refuses smaller ones), so part n holds at most
+// what is left of the upload's size after n-1 such parts; a part number
+// beyond the size is refused outright. This is what keeps an upload declared
+// as 10 bytes from storing gigabytes of parts.
+func (s *Server) partLimit(rec ownerRecord, n int) (int64, error) {
+	total := s.maxUploadSize(rec)
+	left := total - int64(n-1)*minPartSize
+	if n > 1 && left <= 0 {
+		return 0, errorf(http.StatusBadRequest, api.CodeTooLarge,
+			"part %d is beyond the upload's %d bytes (every part but the last is at least 5 MiB)", n, total)
+	}
+	return min(left, maxPartSize), nil
+}
+
 func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user string) {
 	id, rec, err := s.ownedUpload(r, user)
 	if err != nil {
@@ -313,6 +388,11 @@ func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user str
 		return
 	}
 	n, err := s.parsePartNumber(r.PathValue("partNumber"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	maxLen, err := s.partLimit(rec, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -331,7 +411,7 @@ func (s *Server) handleSignPart(w http.ResponseWriter, r *http.Request, user str
 		return
 	}
 	lt := s.lifetime()
-	u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, sum, lt)
+	u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, sum, maxLen, lt)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -380,7 +460,12 @@ func (s *Server) handleSignBatch(w http.ResponseWriter, r *http.Request, user st
 	}
 	out := api.BatchSignResponse{PresignedURLs: map[string]string{}}
 	for _, n := range nums {
-		u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, "", s.lifetime())
+		maxLen, err := s.partLimit(rec, n)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		u, headers, err := s.drv.PresignPart(r.Context(), rec.Key, id, n, "", maxLen, s.lifetime())
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -46,9 +46,24 @@ type localDriver struct {
 	base   func() string
 	now    func() time.Time
 	mu     sync.Mutex // serialises part bookkeeping per upload
+	// ttl is how long a multipart upload may sit without a new part before
+	// sweep removes it; lastSweep is guarded by mu.
+	ttl       time.Duration
+	lastSweep time.Time
+	// bodyTimeout is [limits] body_timeout (0: the server's ReadTimeout only).
+	bodyTimeout time.Duration
 }
 
-func newLocalDriver(dir string, base func() string, now func() time.Time) (*localDriver, error) {
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// DefaultMultipartTTL is how long the local driver keeps a multipart upload
+// that receives no part, like an S3 lifecycle rule for incomplete uploads.
+const DefaultMultipartTTL = 24 * time.Hour
+
+func newLocalDriver(dir string, ttl time.Duration, base func() string, now func() time.Time) (*localDriver, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("local storage: %w", err)
 	}
@@ -65,7 +80,49 @@ func newLocalDriver(dir string, base func() string, now func() time.Time) (*loca
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	return &localDriver{dir: dir, root: root, secret: secret, base: base, now: now}, nil
+	if ttl <= 0 {
+		ttl = DefaultMultipartTTL
+	}
+	d := &localDriver{dir: dir, root: root, secret: secret, base: base, now: now, ttl: ttl}
+	d.mu.Lock()
+	d.sweepLocked()
+	d.mu.Unlock()
+	return d, nil
+}
+
+// sweepLocked removes multipart uploads whose directory has not changed
+// (no part stored) for ttl: abandoned uploads would otherwise hold their
+// parts' disk space forever. Errors are left for the next sweep.
+func (d *localDriver) sweepLocked() {
+	now := d.now()
+	d.lastSweep = now
+	ents, err := fs.ReadDir(d.root.FS(), localMultipartDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !e.IsDir() || now.Sub(info.ModTime()) < d.ttl {
+			continue
+		}
+		_ = d.root.RemoveAll(d.uploadDir(e.Name()))
+	}
+}
+
+// touch records activity on an upload in its directory's mtime, on the
+// driver's clock, which is what sweep measures the TTL against.
+func (d *localDriver) touch(id string) {
+	now := d.now()
+	_ = d.root.Chtimes(d.uploadDir(id), now, now)
+}
+
+// maybeSweep sweeps when the last sweep is older than a 24th of the TTL.
+func (d *localDriver) maybeSweep() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.now().Sub(d.lastSweep) >= d.ttl/24 {
+		d.sweepLocked()
+	}
 }
 
 // checkKey refuses keys that could leave the data dir or reach its private
@@ -103,8 +160,8 @@ func (d *localDriver) putSignature(key, size, typ, expires string) string {
 	return d.sign("PUT", "object", key, size, typ, expires)
 }
 
-func (d *localDriver) partSignature(key, uploadID, part, checksum, expires string) string {
-	return d.sign("PUT", "part", key, uploadID, part, checksum, expires)
+func (d *localDriver) partSignature(key, uploadID, part, checksum, maxLen, expires string) string {
+	return d.sign("PUT", "part", key, uploadID, part, checksum, maxLen, expires)
 }
 
 func (d *localDriver) storageURL(key string, q url.Values) string {
@@ -183,7 +240,19 @@ func (d *localDriver) writeJSONFile(name string, v any) error {
 		d.root.Remove(tmp.Name())
 		return err
 	}
-	return d.commit(tmp, name)
+	if err := d.commit(tmp, name, false); err != nil {
+		return goneUpload(err)
+	}
+	return nil
+}
+
+// goneUpload turns a missing multipart directory into the 404 a client of
+// an aborted or expired upload gets.
+func goneUpload(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errorf(http.StatusNotFound, api.CodeNotFound, "no such upload (aborted or expired)")
+	}
+	return err
 }
 
 func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string, _ map[string]string, checksums bool) (string, error) {
@@ -195,28 +264,31 @@ func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string
 		return "", err
 	}
 	id := hex.EncodeToString(b)
+	d.maybeSweep()
 	if err := d.root.Mkdir(d.uploadDir(id), 0o700); err != nil {
 		return "", err
 	}
 	if err := d.writeJSONFile(d.uploadDir(id)+"/upload.json", multipartMeta{Key: key, Type: contentType, Checksums: checksums}); err != nil {
 		return "", err
 	}
+	d.touch(id)
 	return id, nil
 }
 
-func (d *localDriver) PresignPart(_ context.Context, key, uploadID string, n int, checksum string, lifetime time.Duration) (string, map[string]string, error) {
+func (d *localDriver) PresignPart(_ context.Context, key, uploadID string, n int, checksum string, maxLen int64, lifetime time.Duration) (string, map[string]string, error) {
 	if err := checkKey(key); err != nil {
 		return "", nil, err
 	}
 	exp := strconv.FormatInt(d.now().Add(lifetime).Unix(), 10)
 	pn := strconv.Itoa(n)
-	q := url.Values{"expires": {exp}, "uploadId": {uploadID}, "partNumber": {pn}}
+	ml := strconv.FormatInt(maxLen, 10)
+	q := url.Values{"expires": {exp}, "uploadId": {uploadID}, "partNumber": {pn}, "max": {ml}}
 	var headers map[string]string
 	if checksum != "" {
 		q.Set("checksum", checksum)
 		headers = map[string]string{"x-amz-checksum-sha256": checksum}
 	}
-	q.Set("sig", d.partSignature(key, uploadID, pn, checksum, exp))
+	q.Set("sig", d.partSignature(key, uploadID, pn, checksum, ml, exp))
 	return d.storageURL(key, q), headers, nil
 }
 
@@ -297,7 +369,7 @@ func (d *localDriver) Complete(_ context.Context, key, uploadID string, parts []
 			return abandon(err)
 		}
 	}
-	if err := d.commit(tmp, key); err != nil {
+	if err := d.commit(tmp, key, true); err != nil {
 		return "", err
 	}
 	if err := d.root.RemoveAll(d.uploadDir(uploadID)); err != nil {
@@ -329,8 +401,11 @@ func (d *localDriver) tempFile() (*os.File, error) {
 	return d.root.OpenFile(localTmpDir+"/"+hex.EncodeToString(b), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 }
 
-// commit syncs tmp and renames it to name (relative to the data dir).
-func (d *localDriver) commit(tmp *os.File, name string) error {
+// commit syncs tmp and renames it to name (relative to the data dir),
+// creating name's directories when mkdir is set. Multipart files are
+// committed without mkdir: an upload aborted (or expired) meanwhile has no
+// directory any more, and must not get it back.
+func (d *localDriver) commit(tmp *os.File, name string, mkdir bool) error {
 	tmpName := localTmpDir + "/" + filepath.Base(tmp.Name())
 	err := tmp.Sync()
 	if cerr := tmp.Close(); err == nil {
@@ -339,7 +414,7 @@ func (d *localDriver) commit(tmp *os.File, name string) error {
 	if err == nil {
 		err = d.root.Chmod(tmpName, 0o600)
 	}
-	if err == nil {
+	if err == nil && mkdir {
 		if dir := filepath.Dir(name); dir != "." {
 			err = d.root.MkdirAll(dir, 0o700)
 		}
@@ -359,8 +434,37 @@ func storageError(w http.ResponseWriter, status int, code, msg string) {
 	writeError(w, status, code, msg)
 }
 
+// bodyProgress is how much of an upload body must arrive per body timeout.
+const bodyProgress = 64 << 10
+
+// flowingBody reads an upload body and pushes the connection's read
+// deadline forward each time another bodyProgress bytes arrived, so a long
+// upload at any useful speed is never cut while one that trickles (a
+// slow-loris holding a connection and a temp file) is cut after timeout.
+type flowingBody struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+	since   int64
+}
+
+func (b *flowingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.since += int64(n)
+	if b.since >= bodyProgress {
+		b.since = 0
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	}
+	return n, err
+}
+
 // handlePut serves PUT /storage/{key...}: a single object or one part.
 func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
+	if d.bodyTimeout > 0 {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(d.bodyTimeout))
+		r.Body = readCloser{&flowingBody{r: r.Body, rc: rc, timeout: d.bodyTimeout}, r.Body}
+	}
 	key := r.PathValue("key")
 	q := r.URL.Query()
 	if checkKey(key) != nil {
@@ -372,7 +476,7 @@ func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
 	isPart := q.Has("uploadId")
 	var want string
 	if isPart {
-		want = d.partSignature(key, q.Get("uploadId"), q.Get("partNumber"), q.Get("checksum"), exp)
+		want = d.partSignature(key, q.Get("uploadId"), q.Get("partNumber"), q.Get("checksum"), q.Get("max"), exp)
 	} else {
 		want = d.putSignature(key, q.Get("size"), q.Get("type"), exp)
 	}
@@ -409,7 +513,7 @@ func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
 		storageError(w, http.StatusForbidden, api.CodeSignature, "Content-Type differs from the signed type")
 		return
 	}
-	etag, _, err := d.receive(r.Body, size, key)
+	etag, _, err := d.receive(r.Body, size, key, false)
 	if err != nil {
 		d.receiveError(w, err)
 		return
@@ -428,23 +532,39 @@ func (d *localDriver) receiveError(w http.ResponseWriter, err error) {
 }
 
 // receive streams exactly size bytes of body to a temp file and renames it
-// to name. It returns the quoted hex MD5 ETag and the base64 SHA-256.
-func (d *localDriver) receive(body io.Reader, size int64, name string) (string, string, error) {
+// to name (creating its directories for an object, not for a part). It
+// returns the quoted hex MD5 ETag and the base64 SHA-256.
+func (d *localDriver) receive(body io.Reader, size int64, name string, isPart bool) (string, string, error) {
+	return d.receiveRange(body, size, size, name, isPart)
+}
+
+// receiveRange is receive for a body of minSize to maxSize bytes; reading
+// stops as soon as the body is longer than maxSize.
+func (d *localDriver) receiveRange(body io.Reader, minSize, maxSize int64, name string, isPart bool) (string, string, error) {
 	tmp, err := d.tempFile()
 	if err != nil {
 		return "", "", err
 	}
 	md, sh := md5.New(), sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, md, sh), io.LimitReader(body, size+1))
-	if err == nil && n != size {
-		err = errorf(http.StatusBadRequest, api.CodeSizeMismatch, "body is %d bytes, not the declared %d", n, size)
+	n, err := io.Copy(io.MultiWriter(tmp, md, sh), io.LimitReader(body, maxSize+1))
+	switch {
+	case err != nil:
+	case minSize == maxSize && n != maxSize:
+		err = errorf(http.StatusBadRequest, api.CodeSizeMismatch, "body is %d bytes, not the declared %d", n, maxSize)
+	case n > maxSize:
+		err = errorf(http.StatusBadRequest, api.CodeTooLarge, "EntityTooLarge: the file is larger than the policy's %d bytes", maxSize)
+	case n < minSize:
+		err = errorf(http.StatusBadRequest, api.CodeTooSmall, "EntityTooSmall: the file is smaller than the policy's %d bytes", minSize)
 	}
 	if err != nil {
 		tmp.Close()
 		d.root.Remove(localTmpDir + "/" + filepath.Base(tmp.Name()))
 		return "", "", err
 	}
-	if err := d.commit(tmp, name); err != nil {
+	if err := d.commit(tmp, name, !isPart); err != nil {
+		if isPart {
+			return "", "", goneUpload(err)
+		}
 		return "", "", err
 	}
 	return quotedHex(md), base64.StdEncoding.EncodeToString(sh.Sum(nil)), nil
@@ -473,8 +593,13 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 		storageError(w, http.StatusLengthRequired, api.CodeSizeMismatch, "Content-Length is required")
 		return
 	}
-	if r.ContentLength > maxPartSize {
-		storageError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "a part is at most 5 GiB")
+	maxLen, err := strconv.ParseInt(q.Get("max"), 10, 64)
+	if err != nil || maxLen > maxPartSize {
+		maxLen = maxPartSize
+	}
+	if r.ContentLength > maxLen {
+		storageError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge,
+			fmt.Sprintf("this part may be at most %d bytes: the upload was declared smaller", maxLen))
 		return
 	}
 	want := q.Get("checksum")
@@ -488,7 +613,7 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 		return
 	}
 	data := fmt.Sprintf("%d-%s.data", n, hex.EncodeToString(b))
-	etag, sum, err := d.receive(r.Body, r.ContentLength, d.uploadDir(id)+"/"+data)
+	etag, sum, err := d.receive(r.Body, r.ContentLength, d.uploadDir(id)+"/"+data, true)
 	if err != nil {
 		d.receiveError(w, err)
 		return
@@ -503,6 +628,9 @@ func (d *localDriver) putPart(w http.ResponseWriter, r *http.Request, key string
 	err = d.writeJSONFile(fmt.Sprintf("%s/%d.json", d.uploadDir(id), n), partMeta{Data: data, Size: r.ContentLength, ETag: etag, SHA256: sum})
 	if err == nil && old != nil && old.Data != data {
 		d.root.Remove(d.uploadDir(id) + "/" + old.Data)
+	}
+	if err == nil {
+		d.touch(id)
 	}
 	d.mu.Unlock()
 	if err != nil {

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,20 +108,23 @@ func TestLocalMultipartRulesMatchS3(t *testing.T) {
 		api.CompleteRequest{Parts: []api.Part{{PartNumber: 2, ETag: p1}}})
 	assert.Equal(t, api.CodeBadRequest, ae.Code)
 
-	// The declared size.
+	// The declared size: a longer part is refused by the storage, a shorter
+	// one by Complete.
 	cr, kq = create(10)
-	p1 = uploadPart(t, sign(cr, kq, "1").URL, nil, []byte("eleven byte"))
+	resp, data := put(t, sign(cr, kq, "1").URL, nil, []byte("eleven byte"))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	p1 = uploadPart(t, sign(cr, kq, "1").URL, nil, []byte("nine byte"))
 	ae = c.apiError(http.StatusBadRequest, http.MethodPost, partPath(cr.UploadID, "/complete"), kq,
 		api.CompleteRequest{Parts: []api.Part{{PartNumber: 1, ETag: p1}}})
 	assert.Equal(t, api.CodeSizeMismatch, ae.Code)
 
 	// Abort removes the parts; the URLs stop working.
-	sp := sign(cr, kq, "2")
+	sp := sign(cr, kq, "1")
 	var empty map[string]any
 	c.json(http.MethodDelete, partPath(cr.UploadID, ""), kq, nil, &empty)
 	_, err := os.Stat(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
 	assert.True(t, os.IsNotExist(err))
-	resp, data := put(t, sp.URL, nil, []byte("late"))
+	resp, data = put(t, sp.URL, nil, []byte("late"))
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, string(data))
 	assert.Equal(t, api.CodeNotFound, decodeAPIError(t, resp, data).Code)
 
@@ -154,4 +159,142 @@ func TestLocalPartChecksum(t *testing.T) {
 	resp, body = put(t, sp.URL, sp.Headers, data)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	assert.Equal(t, b64, resp.Header.Get("x-amz-checksum-sha256"))
+}
+
+// An upload declared as 10 bytes cannot be used to store 16 MiB: part
+// numbers beyond the declared size are not signed, and the storage refuses
+// a part longer than what is left of the declared size.
+func TestMultipartPartURLsBindTheDeclaredSize(t *testing.T) {
+	e, dir, _ := startEmbedded(t)
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "tiny.bin", Type: "application/octet-stream", Size: 10}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+
+	ae := c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/2"), kq, nil)
+	assert.Equal(t, api.CodeTooLarge, ae.Code)
+	assert.Contains(t, ae.Message, "10 bytes")
+	ae = c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/batch"), url.Values{"key": {cr.Key}, "partNumbers": {"1,2,3"}}, nil)
+	assert.Equal(t, api.CodeTooLarge, ae.Code)
+
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
+	resp, data := put(t, sp.URL, sp.Headers, randomBytes(t, 16<<20))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	assert.Equal(t, api.CodeTooLarge, decodeAPIError(t, resp, data).Code)
+	// Raising the bound in the URL breaks its signature.
+	resp, data = put(t, withQuery(t, sp.URL, func(q url.Values) { q.Set("max", "99999999") }), sp.Headers, randomBytes(t, 16<<20))
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, string(data))
+
+	var listed []api.Part
+	c.json(http.MethodGet, partPath(cr.UploadID, ""), kq, nil, &listed)
+	assert.Empty(t, listed)
+	stored, err := os.ReadDir(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
+	require.NoError(t, err)
+	assert.Len(t, stored, 1, "only upload.json, no part data")
+
+	body := randomBytes(t, 10)
+	etag := uploadPart(t, sp.URL, sp.Headers, body)
+	var done api.CompleteResponse
+	c.json(http.MethodPost, partPath(cr.UploadID, "/complete"), kq, api.CompleteRequest{Parts: []api.Part{{PartNumber: 1, ETag: etag}}}, &done)
+	got, err := os.ReadFile(filepath.Join(dir, "files", filepath.FromSlash(cr.Key)))
+	require.NoError(t, err)
+	assert.Equal(t, body, got)
+}
+
+// Without a declared size (what Uppy sends) the bound is max_file_size.
+func TestMultipartPartURLsBindMaxFileSizeWhenUndeclared(t *testing.T) {
+	iss := newTestIssuer(t)
+	cfg := oidcConfig(iss, t.TempDir())
+	cfg.Upload.MaxFileSize = 6 << 20
+	_, base := serve(t, cfg)
+	c := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "a.bin", Type: "application/octet-stream"}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/2"), kq, nil, &sp)
+	resp, data := put(t, sp.URL, sp.Headers, randomBytes(t, 1<<20+1))
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, string(data))
+	c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/3"), kq, nil)
+}
+
+// A part still streaming when its upload is aborted must not bring the
+// upload's folder back: the late part is refused and nothing is left.
+func TestLocalPartArrivingAfterAbortIsRefused(t *testing.T) {
+	e, dir, _ := startEmbedded(t)
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	var cr api.CreateMultipartResponse
+	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "slow.bin", Type: "application/octet-stream"}, &cr)
+	kq := url.Values{"key": {cr.Key}}
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
+
+	body := randomBytes(t, 1<<20)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPut, sp.URL, pr)
+	require.NoError(t, err)
+	req.ContentLength = int64(len(body))
+	type answer struct {
+		status int
+		body   []byte
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{status: -1, body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b}
+	}()
+	_, err = pw.Write(body[:len(body)/2])
+	require.NoError(t, err)
+	tmpDir := filepath.Join(dir, "files", localTmpDir)
+	require.Eventually(t, func() bool {
+		ents, _ := os.ReadDir(tmpDir)
+		return len(ents) > 0
+	}, 10*time.Second, 5*time.Millisecond, "the part never started arriving")
+
+	var empty map[string]any
+	c.json(http.MethodDelete, partPath(cr.UploadID, ""), kq, nil, &empty)
+	_, err = pw.Write(body[len(body)/2:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	a := <-done
+	require.Equal(t, http.StatusNotFound, a.status, string(a.body))
+	_, err = os.Stat(filepath.Join(dir, "files", localMultipartDir, cr.UploadID))
+	assert.True(t, os.IsNotExist(err), "the aborted upload's folder came back")
+	ents, err := os.ReadDir(tmpDir)
+	require.NoError(t, err)
+	assert.Empty(t, ents)
+}
+
+// Multipart uploads nobody finishes are removed after the TTL, parts and all.
+func TestLocalSweepsAbandonedMultipartUploads(t *testing.T) {
+	clock := newFakeClock()
+	e, dir, _ := startEmbedded(t, WithClock(clock.Now))
+	c := &apiClient{t: t, base: e.URL, token: e.Token}
+	create := func() (api.CreateMultipartResponse, url.Values) {
+		var cr api.CreateMultipartResponse
+		c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "x.bin", Type: "application/octet-stream"}, &cr)
+		return cr, url.Values{"key": {cr.Key}}
+	}
+	old, oq := create()
+	var sp api.SignPartResponse
+	c.json(http.MethodGet, partPath(old.UploadID, "/1"), oq, nil, &sp)
+	uploadPart(t, sp.URL, nil, randomBytes(t, 4096))
+
+	clock.Advance(DefaultMultipartTTL - time.Minute)
+	fresh, fq := create()
+	require.DirExists(t, filepath.Join(dir, "files", localMultipartDir, old.UploadID), "swept before its TTL")
+
+	clock.Advance(2 * time.Hour)
+	create()
+	assert.NoDirExists(t, filepath.Join(dir, "files", localMultipartDir, old.UploadID))
+	c.apiError(http.StatusNotFound, http.MethodGet, partPath(old.UploadID, ""), oq, nil)
+	var parts []api.Part
+	c.json(http.MethodGet, partPath(fresh.UploadID, ""), fq, nil, &parts)
 }

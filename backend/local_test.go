@@ -1,8 +1,10 @@
 package backend
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -247,3 +249,52 @@ func TestUserSegmentIsInjective(t *testing.T) {
 		seen[s] = u
 	}
 }
+
+// slowBody sends the first bytes of a declared-larger body and then holds
+// the connection open, as a slow-loris client does. It returns how the
+// server answered (or that it cut the connection).
+func slowBody(t *testing.T, method, u string, header map[string]string, declared int64) (int, string) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	req, err := http.NewRequest(method, u, pr)
+	require.NoError(t, err)
+	req.ContentLength = declared
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	go func() { _, _ = pw.Write([]byte("x")) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	require.NoError(t, ctx.Err(), "the server still waits for the trickling body")
+	if err != nil {
+		return -1, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A body that trickles is cut off after body_timeout, on the JSON routes
+// and on /storage, so slow clients cannot hold connections and temp files.
+func TestTricklingBodiesAreCutOff(t *testing.T) {
+	dir := t.TempDir()
+	cfg := EmbeddedConfig(dir)
+	cfg.Limits.BodyTimeout = Duration(300 * time.Millisecond)
+	_, base := serve(t, cfg)
+	c := &apiClient{t: t, base: base}
+	p := c.params("slow.txt", "text/plain", 1<<20)
+
+	status, body := slowBody(t, http.MethodPut, p.URL, p.Headers, 1<<20)
+	assert.NotEqual(t, http.StatusOK, status, body)
+	status, body = slowBody(t, http.MethodPost, base+api.RouteMultipart, map[string]string{"Content-Type": "application/json"}, 4096)
+	assert.NotEqual(t, http.StatusOK, status, body)
+
+	ents, err := os.ReadDir(filepath.Join(dir, "files", localTmpDir))
+	require.NoError(t, err)
+	assert.Empty(t, ents, "the cut upload left a temp file")
+	assert.False(t, fileExists(filepath.Join(dir, "files", filepath.FromSlash(p.Key))))
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

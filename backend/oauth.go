@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ferry-app/ferry/backend/api"
@@ -61,16 +63,68 @@ func readRequestFields(r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// validVerifier reports whether v is an RFC 7636 code_verifier: 43 to 128
+// characters of [A-Za-z0-9-._~].
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLoopbackRedirect accepts only the redirect URIs Ferry's own sign-in
+// uses (RFC 8252 loopback): http://127.0.0.1:<port>/oauth/cb/<provider>, the
+// same on [::1], or on localhost, the loopback form Dropbox and Box document
+// for registered redirect URIs. With ports configured (providers that match
+// redirect URIs exactly), the port must be one of them. Anything else would
+// let the backend redeem codes issued to some other site's redirect.
+func checkLoopbackRedirect(raw, provider string, ports []int) error {
+	bad := errorf(http.StatusBadRequest, api.CodeBadRequest,
+		"redirect_uri must be Ferry's loopback callback http://127.0.0.1:<port>/oauth/cb/%s", provider)
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return bad
+	}
+	host := u.Hostname()
+	if host != "localhost" && !isLoopbackHost(host) {
+		return bad
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil || port < 1 || port > 65535 {
+		return bad
+	}
+	if u.EscapedPath() != "/oauth/cb/"+provider {
+		return bad
+	}
+	if len(ports) > 0 && !slices.Contains(ports, port) {
+		return errorf(http.StatusBadRequest, api.CodeBadRequest, "redirect_uri port %d is not one announced for %s", port, provider)
+	}
+	return nil
+}
+
 // tokenForm builds the form forwarded to the provider's token endpoint from
 // the app's request: only the fields of the two grants we support, plus the
 // configured client ID and secret (whatever the app sent for those is
-// ignored).
-func tokenForm(in url.Values, clientID, secret string) (url.Values, error) {
+// ignored). A code is redeemed only with a PKCE verifier and Ferry's
+// loopback redirect URI, so the route is no open code-redemption service.
+func tokenForm(in url.Values, provider string, p ProviderConfig, secret string) (url.Values, error) {
+	clientID := p.ClientID
 	out := url.Values{}
 	switch gt := in.Get("grant_type"); gt {
 	case "authorization_code":
 		if in.Get("code") == "" || in.Get("redirect_uri") == "" {
 			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "authorization_code needs code and redirect_uri")
+		}
+		if !validVerifier(in.Get("code_verifier")) {
+			return nil, errorf(http.StatusBadRequest, api.CodeBadRequest, "authorization_code needs a PKCE code_verifier (RFC 7636)")
+		}
+		if err := checkLoopbackRedirect(in.Get("redirect_uri"), provider, p.Ports); err != nil {
+			return nil, err
 		}
 		for _, k := range []string{"code", "code_verifier", "redirect_uri"} {
 			if v := in.Get(k); v != "" {
@@ -116,7 +170,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, user s
 		s.fail(w, r, err)
 		return
 	}
-	form, err := tokenForm(in, p.ClientID, secret)
+	form, err := tokenForm(in, name, p, secret)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -48,7 +48,7 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 			return
 		}
 		switch {
-		case f.Get("grant_type") == "authorization_code" && f.Get("code") == testCode && f.Get("code_verifier") == testVerifier && f.Get("redirect_uri") == "http://127.0.0.1:5555/oauth/cb/box":
+		case f.Get("grant_type") == "authorization_code" && f.Get("code") == testCode && f.Get("code_verifier") == testVerifier && f.Get("redirect_uri") == "http://127.0.0.1:53682/oauth/cb/box":
 		case f.Get("grant_type") == "refresh_token" && f.Get("refresh_token") == refreshTok:
 		default:
 			w.WriteHeader(http.StatusBadRequest)
@@ -90,6 +90,12 @@ func (fp *fakeProvider) record(r *http.Request) {
 	defer fp.mu.Unlock()
 	fp.got = append(fp.got, r.PostForm)
 	fp.hdr = append(fp.hdr, r.Header.Clone())
+}
+
+func (fp *fakeProvider) calls() int {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	return len(fp.got)
 }
 
 func (fp *fakeProvider) last() (url.Values, http.Header) {
@@ -136,7 +142,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 	t.Run("authorization code", func(t *testing.T) {
 		resp, data := postForm(t, c, "/oauth/box/token", url.Values{
 			"grant_type": {"authorization_code"}, "code": {testCode}, "code_verifier": {testVerifier},
-			"redirect_uri": {"http://127.0.0.1:5555/oauth/cb/box"},
+			"redirect_uri": {"http://127.0.0.1:53682/oauth/cb/box"},
 			"client_id":    {"app-says-something-else"}, "client_secret": {"app-supplied"},
 		})
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(data))
@@ -157,7 +163,7 @@ func TestOAuthCodeExchange(t *testing.T) {
 		assert.Equal(t, accessTok, tok["access_token"])
 	})
 	t.Run("provider error passes through", func(t *testing.T) {
-		resp, data := postForm(t, c, "/oauth/box/token", url.Values{"grant_type": {"authorization_code"}, "code": {"stale"}, "redirect_uri": {"http://127.0.0.1:5555/oauth/cb/box"}})
+		resp, data := postForm(t, c, "/oauth/box/token", url.Values{"grant_type": {"authorization_code"}, "code": {"stale"}, "code_verifier": {testVerifier}, "redirect_uri": {"http://127.0.0.1:53682/oauth/cb/box"}})
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		assert.JSONEq(t, `{"error":"invalid_grant","error_description":"Auth code doesn't exist or is invalid for the client"}`, string(data))
 	})
@@ -176,6 +182,9 @@ func TestOAuthCodeExchange(t *testing.T) {
 	t.Run("unknown or pkce providers", func(t *testing.T) {
 		for _, p := range []string{"nope", "gdrive"} {
 			resp, data := postForm(t, c, "/oauth/"+p+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
+			require.Equal(t, http.StatusNotFound, resp.StatusCode)
+			assert.Equal(t, api.CodeUnknownProvider, decodeAPIError(t, resp, data).Code)
+			resp, data = postForm(t, c, "/oauth/"+p+"/revoke", url.Values{"token": {"x"}})
 			require.Equal(t, http.StatusNotFound, resp.StatusCode)
 			assert.Equal(t, api.CodeUnknownProvider, decodeAPIError(t, resp, data).Code)
 		}
@@ -220,4 +229,66 @@ func TestTokenURLDefaults(t *testing.T) {
 	assert.Equal(t, "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token", tokenURL("onedrive", ProviderConfig{Tenant: "contoso.example"}))
 	assert.Equal(t, "https://x.example/t", tokenURL("box", ProviderConfig{TokenURL: "https://x.example/t"}))
 	assert.Equal(t, "", tokenURL("acme", ProviderConfig{}))
+}
+
+// The code route redeems only codes issued to Ferry's own loopback sign-in
+// with a PKCE verifier: a stolen code for another site's redirect URI, or
+// one without its verifier, never reaches the provider with the secret.
+func TestOAuthTokenIsNoOpenRedeemer(t *testing.T) {
+	fp := newFakeProvider(t)
+	iss := newTestIssuer(t)
+	cfg := oidcConfig(iss, t.TempDir())
+	cfg.Providers = map[string]ProviderConfig{
+		"box":    {ClientID: "box-client", ClientSecretEnv: "FERRY_TEST_BOX_SECRET", TokenURL: fp.URL + "/token", Ports: []int{53682}},
+		"google": {ClientID: "g-client", ClientSecretEnv: "FERRY_TEST_BOX_SECRET", TokenURL: fp.URL + "/token"},
+	}
+	_, base := serve(t, cfg, WithGetenv(func(string) string { return boxSecret }))
+	c := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
+	code := func(provider, redirect, verifier string) url.Values {
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {testCode}, "redirect_uri": {redirect}}
+		if verifier != "" {
+			f.Set("code_verifier", verifier)
+		}
+		return f
+	}
+	for name, f := range map[string]struct {
+		provider string
+		form     url.Values
+		why      string
+	}{
+		"no verifier":         {"box", code("box", "http://127.0.0.1:53682/oauth/cb/box", ""), "code_verifier"},
+		"short verifier":      {"box", code("box", "http://127.0.0.1:53682/oauth/cb/box", "abc"), "code_verifier"},
+		"web redirect":        {"box", code("box", "https://evil.example/oauth/cb/box", testVerifier), "loopback"},
+		"https loopback":      {"box", code("box", "https://127.0.0.1:53682/oauth/cb/box", testVerifier), "loopback"},
+		"other path":          {"box", code("box", "http://127.0.0.1:53682/callback", testVerifier), "loopback"},
+		"other provider path": {"box", code("box", "http://127.0.0.1:53682/oauth/cb/google", testVerifier), "loopback"},
+		"unannounced port":    {"box", code("box", "http://127.0.0.1:5555/oauth/cb/box", testVerifier), "port 5555"},
+		"query smuggled":      {"google", code("google", "http://127.0.0.1:5555/oauth/cb/google?next=evil", testVerifier), "loopback"},
+		"no port":             {"google", code("google", "http://127.0.0.1/oauth/cb/google", testVerifier), "loopback"},
+		"lan address":         {"google", code("google", "http://192.168.1.2:5555/oauth/cb/google", testVerifier), "loopback"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := fp.calls()
+			resp, data := postForm(t, c, "/oauth/"+f.provider+"/token", f.form)
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode, string(data))
+			e := decodeAPIError(t, resp, data)
+			assert.Contains(t, e.Message, f.why)
+			assert.Equal(t, before, fp.calls(), "the provider was called")
+		})
+	}
+	// Ferry's own forms reach the provider: localhost as Dropbox and Box
+	// document it, any port for a provider without registered ports.
+	for _, f := range []struct {
+		provider string
+		form     url.Values
+	}{
+		{"box", code("box", "http://127.0.0.1:53682/oauth/cb/box", testVerifier)},
+		{"box", code("box", "http://localhost:53682/oauth/cb/box", testVerifier)},
+		{"google", code("google", "http://[::1]:40123/oauth/cb/google", testVerifier)},
+	} {
+		before := fp.calls()
+		_, data := postForm(t, c, "/oauth/"+f.provider+"/token", f.form)
+		assert.NotContains(t, string(data), api.CodeBadRequest)
+		assert.Equal(t, before+1, fp.calls(), "%s was not forwarded", f.form.Get("redirect_uri"))
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
 )
@@ -30,6 +32,8 @@ type httpError struct {
 	status int
 	code   string
 	msg    string
+	// retryAfter, when set, is sent as Retry-After (whole seconds, rounded up).
+	retryAfter time.Duration
 }
 
 func (e *httpError) Error() string { return e.code + ": " + e.msg }
@@ -43,11 +47,20 @@ func errorf(status int, code, format string, args ...any) *httpError {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
+		if he.retryAfter > 0 {
+			setRetryAfter(w, he.retryAfter)
+		}
 		writeError(w, he.status, he.code, he.msg)
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusInternalServerError, api.CodeInternal, "internal error")
+}
+
+// setRetryAfter sets Retry-After to d in whole seconds, rounded up so a
+// client that waits exactly that long is not refused again.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 }
 
 // decodeJSON reads one JSON object from a size-limited body, refusing

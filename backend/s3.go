@@ -27,6 +27,7 @@ type s3Driver struct {
 	presign *s3.PresignClient
 	bucket  string
 	base    string // endpoint URL for locations when the service returns none
+	now     func() time.Time
 }
 
 // S3ClientOptions builds the s3.Options the driver uses for c: the endpoint,
@@ -69,7 +70,7 @@ func newS3Driver(ctx context.Context, c StorageConfig, hc *http.Client, now func
 		signer := v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true })
 		o.Presigner = clockPresigner{inner: signer, now: now}
 	})
-	return &s3Driver{client: client, presign: presign, bucket: c.Bucket, base: strings.TrimRight(base, "/")}, nil
+	return &s3Driver{client: client, presign: presign, bucket: c.Bucket, base: strings.TrimRight(base, "/"), now: now}, nil
 }
 
 // clockPresigner signs with the server's clock (time.Now unless a test
@@ -124,6 +125,49 @@ func (d *s3Driver) PresignPut(ctx context.Context, key, contentType string, size
 	return req.URL, clientHeaders(req.SignedHeader), nil
 }
 
+// PresignPost signs an S3 POST policy with the SDK's presigner. The SDK puts
+// only key, bucket and the signing fields in the policy; content type,
+// length range and metadata are added here as conditions and as the form
+// fields that satisfy them.
+func (d *s3Driver) PresignPost(ctx context.Context, key, contentType string, minSize, maxSize int64, metadata map[string]string, lifetime time.Duration) (string, map[string]string, error) {
+	fields := map[string]string{"Content-Type": contentType}
+	conds := []any{
+		[]any{"content-length-range", minSize, maxSize},
+		map[string]string{"Content-Type": contentType},
+	}
+	for k, v := range metadata {
+		name := "x-amz-meta-" + k
+		fields[name] = v
+		conds = append(conds, map[string]string{name: v})
+	}
+	req, err := d.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(key)},
+		func(o *s3.PresignPostOptions) {
+			o.Expires = lifetime
+			o.Conditions = conds
+			o.PostPresigner = clockPostPresigner{inner: o.PostPresigner, now: d.now, lifetime: lifetime}
+		})
+	if err != nil {
+		return "", nil, s3Error(err)
+	}
+	for k, v := range req.Values {
+		fields[k] = v
+	}
+	return req.URL, fields, nil
+}
+
+// clockPostPresigner signs POST policies with the server's clock, like
+// clockPresigner does for URLs.
+type clockPostPresigner struct {
+	inner    s3.PresignPost
+	now      func() time.Time
+	lifetime time.Duration
+}
+
+func (p clockPostPresigner) PresignPost(cred aws.Credentials, bucket, key, region, service string, _ time.Time, conditions []any, _ time.Time, optFns ...func(*v4.SignerOptions)) (map[string]string, error) {
+	now := p.now().UTC()
+	return p.inner.PresignPost(cred, bucket, key, region, service, now, conditions, now.Add(p.lifetime), optFns...)
+}
+
 func (d *s3Driver) CreateMultipart(ctx context.Context, key, contentType string, metadata map[string]string, checksums bool) (string, error) {
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(d.bucket),
@@ -144,7 +188,7 @@ func (d *s3Driver) CreateMultipart(ctx context.Context, key, contentType string,
 	return *out.UploadId, nil
 }
 
-func (d *s3Driver) PresignPart(ctx context.Context, key, uploadID string, n int, checksum string, lifetime time.Duration) (string, map[string]string, error) {
+func (d *s3Driver) PresignPart(ctx context.Context, key, uploadID string, n int, checksum string, _ int64, lifetime time.Duration) (string, map[string]string, error) {
 	in := &s3.UploadPartInput{
 		Bucket:     aws.String(d.bucket),
 		Key:        aws.String(key),

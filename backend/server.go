@@ -24,23 +24,24 @@ import (
 // Server is one configured backend. Create it with New; it is safe for
 // concurrent use.
 type Server struct {
-	cfg      *Config
-	log      *slog.Logger
-	now      func() time.Time
-	bearer   string // extra static bearer required on protected routes ("" = none)
-	getenv   func(string) string
-	client   *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
-	auth     authenticator
-	drv      driver
-	local    *localDriver // non-nil when drv is the local driver
-	owners   *ownerStore
-	limits   *userLimiters
-	grants   *grantCounter
-	handler  http.Handler
-	srv      *http.Server
-	mu       sync.Mutex
-	baseURL  string // public URL; from config or the listener
-	testHook func(*http.Request)
+	cfg        *Config
+	log        *slog.Logger
+	now        func() time.Time
+	bearer     string // extra static bearer required on protected routes ("" = none)
+	getenv     func(string) string
+	client     *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
+	auth       authenticator
+	drv        driver
+	local      *localDriver // non-nil when drv is the local driver
+	owners     *ownerStore
+	limits     *userLimiters
+	grants     *grantCounter
+	handler    http.Handler
+	srv        *http.Server
+	mu         sync.Mutex
+	baseURL    string // public URL; from config or the listener
+	listenAddr net.Addr
+	testHook   func(*http.Request)
 }
 
 // Option changes how New builds a Server.
@@ -96,10 +97,11 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	switch cfg.Storage.Driver {
 	case "local":
-		ld, err := newLocalDriver(cfg.Storage.Dir, s.publicURL, s.now)
+		ld, err := newLocalDriver(cfg.Storage.Dir, time.Duration(cfg.Storage.MultipartTTL), s.publicURL, s.now)
 		if err != nil {
 			return nil, err
 		}
+		ld.bodyTimeout = time.Duration(cfg.Limits.BodyTimeout)
 		s.local, s.drv = ld, ld
 	case "s3":
 		if s.drv, err = newS3Driver(context.Background(), cfg.Storage, nil, s.now); err != nil {
@@ -111,9 +113,14 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	s.limits = newUserLimiters(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst)
 	s.grants = newGrantCounter(cfg.Upload.MaxFiles, time.Duration(cfg.Upload.FilesWindow))
 	s.handler = s.routes()
+	bt := time.Duration(cfg.Limits.BodyTimeout)
 	s.srv = &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: s.handler,
+		// ReadTimeout covers headers and the small JSON bodies; the
+		// storage handler extends it while an upload body keeps flowing.
+		ReadHeaderTimeout: min(bt, 10*time.Second),
+		ReadTimeout:       bt,
+		WriteTimeout:      0, // answers are small; storage bodies are read, not written
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -139,6 +146,7 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.baseURL == "" {
 		s.baseURL = "http://" + l.Addr().String()
 	}
+	s.listenAddr = l.Addr()
 	s.mu.Unlock()
 	err := s.srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -193,11 +201,12 @@ func (s *Server) routes() http.Handler {
 		// The signature in the URL is the credential here, exactly like an
 		// S3 presigned URL; only holders of a bearer ever receive one.
 		mux.HandleFunc("PUT /storage/{key...}", s.local.handlePut)
+		mux.HandleFunc("POST /storage", s.local.handlePost)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such route")
 	})
-	return s.accessLog(mux)
+	return s.accessLog(s.loopbackGuard(s.withCORS(mux)))
 }
 
 type ctxKey int
@@ -232,14 +241,19 @@ func (s *Server) protected(h func(w http.ResponseWriter, r *http.Request, user s
 			*lu = user
 		}
 		if ok, retry := s.limits.allow(user, s.now()); !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(retry.Seconds()+0.999)))
-			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited, "too many requests; slow down")
+			l := s.cfg.Limits
+			setRetryAfter(w, retry)
+			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
+				fmt.Sprintf("at most %g requests per second per user (bursts of %d); more in %s", l.RequestsPerSecond, l.Burst, roundUp(retry)))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, int64(s.cfg.Limits.MaxBody))
 		h(w, r, user)
 	})
 }
+
+// roundUp is d rounded up to whole seconds, for messages.
+func roundUp(d time.Duration) time.Duration { return (d + time.Second - 1).Truncate(time.Second) }
 
 func bearerToken(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")

@@ -16,6 +16,11 @@ case "$what" in
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
 command -v go >/dev/null 2>&1 || pkgs+=(golang-go)
+# The real-Uppy browser test bundles Uppy from npm (scripts/uppy-test-deps.sh).
+if [ "$what" != run ]; then
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

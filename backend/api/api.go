@@ -103,10 +103,10 @@ type ParamsResponse struct {
 
 // CreateMultipartRequest is the body of POST /s3/multipart.
 type CreateMultipartRequest struct {
-	Filename string            `json:"filename"`
-	Type     string            `json:"type"`
-	Size     int64             `json:"size,omitempty"`
-	Metadata map[string]string `json:"metadata,omitempty"`
+	Filename string   `json:"filename"`
+	Type     string   `json:"type"`
+	Size     int64    `json:"size,omitempty"`
+	Metadata Metadata `json:"metadata,omitempty"`
 }
 
 // CreateMultipartResponse answers POST /s3/multipart.
