@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -90,4 +91,16 @@ func TestDoEndsItsWaitWhenTheContextEnds(t *testing.T) {
 	err = p.Do(ctx, func() error { calls++; return errFlaky }, always(Verdict{Retry: true}))
 	assert.ErrorIs(t, err, context.Canceled, "a failure after the context ended is not retried")
 	assert.Equal(t, 1, calls)
+}
+
+func TestParseAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	assert.Equal(t, 7*time.Second, ParseAfter("7", now))
+	assert.Equal(t, 7*time.Second, ParseAfter(" 7 ", now))
+	assert.Equal(t, 30*time.Second, ParseAfter(now.Add(30*time.Second).Format(http.TimeFormat), now))
+	assert.Equal(t, 24*time.Hour, ParseAfter("9999999999", now), "at most a day")
+	assert.Equal(t, 24*time.Hour, ParseAfter(now.Add(72*time.Hour).Format(http.TimeFormat), now), "at most a day")
+	for _, v := range []string{"", "soon", "-3", "0", now.Add(-time.Minute).Format(http.TimeFormat)} {
+		assert.Zero(t, ParseAfter(v, now), "%q", v)
+	}
 }
