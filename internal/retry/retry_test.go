@@ -30,18 +30,26 @@ func TestBackoffGrowsWithJitterUpToMax(t *testing.T) {
 	assert.Greater(t, huge.Delay(100), time.Duration(0))
 }
 
-func TestDoRetriesUntilSuccessHonouringRetryAfter(t *testing.T) {
+// failTwice runs p.Do over a call that fails twice, then succeeds, and
+// returns how often it was called and the waits before each retry.
+func failTwice(t *testing.T, p Policy, v Verdict) (int, []time.Duration) {
+	t.Helper()
 	var waits []time.Duration
-	p := Policy{Backoff: Backoff{Min: time.Nanosecond, Max: time.Microsecond}, MaxAttempts: 5,
-		OnRetry: func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }}
+	p.OnRetry = func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }
 	calls := 0
 	err := p.Do(t.Context(), func() error {
 		if calls++; calls < 3 {
 			return errFlaky
 		}
 		return nil
-	}, always(Verdict{Retry: true, After: 3 * time.Millisecond}))
+	}, always(v))
 	require.NoError(t, err)
+	return calls, waits
+}
+
+func TestDoRetriesUntilSuccessHonouringRetryAfter(t *testing.T) {
+	p := Policy{Backoff: Backoff{Min: time.Nanosecond, Max: time.Microsecond}, MaxAttempts: 5}
+	calls, waits := failTwice(t, p, Verdict{Retry: true, After: 3 * time.Millisecond})
 	assert.Equal(t, 3, calls)
 	require.Len(t, waits, 2)
 	for _, w := range waits {
@@ -63,17 +71,8 @@ func TestDoStopsAtTheCapAndOnPermanentErrors(t *testing.T) {
 }
 
 func TestDoGoesAgainAtOnceOutsideTheCap(t *testing.T) {
-	var waits []time.Duration
-	p := Policy{Backoff: Backoff{Min: time.Hour, Max: time.Hour}, MaxAttempts: 1,
-		OnRetry: func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }}
-	calls := 0
-	err := p.Do(t.Context(), func() error {
-		if calls++; calls < 3 {
-			return errFlaky
-		}
-		return nil
-	}, always(Verdict{Retry: true, Now: true}))
-	require.NoError(t, err)
+	p := Policy{Backoff: Backoff{Min: time.Hour, Max: time.Hour}, MaxAttempts: 1}
+	calls, waits := failTwice(t, p, Verdict{Retry: true, Now: true})
 	assert.Equal(t, 3, calls)
 	assert.Equal(t, []time.Duration{0, 0}, waits, "no backoff before a repaired attempt")
 }
