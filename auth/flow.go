@@ -51,10 +51,10 @@ func (i *Identity) Account() string {
 // Timeouts of the loopback listener. The header timeout stops a client that
 // connects and never finishes its request from holding a connection open;
 // the grace bounds how long shutdown waits for in-flight requests.
-const (
-	readHeaderTimeout = 10 * time.Second
-	shutdownGrace     = 2 * time.Second
-)
+const shutdownGrace = 2 * time.Second
+
+// readHeaderTimeout is a variable so a test can shorten it.
+var readHeaderTimeout = 10 * time.Second
 
 // Flow is one sign-in attempt: a loopback listener, a fresh state, PKCE
 // verifier and nonce, and the authorization URL built from them. It ends — and

@@ -217,11 +217,31 @@ func TestSlowClientDoesNotBlock(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestHeaderTimeoutIsSet(t *testing.T) {
+// TestSlowClientIsCutOff: a client that connects and never finishes its
+// request headers is disconnected by the listener once the header timeout
+// passes, while the flow goes on waiting for the real callback.
+func TestSlowClientIsCutOff(t *testing.T) {
+	old := readHeaderTimeout
+	readHeaderTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { readHeaderTimeout = old })
 	as := newFakeAS(t, "ferry-test")
 	f := begin(t, as.config("test"))
-	assert.Equal(t, readHeaderTimeout, f.srv.ReadHeaderTimeout)
-	assert.Positive(t, f.srv.ReadHeaderTimeout)
+	good := as.authorize(f.URL())
+
+	slow, err := net.Dial("tcp4", f.host)
+	require.NoError(t, err)
+	defer slow.Close()
+	_, err = io.WriteString(slow, "GET "+f.callbackPath+" HTTP/1.1\r\nHost: "+f.host+"\r\n") // no blank line: the headers never end
+	require.NoError(t, err)
+	// A safety net only: the listener must close long before it.
+	require.NoError(t, slow.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.ReadAll(slow)
+	require.NoError(t, err, "the listener closed the stalled connection")
+
+	resp := send(t, f, "GET", f.callbackPath, good, "")
+	require.Equal(t, 200, resp.StatusCode)
+	_, err = f.Wait()
+	require.NoError(t, err)
 }
 
 // TestSecondCallbackRefused: once a response was accepted, the same callback

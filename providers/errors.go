@@ -7,10 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/ferry-app/ferry/internal/retry"
 	"github.com/ferry-app/ferry/internal/signin"
 )
 
@@ -159,25 +159,8 @@ func IsTransient(err error) bool {
 func IsPermanent(err error) bool { return err != nil && !IsTransient(err) }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). It returns 0 when the header is absent or unusable.
+// (RFC 9110 §10.2.3), at most a day. It returns 0 when the header is absent
+// or unusable.
 func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > 86400 {
-			n = 86400
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return retry.ParseAfter(h.Get("Retry-After"), now)
 }

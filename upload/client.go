@@ -27,6 +27,7 @@ import (
 
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/origin"
+	"github.com/ferry-app/ferry/internal/retry"
 )
 
 // TokenFunc returns the bearer token for the backend. It is called before
@@ -273,7 +274,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, in
 // decodeError turns a non-2xx answer into *api.Error. Bodies that are not the
 // contract's error shape still yield a code derived from the status.
 func decodeError(resp *http.Response, data []byte) *api.Error {
-	e := &api.Error{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	e := &api.Error{Status: resp.StatusCode, RetryAfter: retry.ParseAfter(resp.Header.Get("Retry-After"), time.Now())}
 	if json.Unmarshal(data, e) != nil || e.Code == "" {
 		e.Code = statusCode(resp.StatusCode)
 		e.Message = http.StatusText(resp.StatusCode)
@@ -302,20 +303,6 @@ func statusCode(status int) string {
 	default:
 		return api.CodeBadRequest
 	}
-}
-
-// parseRetryAfter reads delta-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // redactURLError strips the query string (a presigned signature) from

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,12 +81,4 @@ func TestReasonNeverLeaksAndSaysWhatToDo(t *testing.T) {
 func TestRedactURLDropsSignatureAndUser(t *testing.T) {
 	assert.Equal(t, "https://s3.example/bucket/key.bin",
 		RedactURL("https://user:pw@s3.example/bucket/key.bin?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA#frag"))
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	assert.Equal(t, 7*time.Second, parseRetryAfter("7", now))
-	assert.Equal(t, 30*time.Second, parseRetryAfter(now.Add(30*time.Second).Format(http.TimeFormat), now))
-	assert.Zero(t, parseRetryAfter("soon", now))
-	assert.Zero(t, parseRetryAfter("-3", now))
 }

@@ -10,6 +10,9 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -93,6 +96,30 @@ func (p Policy) Do(ctx context.Context, fn func() error, classify func(error) Ve
 			return err
 		}
 	}
+}
+
+// maxAfter bounds a Retry-After: a longer one is a misconfigured or hostile
+// server, and a day is already past what any caller waits.
+const maxAfter = 24 * time.Hour
+
+// ParseAfter reads a Retry-After header's value: delay-seconds or an HTTP
+// date (RFC 9110 §10.2.3), at most a day. It returns 0 when the value is
+// empty, in the past or unusable.
+func ParseAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(maxAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxAfter)
+	}
+	return 0
 }
 
 // Sleep waits for d, or until ctx ends; then it returns Err(ctx).

@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -29,18 +30,26 @@ func TestBackoffGrowsWithJitterUpToMax(t *testing.T) {
 	assert.Greater(t, huge.Delay(100), time.Duration(0))
 }
 
-func TestDoRetriesUntilSuccessHonouringRetryAfter(t *testing.T) {
+// failTwice runs p.Do over a call that fails twice, then succeeds, and
+// returns how often it was called and the waits before each retry.
+func failTwice(t *testing.T, p Policy, v Verdict) (int, []time.Duration) {
+	t.Helper()
 	var waits []time.Duration
-	p := Policy{Backoff: Backoff{Min: time.Nanosecond, Max: time.Microsecond}, MaxAttempts: 5,
-		OnRetry: func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }}
+	p.OnRetry = func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }
 	calls := 0
 	err := p.Do(t.Context(), func() error {
 		if calls++; calls < 3 {
 			return errFlaky
 		}
 		return nil
-	}, always(Verdict{Retry: true, After: 3 * time.Millisecond}))
+	}, always(v))
 	require.NoError(t, err)
+	return calls, waits
+}
+
+func TestDoRetriesUntilSuccessHonouringRetryAfter(t *testing.T) {
+	p := Policy{Backoff: Backoff{Min: time.Nanosecond, Max: time.Microsecond}, MaxAttempts: 5}
+	calls, waits := failTwice(t, p, Verdict{Retry: true, After: 3 * time.Millisecond})
 	assert.Equal(t, 3, calls)
 	require.Len(t, waits, 2)
 	for _, w := range waits {
@@ -62,17 +71,8 @@ func TestDoStopsAtTheCapAndOnPermanentErrors(t *testing.T) {
 }
 
 func TestDoGoesAgainAtOnceOutsideTheCap(t *testing.T) {
-	var waits []time.Duration
-	p := Policy{Backoff: Backoff{Min: time.Hour, Max: time.Hour}, MaxAttempts: 1,
-		OnRetry: func(_ error, _ int, wait time.Duration) { waits = append(waits, wait) }}
-	calls := 0
-	err := p.Do(t.Context(), func() error {
-		if calls++; calls < 3 {
-			return errFlaky
-		}
-		return nil
-	}, always(Verdict{Retry: true, Now: true}))
-	require.NoError(t, err)
+	p := Policy{Backoff: Backoff{Min: time.Hour, Max: time.Hour}, MaxAttempts: 1}
+	calls, waits := failTwice(t, p, Verdict{Retry: true, Now: true})
 	assert.Equal(t, 3, calls)
 	assert.Equal(t, []time.Duration{0, 0}, waits, "no backoff before a repaired attempt")
 }
@@ -90,4 +90,16 @@ func TestDoEndsItsWaitWhenTheContextEnds(t *testing.T) {
 	err = p.Do(ctx, func() error { calls++; return errFlaky }, always(Verdict{Retry: true}))
 	assert.ErrorIs(t, err, context.Canceled, "a failure after the context ended is not retried")
 	assert.Equal(t, 1, calls)
+}
+
+func TestParseAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	assert.Equal(t, 7*time.Second, ParseAfter("7", now))
+	assert.Equal(t, 7*time.Second, ParseAfter(" 7 ", now))
+	assert.Equal(t, 30*time.Second, ParseAfter(now.Add(30*time.Second).Format(http.TimeFormat), now))
+	assert.Equal(t, 24*time.Hour, ParseAfter("9999999999", now), "at most a day")
+	assert.Equal(t, 24*time.Hour, ParseAfter(now.Add(72*time.Hour).Format(http.TimeFormat), now), "at most a day")
+	for _, v := range []string{"", "soon", "-3", "0", now.Add(-time.Minute).Format(http.TimeFormat)} {
+		assert.Zero(t, ParseAfter(v, now), "%q", v)
+	}
 }

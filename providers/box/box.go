@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/ferry-app/ferry/internal/retry"
 	"github.com/ferry-app/ferry/providers"
 )
 
@@ -392,12 +393,8 @@ func (p *Provider) notPending(ctx context.Context, rawURL string, wait time.Dura
 			return nil, providers.Transient(&providers.RateLimitError{RetryAfter: d,
 				Err: errors.New("Box is still preparing it")})
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+		if err := retry.Sleep(ctx, d); err != nil {
+			return nil, err
 		}
 	}
 }

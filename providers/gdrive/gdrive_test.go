@@ -442,8 +442,9 @@ func TestMapError(t *testing.T) {
 
 func TestSignInDescription(t *testing.T) {
 	si := SignIn(providers.Settings{})
-	assert.Equal(t, AuthURL, si.AuthURL)
-	assert.Equal(t, TokenURL, si.TokenURL)
+	// Google's documented endpoints (developers.google.com/identity/protocols/oauth2/native-app).
+	assert.Equal(t, "https://accounts.google.com/o/oauth2/v2/auth", si.AuthURL)
+	assert.Equal(t, "https://oauth2.googleapis.com/token", si.TokenURL)
 	assert.Equal(t, "https://oauth2.googleapis.com/revoke", si.RevokeURL)
 	assert.Equal(t, []string{"https://www.googleapis.com/auth/drive.readonly"}, si.Scopes)
 	assert.Equal(t, map[string]string{"access_type": "offline"}, si.AuthParams)
