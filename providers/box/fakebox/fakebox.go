@@ -27,6 +27,7 @@ import (
 	"html/template"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"mime"
 	"net"
@@ -82,6 +83,8 @@ type Server struct {
 	staleLinks  int // the next download URLs handed out are already expired
 	pendingDL   map[string]int
 	pendingTh   map[string]int
+	pendingRep  map[string]int
+	noReps      map[string]bool
 	throttleN   int
 	throttleSt  int
 	throttleRA  time.Duration
@@ -100,6 +103,8 @@ type Stats struct {
 	// Authorization header (each also fails the test).
 	AuthorizedDownloads int
 	ThumbnailPending    int
+	// Representations counts representation assets served.
+	Representations int
 }
 
 type boxUser struct{ ID, Name, Login string }
@@ -142,7 +147,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{t: t, ClientID: opts.ClientID, ClientSecret: opts.ClientSecret,
 		folders: map[string]*node{}, files: map[string]*node{}, authReqs: map[string]url.Values{},
 		codes: map[string]*code{}, access: map[string]*tokenInfo{}, refresh: map[string]*tokenInfo{},
-		spent: map[string]bool{}, downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{},
+		spent: map[string]bool{}, downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{}, pendingRep: map[string]int{}, noReps: map[string]bool{},
 		nextID: 1000, user: boxUser{ID: "11446498", Name: "Aaron Levie", Login: "ceo@example.com"}}
 	if s.ClientID == "" {
 		s.ClientID = "ferry-box-test"
@@ -413,6 +418,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /2.0/files/{id}/content", s.content)
 	api.HandleFunc("GET /2.0/files/{id}/{thumb}", s.thumbnail)
 	api.HandleFunc("GET /2.0/search", s.search)
+	api.HandleFunc("GET /2.0/internal_files/{id}/representations/{rep}/info", s.repInfo)
+	api.HandleFunc("GET /2.0/internal_files/{id}/representations/{rep}/content/{asset...}", s.repContent)
 	api.HandleFunc("/2.0/", func(w http.ResponseWriter, r *http.Request) {
 		boxErr(w, http.StatusNotFound, "not_found", "Not Found", nil)
 	})
@@ -646,7 +653,132 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "file", r.PathValue("id"))
 		return
 	}
-	writeJSON(w, pick(s.itemJSON(n), sel, miniFile))
+	m := pick(s.itemJSON(n), sel, miniFile)
+	if sel["representations"] {
+		m["representations"] = map[string]any{"entries": s.representationsLocked(n, r.Header.Get("X-Rep-Hints"))}
+	}
+	writeJSON(w, m)
+}
+
+// Representations (Box's "Get representations" guide): asked for with
+// fields=representations and an X-Rep-Hints header such as
+// "[jpg?dimensions=1024x1024][png?dimensions=2048x2048]". Images have jpg
+// thumbnails 32x32…2048x2048 and png 1024x1024/2048x2048; documents (PDF,
+// Office) have jpg 32x32…1024x1024 and paged png 1024x1024/2048x2048 (asset
+// "1.png" is the first page). Each entry's content.url_template ends in
+// {+asset_path}; fetching it needs the bearer token; a "pending" status is
+// polled through info.url.
+var (
+	repImage = set("jpg_32x32", "jpg_94x94", "jpg_160x160", "jpg_320x320", "jpg_1024x1024", "jpg_2048x2048", "png_1024x1024", "png_2048x2048")
+	repDoc   = set("jpg_32x32", "jpg_94x94", "jpg_160x160", "jpg_320x320", "jpg_1024x1024", "png_1024x1024", "png_2048x2048")
+	docExt   = set(".pdf", ".docx", ".doc", ".xlsx", ".xls", ".pptx", ".ppt")
+	imgExt   = set(".png", ".jpg", ".jpeg", ".gif")
+)
+
+func repsOf(name string) map[string]bool {
+	ext := strings.ToLower(path.Ext(name))
+	switch {
+	case imgExt[ext]:
+		return repImage
+	case docExt[ext]:
+		return repDoc
+	}
+	return nil
+}
+
+// representationsLocked answers the hints for n. Call with s.mu held.
+func (s *Server) representationsLocked(n *node, hints string) []map[string]any {
+	avail := repsOf(n.Name)
+	out := []map[string]any{}
+	for _, h := range strings.Split(strings.Trim(hints, "[]"), "][") {
+		kind, q, _ := strings.Cut(h, "?")
+		dims := strings.TrimPrefix(q, "dimensions=")
+		rep := kind + "_" + dims
+		if !avail[rep] {
+			continue
+		}
+		if s.noReps[n.ID] {
+			break
+		}
+		state := "success"
+		if s.pendingRep[n.ID] > 0 {
+			state = "pending"
+		}
+		paged := kind == "png" && docExt[strings.ToLower(path.Ext(n.Name))]
+		base := s.URL + "/2.0/internal_files/" + n.ID + "/representations/" + rep
+		out = append(out, map[string]any{"representation": kind,
+			"properties": map[string]string{"dimensions": dims, "paged": strconv.FormatBool(paged), "thumb": "false"},
+			"info":       map[string]string{"url": base + "/info"},
+			"status":     map[string]string{"state": state},
+			"content":    map[string]string{"url_template": base + "/content/{+asset_path}"}})
+	}
+	return out
+}
+
+// repInfo is a representation's info URL: its status, which turns to
+// success once the pending polls are used up.
+func (s *Server) repInfo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.files[r.PathValue("id")]
+	if n == nil || !repsOf(n.Name)[r.PathValue("rep")] {
+		notFound(w, "file", r.PathValue("id"))
+		return
+	}
+	state := "success"
+	if s.pendingRep[n.ID] > 0 {
+		s.pendingRep[n.ID]--
+		state = "pending"
+	}
+	writeJSON(w, map[string]any{"status": map[string]string{"state": state}})
+}
+
+// repContent serves a representation's asset as an image of its size.
+func (s *Server) repContent(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	n := s.files[r.PathValue("id")]
+	pending := n != nil && s.pendingRep[n.ID] > 0
+	s.mu.Unlock()
+	rep := r.PathValue("rep")
+	if n == nil || !repsOf(n.Name)[rep] {
+		notFound(w, "file", r.PathValue("id"))
+		return
+	}
+	kind, dims, _ := strings.Cut(rep, "_")
+	paged := kind == "png" && docExt[strings.ToLower(path.Ext(n.Name))]
+	asset := r.PathValue("asset")
+	if pending || (paged && asset != "1.png") || (!paged && asset != "") {
+		boxErr(w, http.StatusNotFound, "not_found", "Not Found", nil)
+		return
+	}
+	wd, _ := strconv.Atoi(strings.Split(dims, "x")[0])
+	s.mu.Lock()
+	s.stats.Representations++
+	s.mu.Unlock()
+	img := image.NewNRGBA(image.Rect(0, 0, wd, wd*3/4))
+	if kind == "png" {
+		w.Header().Set("Content-Type", "image/png")
+		_ = png.Encode(w, img)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_ = jpeg.Encode(w, img, nil)
+}
+
+// SetNoRepresentations makes Box offer no representation of id (a type
+// it does not render that way): clients fall back to thumbnail.png.
+func (s *Server) SetNoRepresentations(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noReps[id] = true
+}
+
+// SetRepresentationPending makes id's representations "pending" for the
+// next n polls of their info URL.
+func (s *Server) SetRepresentationPending(id string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pendingRep[id] = n
 }
 
 func (s *Server) marker(folder string, n int) string {
