@@ -46,3 +46,25 @@ func TestTeamSpaceRootShowsTeamFolders(t *testing.T) {
 	require.Len(t, mine.Entries, 1)
 	assert.Equal(t, "mine.txt", mine.Entries[0].Name)
 }
+
+// A Paper doc lists under its markdown name and downloads through
+// files/export instead of failing.
+func TestPaperDocExportsAsMarkdown(t *testing.T) {
+	fd := startFake(t, 10)
+	id, err := fd.AddPaperDoc("", "Meeting notes.paper", "# Meeting\n\n- ship it\n")
+	require.NoError(t, err)
+	p := newProvider(t, fd, 10)
+
+	page, err := p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1)
+	e := page.Entries[0]
+	require.NoError(t, e.Err)
+	assert.Equal(t, "Meeting notes.md", e.Name)
+	assert.Equal(t, id, e.ID)
+	rc, err := p.Open(ctx(t), id, 0)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	assert.Equal(t, "# Meeting\n\n- ship it\n", string(b))
+}

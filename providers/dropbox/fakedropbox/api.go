@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	rpc("users/get_space_usage", ScopeAccountRead, nil, s.spaceUsage)
 	rpc("auth/token/revoke", "", nil, s.tokenRevoke)
 	mux.HandleFunc("POST /2/files/download", s.contentEndpoint("files/download", ScopeContentRead, func() any { return &downloadArg{} }, s.download))
+	mux.HandleFunc("POST /2/files/export", s.contentEndpoint("files/export", ScopeContentRead, func() any { return &exportArg{} }, s.export))
 	mux.HandleFunc("POST /2/files/get_thumbnail_v2", s.contentEndpoint("files/get_thumbnail_v2", ScopeContentRead, func() any { return &thumbnailArg{} }, s.thumbnail))
 	mux.HandleFunc("GET /oauth2/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth2/authorize", s.approve)
@@ -650,6 +651,12 @@ func (s *Server) download(c *call) {
 		endpointError(c.w, "path", "not_file")
 		return
 	}
+	if n.paper {
+		// files/download: "unsupported_file: This file type isn't supported
+		// for download: export it" (Paper docs are exported).
+		endpointError(c.w, "unsupported_file")
+		return
+	}
 	s.mu.Lock()
 	md, _ := json.Marshal(s.metadata(n))
 	data, mod := n.content, n.modified
@@ -657,6 +664,50 @@ func (s *Server) download(c *call) {
 	c.w.Header().Set("Dropbox-API-Result", escapeHeaderJSON(md))
 	c.w.Header().Set("Content-Type", "application/octet-stream")
 	http.ServeContent(c.w, c.r, "", mod, bytes.NewReader(data))
+}
+
+type exportArg struct {
+	Path         *string `json:"path"`
+	ExportFormat string  `json:"export_format"`
+}
+
+func (a *exportArg) required() string {
+	if a.Path == nil {
+		return "path"
+	}
+	return ""
+}
+
+// export is files/export: a file with export_info (a Paper doc) in its
+// export_as format or one of its export_options; anything else is
+// non_exportable. The answer's Dropbox-API-Result holds export_metadata and
+// file_metadata.
+func (s *Server) export(c *call) {
+	a := c.arg.(*exportArg)
+	n := s.resolve(c, *a.Path, false)
+	if n == nil {
+		return
+	}
+	if n.dir || !n.paper {
+		endpointError(c.w, "non_exportable")
+		return
+	}
+	switch a.ExportFormat {
+	case "", "markdown":
+	default:
+		endpointError(c.w, "invalid_export_format")
+		return
+	}
+	s.mu.Lock()
+	fm := s.metadata(n)
+	data := n.content
+	s.mu.Unlock()
+	res, _ := json.Marshal(map[string]any{"export_metadata": map[string]any{
+		"name": strings.TrimSuffix(n.name, ".paper") + ".md", "size": len(data), "export_hash": ContentHash(data)},
+		"file_metadata": fm})
+	c.w.Header().Set("Dropbox-API-Result", escapeHeaderJSON(res))
+	c.w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = c.w.Write(data)
 }
 
 type thumbnailArg struct {

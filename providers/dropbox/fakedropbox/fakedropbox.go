@@ -100,6 +100,7 @@ type node struct {
 	modified         time.Time
 	children         []string // creation order
 	team             bool     // lives in the team space, outside the member's home namespace
+	paper            bool     // a Paper doc: not downloadable, exported with files/export
 }
 
 type grant struct {
@@ -207,6 +208,14 @@ func (s *Server) AddFolder(parentID, name string) (string, error) {
 // AddFile creates a file and returns its ID.
 func (s *Server) AddFile(parentID, name string, data []byte) (string, error) {
 	return s.add(parentID, &node{name: name, content: bytes.Clone(data)})
+}
+
+// AddPaperDoc creates a Paper doc (name ends in .paper) whose markdown
+// export is markdown. As Dropbox documents for Paper-as-files: its metadata
+// has is_downloadable false and export_info {export_as: "markdown"};
+// files/download refuses it and files/export serves it.
+func (s *Server) AddPaperDoc(parentID, name, markdown string) (string, error) {
+	return s.add(parentID, &node{name: name, content: []byte(markdown), paper: true})
 }
 
 // EnsureFolder returns the ID of the folder name in parentID, creating it
@@ -335,8 +344,11 @@ func (s *Server) metadata(n *node) map[string]any {
 	m["client_modified"], m["server_modified"] = ts, ts
 	m["rev"] = n.rev
 	m["size"] = len(n.content)
-	m["is_downloadable"] = true
+	m["is_downloadable"] = !n.paper
 	m["content_hash"] = ContentHash(n.content)
+	if n.paper {
+		m["export_info"] = map[string]any{"export_as": "markdown", "export_options": []string{"markdown", "html", "plain_text"}}
+	}
 	return m
 }
 
