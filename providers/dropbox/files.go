@@ -133,30 +133,22 @@ func (p *Provider) rpc(ctx context.Context, endpoint string, arg, out any) error
 		}
 	}
 	u := p.api + "/2/" + endpoint
-	root := ""
-	if strings.HasPrefix(endpoint, "files/") {
-		var err error
-		if root, err = p.pathRoot(ctx); err != nil {
-			return err
-		}
-	}
-	resp, err := p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, rd)
-		if err == nil && body != nil {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		if err == nil && root != "" {
-			r.Header.Set("Dropbox-API-Path-Root", root)
-		}
-		return r, err
+	resp, err := p.withPathRoot(ctx, strings.HasPrefix(endpoint, "files/"), func(root string) (*http.Response, error) {
+		return p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+			var rd io.Reader
+			if body != nil {
+				rd = bytes.NewReader(body)
+			}
+			r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, rd)
+			if err == nil && body != nil {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			if err == nil && root != "" {
+				r.Header.Set("Dropbox-API-Path-Root", root)
+			}
+			return r, err
+		})
 	})
-	if isInvalidRoot(err) {
-		p.forgetPathRoot()
-	}
 	if err != nil {
 		return err
 	}
@@ -174,28 +166,22 @@ func (p *Provider) contentCall(ctx context.Context, endpoint string, arg any, he
 		return nil, err
 	}
 	u := p.content + "/2/" + endpoint
-	root, err := p.pathRoot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		r.Header.Set("Dropbox-API-Arg", a)
-		if root != "" {
-			r.Header.Set("Dropbox-API-Path-Root", root)
-		}
-		for k, v := range header {
-			r.Header[k] = v
-		}
-		return r, nil
+	return p.withPathRoot(ctx, true, func(root string) (*http.Response, error) {
+		return p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+			r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			r.Header.Set("Dropbox-API-Arg", a)
+			if root != "" {
+				r.Header.Set("Dropbox-API-Path-Root", root)
+			}
+			for k, v := range header {
+				r.Header[k] = v
+			}
+			return r, nil
+		})
 	})
-	if isInvalidRoot(err) {
-		p.forgetPathRoot()
-	}
-	return resp, err
 }
 
 // Roots returns the account's Dropbox.

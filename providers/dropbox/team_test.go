@@ -68,3 +68,22 @@ func TestPaperDocExportsAsMarkdown(t *testing.T) {
 	rc.Close()
 	assert.Equal(t, "# Meeting\n\n- ship it\n", string(b))
 }
+
+// When the team space moves to a new root namespace, the next call is
+// answered 422 invalid_root; Ferry asks for the root again and carries on.
+func TestTeamRootThatMovedIsFoundAgain(t *testing.T) {
+	fd := startFake(t, 10)
+	team, err := fd.EnableTeamSpace("Acme Team")
+	require.NoError(t, err)
+	p := newProvider(t, fd, 10)
+	page, err := p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 2)
+
+	fd.MoveTeamRoot("8812345678")
+	page, err = p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	assert.Len(t, page.Entries, 2)
+	_, err = p.List(ctx(t), team, "")
+	require.NoError(t, err)
+}

@@ -308,7 +308,7 @@ func (s *Server) pathRoot(c *call) (root *node, teamMode, ok bool) {
 		switch h.NamespaceID {
 		case HomeNamespaceID:
 			return home, false, true
-		case TeamNamespaceID:
+		case info["root_namespace_id"]:
 			if team != nil {
 				return team, true, true
 			}
@@ -325,7 +325,7 @@ func (s *Server) rootInfoLocked() map[string]any {
 	if s.teamRoot == nil {
 		return map[string]any{".tag": "user", "root_namespace_id": HomeNamespaceID, "home_namespace_id": HomeNamespaceID}
 	}
-	return map[string]any{".tag": "team", "root_namespace_id": TeamNamespaceID, "home_namespace_id": HomeNamespaceID,
+	return map[string]any{".tag": "team", "root_namespace_id": s.teamNS, "home_namespace_id": HomeNamespaceID,
 		"home_path": "/" + s.account.DisplayName}
 }
 

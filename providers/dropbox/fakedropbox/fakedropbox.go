@@ -85,6 +85,7 @@ type Server struct {
 	// and the team folders.
 	teamRoot  *node
 	homeAlias string
+	teamNS    string // the team root's namespace ID (TeamNamespaceID unless moved)
 }
 
 // Account is the signed-in account.
@@ -255,11 +256,21 @@ func (s *Server) EnableTeamSpace(teamFolder string) (string, error) {
 	tr := &node{id: teamRootKey, dir: true}
 	s.nodes[teamRootKey] = tr
 	s.teamRoot = tr
+	s.teamNS = TeamNamespaceID
 	s.homeAlias = "id:" + base64.RawURLEncoding.EncodeToString(randomBytes(16))[:22]
 	s.nodes[s.homeAlias] = s.nodes[""]
 	tr.children = []string{s.homeAlias}
 	s.mu.Unlock()
 	return s.AddFolder(teamRootKey, teamFolder)
+}
+
+// MoveTeamRoot gives the team space a new root namespace ID, as when a
+// team moves to a new team space: a Dropbox-API-Path-Root naming the old
+// one is answered 422 invalid_root with the new root_info.
+func (s *Server) MoveTeamRoot(namespaceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teamNS = namespaceID
 }
 
 // Delete removes an entry (and what is below it).
