@@ -90,6 +90,9 @@ type Policy struct {
 	// RefuseUnneededVerifier: a code_verifier for a code issued without a
 	// challenge is refused (Google).
 	RefuseUnneededVerifier bool
+	// RedirectOptional: a code exchange may leave redirect_uri out; one
+	// that is sent must still match (Box).
+	RedirectOptional bool
 	// AccessLifetime defaults to one hour; RefreshLifetime 0 means refresh
 	// tokens do not expire.
 	AccessLifetime, RefreshLifetime time.Duration
@@ -290,7 +293,7 @@ func (t *Tokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case g == nil || time.Now().After(g.Expires) || g.ClientID != id:
 			fail(BadCode)
 			return
-		case f.Get("redirect_uri") != g.RedirectURI:
+		case f.Get("redirect_uri") != g.RedirectURI && !(t.policy.RedirectOptional && f.Get("redirect_uri") == ""):
 			fail(RedirectMismatch)
 			return
 		}

@@ -70,27 +70,23 @@ type Server struct {
 	t   testing.TB
 	key []byte
 
-	mu          sync.Mutex
-	folders     map[string]*node
-	files       map[string]*node
-	nextID      int
-	authReqs    map[string]url.Values
-	codes       map[string]*code
-	access      map[string]*tokenInfo
-	refresh     map[string]*tokenInfo
-	spent       map[string]bool
-	downloads   map[string]dl
-	staleLinks  int // the next download URLs handed out are already expired
-	pendingDL   map[string]int
-	pendingTh   map[string]int
-	pendingRep  map[string]int
-	noReps      map[string]bool
-	throttleN   int
-	throttleSt  int
-	throttleRA  time.Duration
-	stats       Stats
-	user        boxUser
-	nextChainID int
+	mu         sync.Mutex
+	folders    map[string]*node
+	files      map[string]*node
+	nextID     int
+	authReqs   map[string]url.Values
+	tokens     *providertest.Tokens
+	downloads  map[string]dl
+	staleLinks int // the next download URLs handed out are already expired
+	pendingDL  map[string]int
+	pendingTh  map[string]int
+	pendingRep map[string]int
+	noReps     map[string]bool
+	throttleN  int
+	throttleSt int
+	throttleRA time.Duration
+	stats      Stats
+	user       boxUser
 }
 
 // Stats count what the fake saw.
@@ -119,16 +115,6 @@ type node struct {
 	Children         []string // "d123"/"f456"
 }
 
-type code struct {
-	Redirect string
-	Expires  time.Time
-}
-
-type tokenInfo struct {
-	chain   int
-	expires time.Time
-}
-
 type dl struct {
 	file    string
 	expires time.Time
@@ -146,8 +132,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{t: t, ClientID: opts.ClientID, ClientSecret: opts.ClientSecret,
 		folders: map[string]*node{}, files: map[string]*node{}, authReqs: map[string]url.Values{},
-		codes: map[string]*code{}, access: map[string]*tokenInfo{}, refresh: map[string]*tokenInfo{},
-		spent: map[string]bool{}, downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{}, pendingRep: map[string]int{}, noReps: map[string]bool{},
+		downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{}, pendingRep: map[string]int{}, noReps: map[string]bool{},
 		nextID: 1000, user: boxUser{ID: "11446498", Name: "Aaron Levie", Login: "ceo@example.com"}}
 	if s.ClientID == "" {
 		s.ClientID = "ferry-box-test"
@@ -156,6 +141,7 @@ func Start(t testing.TB, opts Options) *Server {
 		s.ClientSecret = randomToken()
 	}
 	s.key = randomBytes(32)
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.AutoConsent.Store(true)
 	s.folders["0"] = &node{ID: "0", Name: "All Files", Folder: true, Mod: time.Now().UTC().Truncate(time.Second)}
 
@@ -344,9 +330,13 @@ func (s *Server) Throttle(n, status int, retryAfter time.Duration) {
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
+	ts := s.tokens.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.CodeExchanges, st.Refreshes, st.RefreshRejected, st.Revocations = ts.CodeExchanges, ts.Refreshes, ts.RefreshRejected, ts.Revocations
+	st.SecretRejected += ts.ClientRejected
+	return st
 }
 
 // UserID is the signed-in user's Box ID.
@@ -363,43 +353,14 @@ func (s *Server) ExpireNextDownloadLinks(n int) {
 
 // IssueTokens signs the user in without a browser.
 func (s *Server) IssueTokens() (access, refresh string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextChainID++
-	return s.issue(s.nextChainID)
-}
-
-func (s *Server) issue(chain int) (string, string) {
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	at, rt := randomToken(), randomToken()
-	s.access[at] = &tokenInfo{chain: chain, expires: time.Now().Add(life)}
-	s.refresh[rt] = &tokenInfo{chain: chain, expires: time.Now().Add(60 * 24 * time.Hour)}
-	return at, rt
+	return s.tokens.Issue(providertest.Grant{ClientID: s.ClientID, Offline: true})
 }
 
 // ExpireAccessTokens ends every access token issued so far.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ti := range s.access {
-		ti.expires = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // ValidRefreshTokens are the refresh tokens the fake would still redeem.
-func (s *Server) ValidRefreshTokens() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.refresh {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func (s *Server) ValidRefreshTokens() []string { return s.tokens.ValidRefresh() }
 
 // ---- HTTP ----------------------------------------------------------------
 
@@ -449,10 +410,9 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			}
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		ti := s.access[tok]
 		s.mu.Unlock()
-		if !ok || ti == nil || time.Now().After(ti.expires) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if _, state := s.tokens.Check(tok); !ok || state != providertest.AccessValid {
 			// Box answers 401 with an empty body and the reason in
 			// WWW-Authenticate.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."`)
@@ -1133,11 +1093,9 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", "access_denied")
 		v.Set("error_description", "The user denied access to your application")
 	} else {
-		c := randomToken()
-		s.mu.Lock()
-		s.codes[c] = &code{Redirect: q.Get("redirect_uri"), Expires: time.Now().Add(30 * time.Second)}
-		s.mu.Unlock()
-		v.Set("code", c)
+		// Box's authorization codes live 30 seconds.
+		v.Set("code", s.tokens.NewCode(providertest.Grant{ClientID: s.ClientID, RedirectURI: q.Get("redirect_uri"),
+			Offline: true, Expires: time.Now().Add(30 * time.Second)}))
 	}
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
@@ -1171,50 +1129,43 @@ func (s *Server) clientOK(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if !s.clientOK(w, r) {
-		return
+// token is Box's token endpoint: the shared strict token endpoint with
+// Box's rules (tokenPolicy).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) { s.tokens.ServeHTTP(w, r) }
+
+// tokenPolicy: Box has no public clients (the secret is required), its
+// codes live 30 seconds, its refresh tokens are single-use (each refresh
+// rotates) and live 60 days, and redirect_uri may be left out of the code
+// exchange.
+func (s *Server) tokenPolicy() providertest.Policy {
+	return providertest.Policy{
+		Client: func(id, secret string, _ bool) (providertest.Failure, bool) {
+			if id != s.ClientID || secret == "" || !hmac.Equal([]byte(secret), []byte(s.ClientSecret)) {
+				return providertest.BadClientSecret, false
+			}
+			return 0, true
+		},
+		RotateRefresh: true, RedirectOptional: true,
+		AccessLifetime: s.TokenLifetime, RefreshLifetime: 60 * 24 * time.Hour,
+		Fail: func(w http.ResponseWriter, f providertest.Failure) {
+			switch f {
+			case providertest.MissingClient, providertest.UnknownClient, providertest.BadClientSecret:
+				oauthErr(w, http.StatusBadRequest, "invalid_client", "The client credentials are invalid")
+			case providertest.MissingCode, providertest.BadCode, providertest.RedirectMismatch,
+				providertest.MissingVerifier, providertest.BadVerifier, providertest.UnneededVerifier:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", "Auth code doesn't exist or is invalid for the client")
+			case providertest.BadRefreshToken, providertest.SpentRefreshToken:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
+			default:
+				oauthErr(w, http.StatusBadRequest, "invalid_request", "Invalid grant_type parameter or parameter missing")
+			}
+		},
+		Answer: func(_ providertest.Grant, out map[string]any) {
+			delete(out, "scope")
+			out["token_type"] = "bearer"
+			out["restricted_to"] = []any{}
+		},
 	}
-	f := r.PostForm
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var chain int
-	switch f.Get("grant_type") {
-	case "authorization_code":
-		c := s.codes[f.Get("code")]
-		delete(s.codes, f.Get("code"))
-		if c == nil || time.Now().After(c.Expires) || (f.Get("redirect_uri") != "" && f.Get("redirect_uri") != c.Redirect) {
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", "Auth code doesn't exist or is invalid for the client")
-			return
-		}
-		s.stats.CodeExchanges++
-		s.nextChainID++
-		chain = s.nextChainID
-	case "refresh_token":
-		rt := f.Get("refresh_token")
-		ti := s.refresh[rt]
-		if ti == nil || time.Now().After(ti.expires) {
-			s.stats.RefreshRejected++
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
-			return
-		}
-		// Single use: the old refresh token dies now.
-		delete(s.refresh, rt)
-		s.spent[rt] = true
-		s.stats.Refreshes++
-		chain = ti.chain
-	default:
-		oauthErr(w, http.StatusBadRequest, "invalid_request", "Invalid grant_type parameter or parameter missing")
-		return
-	}
-	at, rt := s.issue(chain)
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": at, "expires_in": int(life / time.Second),
-		"restricted_to": []any{}, "refresh_token": rt, "token_type": "bearer"})
 }
 
 // revoke ends the grant a token belongs to: its refresh and access tokens.
@@ -1222,25 +1173,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	if !s.clientOK(w, r) {
 		return
 	}
-	tok := r.PostForm.Get("token")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ti := s.refresh[tok]
-	if ti == nil {
-		ti = s.access[tok]
-	}
-	if ti != nil {
-		s.stats.Revocations++
-		for k, v := range s.refresh {
-			if v.chain == ti.chain {
-				delete(s.refresh, k)
-			}
-		}
-		for k, v := range s.access {
-			if v.chain == ti.chain {
-				delete(s.access, k)
-			}
-		}
-	}
+	s.tokens.Revoke(r.PostForm.Get("token"))
 	w.WriteHeader(http.StatusOK)
 }
