@@ -64,7 +64,8 @@ const (
 	BadRequest           Failure = iota // not a form-encoded POST
 	MissingClient                       // no client_id
 	UnknownClient                       // no such client
-	BadClientSecret                     // missing, wrong, or sent by a public client
+	MissingClientSecret                 // a confidential client sent none
+	BadClientSecret                     // wrong, or sent by a public client
 	MissingGrantType                    // no grant_type
 	UnsupportedGrantType                // neither authorization_code nor refresh_token
 	MissingCode                         // authorization_code without code
@@ -96,6 +97,9 @@ type Policy struct {
 	// AccessLifetime defaults to one hour; RefreshLifetime 0 means refresh
 	// tokens do not expire.
 	AccessLifetime, RefreshLifetime time.Duration
+	// AccessPrefix and RefreshPrefix start the tokens, as the provider's do
+	// ("ya29." and "1//" at Google, "sl." at Dropbox).
+	AccessPrefix, RefreshPrefix string
 	// Fail writes the provider's error answer.
 	Fail func(w http.ResponseWriter, f Failure)
 	// Answer adds the provider's own fields to a token answer, which
@@ -153,14 +157,14 @@ func (t *Tokens) issueLocked(g Grant, chain int, keep string) (string, string) {
 	}
 	rt := keep
 	if rt == "" && g.Offline {
-		rt = token()
+		rt = t.policy.RefreshPrefix + token()
 		ri := &issued{Grant: g, chain: chain}
 		if t.policy.RefreshLifetime > 0 {
 			ri.expires = time.Now().Add(t.policy.RefreshLifetime)
 		}
 		t.refresh[rt] = ri
 	}
-	at := token()
+	at := t.policy.AccessPrefix + token()
 	t.access[at] = &issued{Grant: g, chain: chain, expires: time.Now().Add(life), refresh: rt}
 	return at, rt
 }

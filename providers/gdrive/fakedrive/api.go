@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 func (s *Server) routes() http.Handler {
@@ -157,19 +159,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) ([]string,
 			apiErr{Message: "Login Required.", Domain: "global", Reason: "required", Location: "Authorization", LocationType: "header"})
 		return nil, false
 	}
-	s.mu.Lock()
-	ti := s.access[tok]
-	valid := ti != nil && !ti.revoked && time.Now().Before(ti.expires)
-	if valid && ti.refresh != "" {
-		if rt := s.refresh[ti.refresh]; rt == nil || rt.revoked {
-			valid = false
-		}
-	}
-	var scope []string
-	if valid {
-		scope = strings.Fields(ti.scope)
-	}
-	s.mu.Unlock()
+	g, state := s.tokens.Check(tok)
+	valid := state == providertest.AccessValid
+	scope := strings.Fields(g.Scope)
 	if !valid {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
