@@ -94,6 +94,10 @@ type Policy struct {
 	// RedirectOptional: a code exchange may leave redirect_uri out; one
 	// that is sent must still match (Box).
 	RedirectOptional bool
+	// SecretWithoutPKCE: a code issued without a PKCE challenge is
+	// redeemed only by a client that sent its secret (Dropbox); failing
+	// that, MissingClientSecret.
+	SecretWithoutPKCE bool
 	// AccessLifetime defaults to one hour; RefreshLifetime 0 means refresh
 	// tokens do not expire.
 	AccessLifetime, RefreshLifetime time.Duration
@@ -317,6 +321,9 @@ func (t *Tokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		} else if v != "" && t.policy.RefuseUnneededVerifier {
 			fail(UnneededVerifier)
+			return
+		} else if secret == "" && t.policy.SecretWithoutPKCE {
+			fail(MissingClientSecret)
 			return
 		}
 		t.stats.CodeExchanges++

@@ -16,7 +16,8 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 func (s *Server) routes() http.Handler {
@@ -65,21 +66,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, endpoint, 
 		badInput(w, endpoint, `Invalid authorization value in HTTP header "Authorization". Expecting "Bearer <oauth2-access-token>".`)
 		return "", false
 	}
-	s.mu.Lock()
-	ti := s.access[tok]
-	var rt *tokenInfo
-	if ti != nil && ti.refresh != "" {
-		rt = s.refresh[ti.refresh]
-	}
-	s.mu.Unlock()
+	g, state := s.tokens.Check(tok)
 	switch {
-	case ti == nil || ti.revoked || (rt != nil && rt.revoked):
+	case state == providertest.AccessUnknown || state == providertest.AccessRevoked:
 		authError(w, "invalid_access_token", nil)
 		return "", false
-	case time.Now().After(ti.expires):
+	case state == providertest.AccessExpired:
 		authError(w, "expired_access_token", nil)
 		return "", false
-	case scope != "" && !slices.Contains(strings.Fields(ti.scope), scope):
+	case scope != "" && !slices.Contains(strings.Fields(g.Scope), scope):
 		authError(w, "missing_scope", map[string]any{"required_scope": scope})
 		return "", false
 	}
@@ -617,13 +612,7 @@ func (s *Server) spaceUsage(c *call) {
 // tokenRevoke disables the calling access token, its refresh token and the
 // other access tokens of that refresh token.
 func (s *Server) tokenRevoke(c *call) {
-	s.mu.Lock()
-	at := s.access[c.token]
-	at.revoked = true
-	if rt := s.refresh[at.refresh]; rt != nil {
-		rt.revoked = true
-	}
-	s.mu.Unlock()
+	s.tokens.Revoke(c.token)
 	c.w.Header().Set("Content-Type", "application/json")
 	_, _ = c.w.Write([]byte("null"))
 }

@@ -75,9 +75,7 @@ type Server struct {
 	mu       sync.Mutex
 	nodes    map[string]*node // by ID; the root has ID ""
 	apps     map[string]*App
-	codes    map[string]*grant
-	access   map[string]*tokenInfo
-	refresh  map[string]*tokenInfo
+	tokens   *providertest.Tokens
 	account  Account
 	requests []string
 	// teamRoot is the team space's root namespace when EnableTeamSpace
@@ -104,19 +102,6 @@ type node struct {
 	paper            bool     // a Paper doc: not downloadable, exported with files/export
 }
 
-type grant struct {
-	app, redirectURI, scope, challenge, method string
-	offline                                    bool
-	expires                                    time.Time
-}
-
-type tokenInfo struct {
-	app, scope string
-	expires    time.Time
-	refresh    string
-	revoked    bool
-}
-
 // New starts a fake with an empty Dropbox and one app ("ferry-dropbox-app",
 // secret "ferry-dropbox-secret", no redirect URIs: add them with
 // RegisterApp). Close it when done.
@@ -125,9 +110,6 @@ func New(opts Options) *Server {
 		pageSize: opts.PageSize, lifetime: opts.TokenLifetime, secret: randomBytes(32),
 		nodes:   map[string]*node{"": {id: "", dir: true}},
 		apps:    map[string]*App{"ferry-dropbox-app": {Key: "ferry-dropbox-app", Secret: "ferry-dropbox-secret"}},
-		codes:   map[string]*grant{},
-		access:  map[string]*tokenInfo{},
-		refresh: map[string]*tokenInfo{},
 		account: Account{AccountID: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", DisplayName: "Franz Ferdinand", Email: "franz@example.com"},
 	}
 	if s.pageSize <= 0 {
@@ -136,6 +118,7 @@ func New(opts Options) *Server {
 	if s.lifetime <= 0 {
 		s.lifetime = 4 * time.Hour
 	}
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.Faults = providertest.NewFaultInjector(s.routes())
 	s.Faults.RateLimitResponse = func(w http.ResponseWriter, _ *http.Request, retryAfter string) {
 		w.Header().Set("Retry-After", retryAfter)
@@ -181,10 +164,6 @@ func randomBytes(n int) []byte {
 		panic(err)
 	}
 	return b
-}
-
-func randomToken(prefix string) string {
-	return prefix + base64.RawURLEncoding.EncodeToString(randomBytes(32))
 }
 
 // --- names and seeding ---
@@ -371,36 +350,14 @@ func (s *Server) IssueToken(scopes ...string) (access, refresh string) {
 	if len(scopes) == 0 {
 		scopes = []string{ScopeMetadataRead, ScopeContentRead, ScopeAccountRead}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	refresh = randomToken("")
-	rt := &tokenInfo{app: "ferry-dropbox-app", scope: strings.Join(scopes, " ")}
-	s.refresh[refresh] = rt
-	return s.issueAccessLocked(rt, refresh), refresh
-}
-
-func (s *Server) issueAccessLocked(rt *tokenInfo, refresh string) string {
-	at := randomToken("sl.")
-	s.access[at] = &tokenInfo{app: rt.app, scope: rt.scope, expires: time.Now().Add(s.lifetime), refresh: refresh}
-	return at
+	return s.tokens.Issue(providertest.Grant{ClientID: "ferry-dropbox-app", Scope: strings.Join(scopes, " "), Offline: true})
 }
 
 // ExpireAccessTokens makes every access token issued so far expired.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.access {
-		t.expires = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // Revoked reports whether a refresh token has been revoked.
-func (s *Server) Revoked(refreshToken string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rt := s.refresh[refreshToken]
-	return rt != nil && rt.revoked
-}
+func (s *Server) Revoked(refreshToken string) bool { return s.tokens.Revoked(refreshToken) }
 
 // --- answers ---
 
