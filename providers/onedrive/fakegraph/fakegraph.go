@@ -418,6 +418,25 @@ func (s *Server) followedSites(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"value": out})
 }
 
+// searchSites is GET /sites?search={query} (site-search): sites whose name
+// contains the query, followed or not; Sites.Read.All at least.
+func (s *Server) searchSites(w http.ResponseWriter, r *http.Request) {
+	q := strings.ToLower(r.URL.Query().Get("search"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.granted(r, sitesScopes) {
+		graphErr(w, http.StatusForbidden, "accessDenied", "Either scp or roles claim need to be present in the token.")
+		return
+	}
+	out := []map[string]any{}
+	for _, st := range s.sites {
+		if q != "" && strings.Contains(strings.ToLower(st.Name), q) {
+			out = append(out, map[string]any{"id": st.ID, "name": st.Name, "displayName": st.Name})
+		}
+	}
+	writeJSON(w, map[string]any{"value": out})
+}
+
 // siteDrives is GET /sites/{site-id}/drives (drive-list): the site's
 // document libraries; Files.Read.All or Sites.Read.All.
 func (s *Server) siteDrives(w http.ResponseWriter, r *http.Request) {
@@ -510,6 +529,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /v1.0/me/drive/sharedWithMe", s.sharedWithMe)
 	api.HandleFunc("GET /v1.0/me/followedSites", s.followedSites)
 	api.HandleFunc("GET /v1.0/sites/{site}/drives", s.siteDrives)
+	api.HandleFunc("GET /v1.0/sites", s.searchSites)
 	api.HandleFunc("GET /v1.0/me/drive/root", s.itemRoute("", "root", ""))
 	api.HandleFunc("GET /v1.0/me/drive/root/children", s.itemRoute("", "root", "children"))
 	api.HandleFunc("GET /v1.0/me/drive/root/{fn}", s.search)
