@@ -43,7 +43,7 @@ var Exports = map[string]Export{
 }
 
 // fileFields are the File fields Ferry reads.
-const fileFields = "id,name,mimeType,size,modifiedTime,md5Checksum,thumbnailLink,hasThumbnail,shortcutDetails,headRevisionId,resourceKey,exportLinks"
+const fileFields = "id,name,mimeType,size,modifiedTime,md5Checksum,thumbnailLink,hasThumbnail,shortcutDetails,headRevisionId,resourceKey,exportLinks,capabilities(canDownload)"
 
 // SharedID is the ID of the virtual "Shared with me" folder (files.list's
 // sharedWithMe query). It cannot be a Drive ID: "@" is not in their alphabet.
@@ -68,7 +68,12 @@ type File struct {
 	// ResourceKey is set on link-shared items; requests naming them send it.
 	ResourceKey string `json:"resourceKey"`
 	// ExportLinks map export MIME types to download URLs (Docs Editors files).
-	ExportLinks     map[string]string `json:"exportLinks"`
+	ExportLinks map[string]string `json:"exportLinks"`
+	// Capabilities: CanDownload is false when the owner turned downloading
+	// off for viewers (nil when Drive did not say).
+	Capabilities *struct {
+		CanDownload *bool `json:"canDownload"`
+	} `json:"capabilities"`
 	ShortcutDetails *struct {
 		TargetID          string `json:"targetId"`
 		TargetMIMEType    string `json:"targetMimeType"`
@@ -117,6 +122,10 @@ func (f File) Entry() providers.Entry {
 		if e.Revision == "" {
 			e.Revision = f.MD5Checksum
 		}
+	}
+	if c := f.Capabilities; c != nil && c.CanDownload != nil && !*c.CanDownload && !e.IsDir && e.Err == nil {
+		// Listed (the person may look at it in Drive) but not openable here.
+		e.Err = fmt.Errorf("%w: the owner does not allow downloading this file", providers.ErrPermissionDenied)
 	}
 	return e
 }

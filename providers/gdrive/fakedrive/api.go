@@ -263,7 +263,7 @@ func (s *Server) fileJSON(f *file) map[string]any {
 		"createdTime": f.created.UTC().Format("2006-01-02T15:04:05.000Z"), "modifiedTime": f.modified.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"starred": false, "shared": false, "ownedByMe": f.driveID == "", "spaces": []string{"drive"},
 		"hasThumbnail": s.hasThumbnail(f), "version": strconv.FormatInt(f.modified.UnixMilli(), 10),
-		"capabilities": map[string]any{"canDownload": true, "canEdit": false},
+		"capabilities": map[string]any{"canDownload": !f.noDownload, "canEdit": false},
 	}
 	if len(f.parents) > 0 {
 		m["parents"] = f.parents
@@ -635,8 +635,13 @@ func (s *Server) media(c *call, f *file) {
 	s.mu.Lock()
 	data := f.content
 	mod := f.modified
-	abusive := f.abusive
+	abusive, noDownload := f.abusive, f.noDownload
 	s.mu.Unlock()
+	if noDownload {
+		writeError(c.w, http.StatusForbidden, "The user does not have permission to download this file.",
+			apiErr{Domain: "global", Reason: "cannotDownloadFile"})
+		return
+	}
 	// files.get reference, acknowledgeAbuse: "Whether the user is
 	// acknowledging the risk of downloading known malware or other abusive
 	// files"; without it such a file answers 403 cannotDownloadAbusiveFile.

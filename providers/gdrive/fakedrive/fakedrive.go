@@ -112,6 +112,7 @@ type file struct {
 	resourceKey        string // set for link-shared items that need it
 	exportSize         int    // a Docs Editors file's export size in bytes
 	abusive            bool   // flagged as malware or spam
+	noDownload         bool   // the owner turned off downloading for viewers
 }
 
 // New starts a fake with an empty My Drive and one registered OAuth client
@@ -239,6 +240,16 @@ func (s *Server) SetExportSize(id string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[id].exportSize = n
+}
+
+// DisableDownload turns off downloading, printing and copying for viewers
+// (Drive's "viewers can't download" sharing setting): the file's
+// capabilities.canDownload is false and alt=media and export answer 403
+// cannotDownloadFile.
+func (s *Server) DisableDownload(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id].noDownload = true
 }
 
 // MarkAbusive flags a file as malware or spam: it downloads only with
