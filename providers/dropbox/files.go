@@ -375,23 +375,7 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		return nil, fmt.Errorf("dropbox: download answer without readable Dropbox-API-Result: %w", err)
 	}
 	if offset > 0 {
-		if resp.StatusCode != http.StatusPartialContent {
-			if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-				resp.Body.Close()
-				if errors.Is(err, io.EOF) {
-					return io.NopCloser(bytes.NewReader(nil)), nil
-				}
-				return nil, err
-			}
-			return resp.Body, nil
-		}
-		var start int64 = -1
-		fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("dropbox: asked for bytes from %d, got a range starting at %d", offset, start)
-		}
-		return resp.Body, nil
+		return providers.SkipTo(resp, offset)
 	}
 	if len(m.ContentHash) != 64 {
 		return resp.Body, nil
@@ -414,16 +398,8 @@ func (p *Provider) export(ctx context.Context, id string, offset int64) (io.Read
 	if err != nil {
 		return nil, fmt.Errorf("dropbox: exporting %q: %w", id, err)
 	}
-	if offset > 0 {
-		if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-			resp.Body.Close()
-			if errors.Is(err, io.EOF) {
-				return io.NopCloser(bytes.NewReader(nil)), nil
-			}
-			return nil, err
-		}
-	}
-	return resp.Body, nil
+	resp.StatusCode = http.StatusOK // exports have no ranges: skip instead
+	return providers.SkipTo(resp, offset)
 }
 
 type verifier struct {

@@ -491,7 +491,7 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 	if err != nil {
 		return nil, err
 	}
-	body, err := skipTo(resp, offset)
+	body, err := providers.SkipTo(resp, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -499,31 +499,6 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		return &verifier{rc: body, h: md5.New(), want: e.Hash.Value, size: e.Size, name: f.Name}, nil
 	}
 	return body, nil
-}
-
-// skipTo returns resp's body positioned at offset: a 206 must start there;
-// a 200 (the server ignored Range) has the first offset bytes discarded.
-func skipTo(resp *http.Response, offset int64) (io.ReadCloser, error) {
-	if offset == 0 {
-		return resp.Body, nil
-	}
-	if resp.StatusCode == http.StatusPartialContent {
-		var start int64 = -1
-		fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("gdrive: asked for bytes from %d, got a range starting at %d", offset, start)
-		}
-		return resp.Body, nil
-	}
-	if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return io.NopCloser(bytes.NewReader(nil)), nil
-		}
-		return nil, err
-	}
-	return resp.Body, nil
 }
 
 // export downloads a Docs Editors file in its export format: files.export,
@@ -544,7 +519,7 @@ func (p *Provider) export(ctx context.Context, f File, offset int64) (io.ReadClo
 		return nil, err
 	}
 	resp.StatusCode = http.StatusOK // exports have no ranges: skip instead
-	return skipTo(resp, offset)
+	return providers.SkipTo(resp, offset)
 }
 
 // ErrChecksum means a whole-file download did not match the hash the
