@@ -140,8 +140,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	c.HTTP = &noRedirect
 	c.Name = cmp.Or(c.Name, "box")
-	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Box",
-		Trusted: func(u *url.URL) bool { return u.Scheme == p.api.Scheme && u.Host == p.api.Host }}
+	bearer := &providers.Bearer{Tokens: opts.Tokens, Service: "Box", Trusted: p.trusted}
 	c.Authorize = bearer.Authorize
 	c.Refresh = bearer.Refresh
 	c.MapError = mapError
@@ -243,9 +242,11 @@ func extOf(name string) string {
 	return ""
 }
 
-// thumbnailable are the extensions Box documents thumbnails for (images
-// and videos).
-var thumbnailable = map[string]bool{"jpg": true, "jpeg": true, "png": true, "gif": true, "bmp": true, "tif": true,
+// thumbnailable are the extensions Box makes previews for: images and
+// videos (thumbnail.png and representations), documents and PDFs
+// (representations).
+var thumbnailable = map[string]bool{"pdf": true, "doc": true, "docx": true, "xls": true, "xlsx": true,
+	"ppt": true, "pptx": true, "jpg": true, "jpeg": true, "png": true, "gif": true, "bmp": true, "tif": true,
 	"tiff": true, "svg": true, "heic": true, "webp": true, "3g2": true, "3gp": true, "avi": true, "m2v": true,
 	"m2ts": true, "m4v": true, "mkv": true, "mov": true, "mp4": true, "mpeg": true, "mpg": true, "ogg": true,
 	"mts": true, "qt": true, "wmv": true}
@@ -402,8 +403,8 @@ func (p *Provider) notPending(ctx context.Context, rawURL string, wait time.Dura
 // thumbSizes are the PNG thumbnail sizes Box documents.
 var thumbSizes = []int{32, 64, 128, 256}
 
-// Thumbnail returns a PNG thumbnail from GET /files/{id}/thumbnail.png
-// (the documented thumbnail endpoint, not the representations API): the
+// Thumbnail returns a preview through the representations API (see
+// representation), falling back to GET /files/{id}/thumbnail.png: the
 // largest documented PNG size not above size. A 202 (being generated) is
 // retried as its Retry-After asks, within Options.PendingWait; a 302
 // (Box cannot make one; Location is a generic placeholder) is ErrNotFound.
@@ -414,6 +415,13 @@ func (p *Provider) Thumbnail(ctx context.Context, id string, size int) (io.ReadC
 	}
 	if folder {
 		return nil, "", fmt.Errorf("box: %q: %w", id, providers.ErrNotFound)
+	}
+	rc, ct, err := p.representation(ctx, bid, size)
+	switch {
+	case err == nil:
+		return rc, ct, nil
+	case ctx.Err() != nil, errors.Is(err, providers.ErrNeedsSignIn), errors.Is(err, providers.ErrRateLimited):
+		return nil, "", fmt.Errorf("box: preview of %q: %w", id, err)
 	}
 	s := thumbSizes[0]
 	for _, v := range thumbSizes {
@@ -434,7 +442,7 @@ func (p *Provider) Thumbnail(ctx context.Context, id string, size int) (io.ReadC
 		}
 		return nil, "", fmt.Errorf("box: thumbnail of %q: unexpected answer %d", id, resp.StatusCode)
 	}
-	ct := resp.Header.Get("Content-Type")
+	ct = resp.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "image/") {
 		ct = "image/png"
 	}

@@ -95,7 +95,7 @@ func TestEntryShape(t *testing.T) {
 	assert.Equal(t, hex.EncodeToString(sum[:]), e.Hash.Value)
 	assert.EqualValues(t, 8, e.Size)
 	assert.NotEmpty(t, e.Revision)
-	assert.False(t, e.HasThumbnail)
+	assert.True(t, e.HasThumbnail, "Box renders PDFs (representations)")
 	roots, err := p.Roots(ctx(t))
 	require.NoError(t, err)
 	require.Len(t, roots, 1)
@@ -122,6 +122,7 @@ func TestThumbnailWaitsWhileGenerating(t *testing.T) {
 	e, err := p.Stat(ctx(t), "f"+img)
 	require.NoError(t, err)
 	assert.True(t, e.HasThumbnail)
+	fb.SetNoRepresentations(img) // the thumbnail.png fallback
 	fb.SetThumbnailPending(img, 2)
 	start := time.Now()
 	rc, ct, err := p.Thumbnail(ctx(t), "f"+img, 200)

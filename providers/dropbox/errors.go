@@ -122,6 +122,9 @@ func MapError(resp *http.Response, body []byte) error {
 			return fmt.Errorf("%w (%w)", providers.ErrPermissionDenied, he)
 		case e.has("unsupported_extension", "unsupported_image", "conversion_error"):
 			return fmt.Errorf("%w: no thumbnail (%w)", providers.ErrNotFound, he)
+		case e.has("unsupported_file"):
+			// files/download of a file that is exported instead (Paper).
+			return fmt.Errorf("%w (%w)", errExportOnly, he)
 		case e.has("too_many_write_operations", "too_many_files"):
 			return &providers.RateLimitError{RetryAfter: providers.ParseRetryAfter(resp.Header, time.Now()), Err: he}
 		}

@@ -57,7 +57,18 @@ type Metadata struct {
 	Size           int64     `json:"size"`
 	ContentHash    string    `json:"content_hash"`
 	IsDownloadable *bool     `json:"is_downloadable"`
+	// ExportInfo is set on files that download only through files/export
+	// (Paper docs): export_as is the format they export in by default.
+	ExportInfo *struct {
+		ExportAs string `json:"export_as"`
+	} `json:"export_info"`
 }
+
+// exportExts name an export format's file extension.
+var exportExts = map[string]string{"markdown": ".md", "html": ".html", "plain_text": ".txt"}
+
+// errExportOnly: files/download refused a file that exports instead.
+var errExportOnly = errors.New("Dropbox exports this file instead of handing it out as is")
 
 // DecodeMetadata decodes one Metadata object (a get_metadata answer or a
 // Dropbox-API-Result header).
@@ -96,7 +107,12 @@ func (m Metadata) Entry() providers.Entry {
 		ext := strings.ToLower(path.Ext(m.Name))
 		e.MIMEType = mime.TypeByExtension(ext)
 		e.HasThumbnail = thumbnailExts[ext] && m.Size < thumbnailMaxSize
-		if m.IsDownloadable != nil && !*m.IsDownloadable {
+		if ext, ok := exportExts[exportAs(m)]; ok && m.IsDownloadable != nil && !*m.IsDownloadable {
+			// A Paper doc: listed under the name it exports to.
+			e.Name = strings.TrimSuffix(m.Name, path.Ext(m.Name)) + ext
+			e.MIMEType = mime.TypeByExtension(ext)
+			e.Size, e.Hash, e.HasThumbnail = -1, providers.Hash{}, false
+		} else if m.IsDownloadable != nil && !*m.IsDownloadable {
 			e.Err = fmt.Errorf("%w: Dropbox does not allow downloading this file (a cloud document)", providers.ErrNotSupported)
 			e.HasThumbnail = false
 		}
@@ -117,30 +133,22 @@ func (p *Provider) rpc(ctx context.Context, endpoint string, arg, out any) error
 		}
 	}
 	u := p.api + "/2/" + endpoint
-	root := ""
-	if strings.HasPrefix(endpoint, "files/") {
-		var err error
-		if root, err = p.pathRoot(ctx); err != nil {
-			return err
-		}
-	}
-	resp, err := p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, rd)
-		if err == nil && body != nil {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		if err == nil && root != "" {
-			r.Header.Set("Dropbox-API-Path-Root", root)
-		}
-		return r, err
+	resp, err := p.withPathRoot(ctx, strings.HasPrefix(endpoint, "files/"), func(root string) (*http.Response, error) {
+		return p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+			var rd io.Reader
+			if body != nil {
+				rd = bytes.NewReader(body)
+			}
+			r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, rd)
+			if err == nil && body != nil {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			if err == nil && root != "" {
+				r.Header.Set("Dropbox-API-Path-Root", root)
+			}
+			return r, err
+		})
 	})
-	if isInvalidRoot(err) {
-		p.forgetPathRoot()
-	}
 	if err != nil {
 		return err
 	}
@@ -158,28 +166,22 @@ func (p *Provider) contentCall(ctx context.Context, endpoint string, arg any, he
 		return nil, err
 	}
 	u := p.content + "/2/" + endpoint
-	root, err := p.pathRoot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		r.Header.Set("Dropbox-API-Arg", a)
-		if root != "" {
-			r.Header.Set("Dropbox-API-Path-Root", root)
-		}
-		for k, v := range header {
-			r.Header[k] = v
-		}
-		return r, nil
+	return p.withPathRoot(ctx, true, func(root string) (*http.Response, error) {
+		return p.c.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+			r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			r.Header.Set("Dropbox-API-Arg", a)
+			if root != "" {
+				r.Header.Set("Dropbox-API-Path-Root", root)
+			}
+			for k, v := range header {
+				r.Header[k] = v
+			}
+			return r, nil
+		})
 	})
-	if isInvalidRoot(err) {
-		p.forgetPathRoot()
-	}
-	return resp, err
 }
 
 // Roots returns the account's Dropbox.
@@ -358,6 +360,9 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		h.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
 	resp, err := p.contentCall(ctx, "files/download", map[string]any{"path": id}, h)
+	if errors.Is(err, errExportOnly) {
+		return p.export(ctx, id, offset)
+	}
 	if errors.Is(err, errRangeNotSatisfiable) {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
@@ -370,28 +375,31 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		return nil, fmt.Errorf("dropbox: download answer without readable Dropbox-API-Result: %w", err)
 	}
 	if offset > 0 {
-		if resp.StatusCode != http.StatusPartialContent {
-			if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-				resp.Body.Close()
-				if errors.Is(err, io.EOF) {
-					return io.NopCloser(bytes.NewReader(nil)), nil
-				}
-				return nil, err
-			}
-			return resp.Body, nil
-		}
-		var start int64 = -1
-		fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("dropbox: asked for bytes from %d, got a range starting at %d", offset, start)
-		}
-		return resp.Body, nil
+		return providers.SkipTo(resp, offset)
 	}
 	if len(m.ContentHash) != 64 {
 		return resp.Body, nil
 	}
 	return &verifier{rc: resp.Body, h: NewContentHash(), want: strings.ToLower(m.ContentHash), size: m.Size, name: m.Name}, nil
+}
+
+func exportAs(m Metadata) string {
+	if m.ExportInfo == nil {
+		return ""
+	}
+	return m.ExportInfo.ExportAs
+}
+
+// export downloads a file Dropbox only exports (a Paper doc) with
+// files/export in its default export format, from offset (exports have no
+// ranges: the first offset bytes are skipped).
+func (p *Provider) export(ctx context.Context, id string, offset int64) (io.ReadCloser, error) {
+	resp, err := p.contentCall(ctx, "files/export", map[string]any{"path": id}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dropbox: exporting %q: %w", id, err)
+	}
+	resp.StatusCode = http.StatusOK // exports have no ranges: skip instead
+	return providers.SkipTo(resp, offset)
 }
 
 type verifier struct {

@@ -48,6 +48,30 @@ func (p *Provider) pathRoot(ctx context.Context) (string, error) {
 	return p.rootHeader, nil
 }
 
+// withPathRoot runs call with the path root header value (when files is
+// set: a file call). A 422 invalid_root — the team space moved, the member
+// joined or left a team — makes it ask for the root again and run call
+// once more.
+func (p *Provider) withPathRoot(ctx context.Context, files bool, call func(root string) (*http.Response, error)) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		root := ""
+		if files {
+			var err error
+			if root, err = p.pathRoot(ctx); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := call(root)
+		if isInvalidRoot(err) {
+			p.forgetPathRoot()
+			if attempt == 0 {
+				continue
+			}
+		}
+		return resp, err
+	}
+}
+
 // forgetPathRoot makes the next call ask for the root namespace again
 // (after a 422 invalid_root: the member joined or left a team).
 func (p *Provider) forgetPathRoot() {

@@ -43,7 +43,7 @@ var Exports = map[string]Export{
 }
 
 // fileFields are the File fields Ferry reads.
-const fileFields = "id,name,mimeType,size,modifiedTime,md5Checksum,thumbnailLink,hasThumbnail,shortcutDetails,headRevisionId,resourceKey,exportLinks"
+const fileFields = "id,name,mimeType,size,modifiedTime,md5Checksum,thumbnailLink,hasThumbnail,shortcutDetails,headRevisionId,resourceKey,exportLinks,capabilities(canDownload)"
 
 // SharedID is the ID of the virtual "Shared with me" folder (files.list's
 // sharedWithMe query). It cannot be a Drive ID: "@" is not in their alphabet.
@@ -68,7 +68,12 @@ type File struct {
 	// ResourceKey is set on link-shared items; requests naming them send it.
 	ResourceKey string `json:"resourceKey"`
 	// ExportLinks map export MIME types to download URLs (Docs Editors files).
-	ExportLinks     map[string]string `json:"exportLinks"`
+	ExportLinks map[string]string `json:"exportLinks"`
+	// Capabilities: CanDownload is false when the owner turned downloading
+	// off for viewers (nil when Drive did not say).
+	Capabilities *struct {
+		CanDownload *bool `json:"canDownload"`
+	} `json:"capabilities"`
 	ShortcutDetails *struct {
 		TargetID          string `json:"targetId"`
 		TargetMIMEType    string `json:"targetMimeType"`
@@ -117,6 +122,10 @@ func (f File) Entry() providers.Entry {
 		if e.Revision == "" {
 			e.Revision = f.MD5Checksum
 		}
+	}
+	if c := f.Capabilities; c != nil && c.CanDownload != nil && !*c.CanDownload && !e.IsDir && e.Err == nil {
+		// Listed (the person may look at it in Drive) but not openable here.
+		e.Err = fmt.Errorf("%w: the owner does not allow downloading this file", providers.ErrPermissionDenied)
 	}
 	return e
 }
@@ -482,7 +491,7 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 	if err != nil {
 		return nil, err
 	}
-	body, err := skipTo(resp, offset)
+	body, err := providers.SkipTo(resp, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -490,31 +499,6 @@ func (p *Provider) Open(ctx context.Context, id string, offset int64) (io.ReadCl
 		return &verifier{rc: body, h: md5.New(), want: e.Hash.Value, size: e.Size, name: f.Name}, nil
 	}
 	return body, nil
-}
-
-// skipTo returns resp's body positioned at offset: a 206 must start there;
-// a 200 (the server ignored Range) has the first offset bytes discarded.
-func skipTo(resp *http.Response, offset int64) (io.ReadCloser, error) {
-	if offset == 0 {
-		return resp.Body, nil
-	}
-	if resp.StatusCode == http.StatusPartialContent {
-		var start int64 = -1
-		fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-", &start)
-		if start != offset {
-			resp.Body.Close()
-			return nil, fmt.Errorf("gdrive: asked for bytes from %d, got a range starting at %d", offset, start)
-		}
-		return resp.Body, nil
-	}
-	if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
-		resp.Body.Close()
-		if errors.Is(err, io.EOF) {
-			return io.NopCloser(bytes.NewReader(nil)), nil
-		}
-		return nil, err
-	}
-	return resp.Body, nil
 }
 
 // export downloads a Docs Editors file in its export format: files.export,
@@ -535,7 +519,7 @@ func (p *Provider) export(ctx context.Context, f File, offset int64) (io.ReadClo
 		return nil, err
 	}
 	resp.StatusCode = http.StatusOK // exports have no ranges: skip instead
-	return skipTo(resp, offset)
+	return providers.SkipTo(resp, offset)
 }
 
 // ErrChecksum means a whole-file download did not match the hash the

@@ -122,3 +122,21 @@ func TestAbusiveFileNeedsConfirmation(t *testing.T) {
 	rc, err := p.Open(providers.WithConfirmed(ctx(t)), id, 0)
 	assert.Equal(t, "MZ", readBody(t, rc, err))
 }
+
+// A shared file whose owner turned downloading off is listed with the
+// reason it cannot be opened.
+func TestFileWithDownloadsOffSaysWhy(t *testing.T) {
+	fd := startFake(t, 10)
+	p := newProvider(t, fd, 10)
+	id := fd.AddFile("root", "salaries.xlsx", []byte("secret"))
+	fd.DisableDownload(id)
+	page, err := p.List(ctx(t), "", "")
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1)
+	e := page.Entries[0]
+	require.Error(t, e.Err)
+	assert.ErrorIs(t, e.Err, providers.ErrPermissionDenied)
+	assert.Contains(t, e.Err.Error(), "does not allow downloading")
+	_, err = p.Open(ctx(t), id, 0)
+	assert.ErrorIs(t, err, providers.ErrPermissionDenied)
+}

@@ -342,13 +342,18 @@ func (p *Provider) Roots(ctx context.Context) ([]providers.Entry, error) {
 // or a lost sign-in is an error: a refusal (no Sites.Read.All, a personal
 // account) means no sites.
 func (p *Provider) siteLibraries(ctx context.Context) ([]providers.Entry, error) {
+	return p.librariesOf(ctx, p.url("/me/followedSites", url.Values{"$select": {"id,name,displayName"}}))
+}
+
+// librariesOf lists the document libraries of the sites a Graph collection
+// URL names, as folder entries "Site – Library".
+func (p *Provider) librariesOf(ctx context.Context, sitesURL string) ([]providers.Entry, error) {
 	var sites struct {
 		Value []struct {
 			ID, Name, DisplayName string
 		} `json:"value"`
 	}
-	err := p.getJSON(ctx, p.url("/me/followedSites", url.Values{"$select": {"id,name,displayName"}}), &sites)
-	if err != nil {
+	if err := p.getJSON(ctx, sitesURL, &sites); err != nil {
 		if ctx.Err() != nil || errors.Is(err, providers.ErrNeedsSignIn) {
 			return nil, err
 		}
@@ -469,7 +474,9 @@ func (p *Provider) page(ctx context.Context, path string, q url.Values, token st
 }
 
 // Search finds items by name and content in the default drive
-// (/me/drive/root/search(q='…'), the query an OData string literal).
+// (/me/drive/root/search(q='…'), the query an OData string literal), and,
+// on the first page, the document libraries of SharePoint sites whose name
+// matches.
 func (p *Provider) Search(ctx context.Context, query, pageToken string) (providers.Page, error) {
 	if strings.TrimSpace(query) == "" {
 		return providers.Page{}, nil
@@ -483,7 +490,19 @@ func (p *Provider) Search(ctx context.Context, query, pageToken string) (provide
 	}
 	var page itemPage
 	err := p.getJSON(ctx, p.base+"/me/drive/root/"+url.PathEscape(fn)+"?"+q.Encode(), &page)
-	return p.searchPage(page, err)
+	out, err := p.searchPage(page, err)
+	if err != nil {
+		return out, err
+	}
+	// SharePoint and Teams sites by name (GET /sites?search=, site-search),
+	// so a library the person does not follow can still be opened; first
+	// page only.
+	libs, err := p.librariesOf(ctx, p.url("/sites", url.Values{"search": {query}}))
+	if err != nil {
+		return providers.Page{}, fmt.Errorf("onedrive: search: %w", err)
+	}
+	out.Entries = append(libs, out.Entries...)
+	return out, nil
 }
 
 func (p *Provider) searchPage(page itemPage, err error) (providers.Page, error) {

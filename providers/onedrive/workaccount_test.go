@@ -119,3 +119,24 @@ func TestDocumentThumbnails(t *testing.T) {
 		assert.Equal(t, "image/png", ct)
 	}
 }
+
+// A SharePoint site the person does not follow is found by name: its
+// library comes up in search and opens.
+func TestSearchFindsSiteLibraries(t *testing.T) {
+	fg := fakegraph.Start(t, fakegraph.Options{DriveType: "business"})
+	p := newProvider(t, fg)
+	_, root := fg.AddSite("Engineering", false)
+	_, err := fg.Seed(root, []string{"design.txt"}, []byte("v2"))
+	require.NoError(t, err)
+
+	page, err := p.Search(ctx(t), "engin", "")
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Entries)
+	lib := page.Entries[0]
+	assert.Equal(t, "Engineering – Documents", lib.Name)
+	assert.True(t, lib.IsDir)
+	inside, err := p.List(ctx(t), lib.ID, "")
+	require.NoError(t, err)
+	require.Len(t, inside.Entries, 1)
+	assert.Equal(t, "design.txt", inside.Entries[0].Name)
+}

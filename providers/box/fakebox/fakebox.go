@@ -27,6 +27,7 @@ import (
 	"html/template"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"mime"
 	"net"
@@ -69,25 +70,23 @@ type Server struct {
 	t   testing.TB
 	key []byte
 
-	mu          sync.Mutex
-	folders     map[string]*node
-	files       map[string]*node
-	nextID      int
-	authReqs    map[string]url.Values
-	codes       map[string]*code
-	access      map[string]*tokenInfo
-	refresh     map[string]*tokenInfo
-	spent       map[string]bool
-	downloads   map[string]dl
-	staleLinks  int // the next download URLs handed out are already expired
-	pendingDL   map[string]int
-	pendingTh   map[string]int
-	throttleN   int
-	throttleSt  int
-	throttleRA  time.Duration
-	stats       Stats
-	user        boxUser
-	nextChainID int
+	mu         sync.Mutex
+	folders    map[string]*node
+	files      map[string]*node
+	nextID     int
+	authReqs   map[string]url.Values
+	tokens     *providertest.Tokens
+	downloads  map[string]dl
+	staleLinks int // the next download URLs handed out are already expired
+	pendingDL  map[string]int
+	pendingTh  map[string]int
+	pendingRep map[string]int
+	noReps     map[string]bool
+	throttleN  int
+	throttleSt int
+	throttleRA time.Duration
+	stats      Stats
+	user       boxUser
 }
 
 // Stats count what the fake saw.
@@ -100,6 +99,8 @@ type Stats struct {
 	// Authorization header (each also fails the test).
 	AuthorizedDownloads int
 	ThumbnailPending    int
+	// Representations counts representation assets served.
+	Representations int
 }
 
 type boxUser struct{ ID, Name, Login string }
@@ -112,16 +113,6 @@ type node struct {
 	Version          int
 	VersionID        string
 	Children         []string // "d123"/"f456"
-}
-
-type code struct {
-	Redirect string
-	Expires  time.Time
-}
-
-type tokenInfo struct {
-	chain   int
-	expires time.Time
 }
 
 type dl struct {
@@ -141,8 +132,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{t: t, ClientID: opts.ClientID, ClientSecret: opts.ClientSecret,
 		folders: map[string]*node{}, files: map[string]*node{}, authReqs: map[string]url.Values{},
-		codes: map[string]*code{}, access: map[string]*tokenInfo{}, refresh: map[string]*tokenInfo{},
-		spent: map[string]bool{}, downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{},
+		downloads: map[string]dl{}, pendingDL: map[string]int{}, pendingTh: map[string]int{}, pendingRep: map[string]int{}, noReps: map[string]bool{},
 		nextID: 1000, user: boxUser{ID: "11446498", Name: "Aaron Levie", Login: "ceo@example.com"}}
 	if s.ClientID == "" {
 		s.ClientID = "ferry-box-test"
@@ -151,6 +141,7 @@ func Start(t testing.TB, opts Options) *Server {
 		s.ClientSecret = randomToken()
 	}
 	s.key = randomBytes(32)
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.AutoConsent.Store(true)
 	s.folders["0"] = &node{ID: "0", Name: "All Files", Folder: true, Mod: time.Now().UTC().Truncate(time.Second)}
 
@@ -339,9 +330,13 @@ func (s *Server) Throttle(n, status int, retryAfter time.Duration) {
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
+	ts := s.tokens.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.CodeExchanges, st.Refreshes, st.RefreshRejected, st.Revocations = ts.CodeExchanges, ts.Refreshes, ts.RefreshRejected, ts.Revocations
+	st.SecretRejected += ts.ClientRejected
+	return st
 }
 
 // UserID is the signed-in user's Box ID.
@@ -358,43 +353,14 @@ func (s *Server) ExpireNextDownloadLinks(n int) {
 
 // IssueTokens signs the user in without a browser.
 func (s *Server) IssueTokens() (access, refresh string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextChainID++
-	return s.issue(s.nextChainID)
-}
-
-func (s *Server) issue(chain int) (string, string) {
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	at, rt := randomToken(), randomToken()
-	s.access[at] = &tokenInfo{chain: chain, expires: time.Now().Add(life)}
-	s.refresh[rt] = &tokenInfo{chain: chain, expires: time.Now().Add(60 * 24 * time.Hour)}
-	return at, rt
+	return s.tokens.Issue(providertest.Grant{ClientID: s.ClientID, Offline: true})
 }
 
 // ExpireAccessTokens ends every access token issued so far.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ti := range s.access {
-		ti.expires = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // ValidRefreshTokens are the refresh tokens the fake would still redeem.
-func (s *Server) ValidRefreshTokens() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.refresh {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func (s *Server) ValidRefreshTokens() []string { return s.tokens.ValidRefresh() }
 
 // ---- HTTP ----------------------------------------------------------------
 
@@ -413,6 +379,8 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /2.0/files/{id}/content", s.content)
 	api.HandleFunc("GET /2.0/files/{id}/{thumb}", s.thumbnail)
 	api.HandleFunc("GET /2.0/search", s.search)
+	api.HandleFunc("GET /2.0/internal_files/{id}/representations/{rep}/info", s.repInfo)
+	api.HandleFunc("GET /2.0/internal_files/{id}/representations/{rep}/content/{asset...}", s.repContent)
 	api.HandleFunc("/2.0/", func(w http.ResponseWriter, r *http.Request) {
 		boxErr(w, http.StatusNotFound, "not_found", "Not Found", nil)
 	})
@@ -442,10 +410,9 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			}
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		ti := s.access[tok]
 		s.mu.Unlock()
-		if !ok || ti == nil || time.Now().After(ti.expires) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if _, state := s.tokens.Check(tok); !ok || state != providertest.AccessValid {
 			// Box answers 401 with an empty body and the reason in
 			// WWW-Authenticate.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."`)
@@ -646,7 +613,132 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "file", r.PathValue("id"))
 		return
 	}
-	writeJSON(w, pick(s.itemJSON(n), sel, miniFile))
+	m := pick(s.itemJSON(n), sel, miniFile)
+	if sel["representations"] {
+		m["representations"] = map[string]any{"entries": s.representationsLocked(n, r.Header.Get("X-Rep-Hints"))}
+	}
+	writeJSON(w, m)
+}
+
+// Representations (Box's "Get representations" guide): asked for with
+// fields=representations and an X-Rep-Hints header such as
+// "[jpg?dimensions=1024x1024][png?dimensions=2048x2048]". Images have jpg
+// thumbnails 32x32…2048x2048 and png 1024x1024/2048x2048; documents (PDF,
+// Office) have jpg 32x32…1024x1024 and paged png 1024x1024/2048x2048 (asset
+// "1.png" is the first page). Each entry's content.url_template ends in
+// {+asset_path}; fetching it needs the bearer token; a "pending" status is
+// polled through info.url.
+var (
+	repImage = set("jpg_32x32", "jpg_94x94", "jpg_160x160", "jpg_320x320", "jpg_1024x1024", "jpg_2048x2048", "png_1024x1024", "png_2048x2048")
+	repDoc   = set("jpg_32x32", "jpg_94x94", "jpg_160x160", "jpg_320x320", "jpg_1024x1024", "png_1024x1024", "png_2048x2048")
+	docExt   = set(".pdf", ".docx", ".doc", ".xlsx", ".xls", ".pptx", ".ppt")
+	imgExt   = set(".png", ".jpg", ".jpeg", ".gif")
+)
+
+func repsOf(name string) map[string]bool {
+	ext := strings.ToLower(path.Ext(name))
+	switch {
+	case imgExt[ext]:
+		return repImage
+	case docExt[ext]:
+		return repDoc
+	}
+	return nil
+}
+
+// representationsLocked answers the hints for n. Call with s.mu held.
+func (s *Server) representationsLocked(n *node, hints string) []map[string]any {
+	avail := repsOf(n.Name)
+	out := []map[string]any{}
+	for _, h := range strings.Split(strings.Trim(hints, "[]"), "][") {
+		kind, q, _ := strings.Cut(h, "?")
+		dims := strings.TrimPrefix(q, "dimensions=")
+		rep := kind + "_" + dims
+		if !avail[rep] {
+			continue
+		}
+		if s.noReps[n.ID] {
+			break
+		}
+		state := "success"
+		if s.pendingRep[n.ID] > 0 {
+			state = "pending"
+		}
+		paged := kind == "png" && docExt[strings.ToLower(path.Ext(n.Name))]
+		base := s.URL + "/2.0/internal_files/" + n.ID + "/representations/" + rep
+		out = append(out, map[string]any{"representation": kind,
+			"properties": map[string]string{"dimensions": dims, "paged": strconv.FormatBool(paged), "thumb": "false"},
+			"info":       map[string]string{"url": base + "/info"},
+			"status":     map[string]string{"state": state},
+			"content":    map[string]string{"url_template": base + "/content/{+asset_path}"}})
+	}
+	return out
+}
+
+// repInfo is a representation's info URL: its status, which turns to
+// success once the pending polls are used up.
+func (s *Server) repInfo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.files[r.PathValue("id")]
+	if n == nil || !repsOf(n.Name)[r.PathValue("rep")] {
+		notFound(w, "file", r.PathValue("id"))
+		return
+	}
+	state := "success"
+	if s.pendingRep[n.ID] > 0 {
+		s.pendingRep[n.ID]--
+		state = "pending"
+	}
+	writeJSON(w, map[string]any{"status": map[string]string{"state": state}})
+}
+
+// repContent serves a representation's asset as an image of its size.
+func (s *Server) repContent(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	n := s.files[r.PathValue("id")]
+	pending := n != nil && s.pendingRep[n.ID] > 0
+	s.mu.Unlock()
+	rep := r.PathValue("rep")
+	if n == nil || !repsOf(n.Name)[rep] {
+		notFound(w, "file", r.PathValue("id"))
+		return
+	}
+	kind, dims, _ := strings.Cut(rep, "_")
+	paged := kind == "png" && docExt[strings.ToLower(path.Ext(n.Name))]
+	asset := r.PathValue("asset")
+	if pending || (paged && asset != "1.png") || (!paged && asset != "") {
+		boxErr(w, http.StatusNotFound, "not_found", "Not Found", nil)
+		return
+	}
+	wd, _ := strconv.Atoi(strings.Split(dims, "x")[0])
+	s.mu.Lock()
+	s.stats.Representations++
+	s.mu.Unlock()
+	img := image.NewNRGBA(image.Rect(0, 0, wd, wd*3/4))
+	if kind == "png" {
+		w.Header().Set("Content-Type", "image/png")
+		_ = png.Encode(w, img)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_ = jpeg.Encode(w, img, nil)
+}
+
+// SetNoRepresentations makes Box offer no representation of id (a type
+// it does not render that way): clients fall back to thumbnail.png.
+func (s *Server) SetNoRepresentations(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noReps[id] = true
+}
+
+// SetRepresentationPending makes id's representations "pending" for the
+// next n polls of their info URL.
+func (s *Server) SetRepresentationPending(id string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pendingRep[id] = n
 }
 
 func (s *Server) marker(folder string, n int) string {
@@ -1001,11 +1093,9 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", "access_denied")
 		v.Set("error_description", "The user denied access to your application")
 	} else {
-		c := randomToken()
-		s.mu.Lock()
-		s.codes[c] = &code{Redirect: q.Get("redirect_uri"), Expires: time.Now().Add(30 * time.Second)}
-		s.mu.Unlock()
-		v.Set("code", c)
+		// Box's authorization codes live 30 seconds.
+		v.Set("code", s.tokens.NewCode(providertest.Grant{ClientID: s.ClientID, RedirectURI: q.Get("redirect_uri"),
+			Offline: true, Expires: time.Now().Add(30 * time.Second)}))
 	}
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
@@ -1039,50 +1129,43 @@ func (s *Server) clientOK(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if !s.clientOK(w, r) {
-		return
+// token is Box's token endpoint: the shared strict token endpoint with
+// Box's rules (tokenPolicy).
+func (s *Server) token(w http.ResponseWriter, r *http.Request) { s.tokens.ServeHTTP(w, r) }
+
+// tokenPolicy: Box has no public clients (the secret is required), its
+// codes live 30 seconds, its refresh tokens are single-use (each refresh
+// rotates) and live 60 days, and redirect_uri may be left out of the code
+// exchange.
+func (s *Server) tokenPolicy() providertest.Policy {
+	return providertest.Policy{
+		Client: func(id, secret string, _ bool) (providertest.Failure, bool) {
+			if id != s.ClientID || secret == "" || !hmac.Equal([]byte(secret), []byte(s.ClientSecret)) {
+				return providertest.BadClientSecret, false
+			}
+			return 0, true
+		},
+		RotateRefresh: true, RedirectOptional: true,
+		AccessLifetime: s.TokenLifetime, RefreshLifetime: 60 * 24 * time.Hour,
+		Fail: func(w http.ResponseWriter, f providertest.Failure) {
+			switch f {
+			case providertest.MissingClient, providertest.UnknownClient, providertest.BadClientSecret:
+				oauthErr(w, http.StatusBadRequest, "invalid_client", "The client credentials are invalid")
+			case providertest.MissingCode, providertest.BadCode, providertest.RedirectMismatch,
+				providertest.MissingVerifier, providertest.BadVerifier, providertest.UnneededVerifier:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", "Auth code doesn't exist or is invalid for the client")
+			case providertest.BadRefreshToken, providertest.SpentRefreshToken:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
+			default:
+				oauthErr(w, http.StatusBadRequest, "invalid_request", "Invalid grant_type parameter or parameter missing")
+			}
+		},
+		Answer: func(_ providertest.Grant, out map[string]any) {
+			delete(out, "scope")
+			out["token_type"] = "bearer"
+			out["restricted_to"] = []any{}
+		},
 	}
-	f := r.PostForm
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var chain int
-	switch f.Get("grant_type") {
-	case "authorization_code":
-		c := s.codes[f.Get("code")]
-		delete(s.codes, f.Get("code"))
-		if c == nil || time.Now().After(c.Expires) || (f.Get("redirect_uri") != "" && f.Get("redirect_uri") != c.Redirect) {
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", "Auth code doesn't exist or is invalid for the client")
-			return
-		}
-		s.stats.CodeExchanges++
-		s.nextChainID++
-		chain = s.nextChainID
-	case "refresh_token":
-		rt := f.Get("refresh_token")
-		ti := s.refresh[rt]
-		if ti == nil || time.Now().After(ti.expires) {
-			s.stats.RefreshRejected++
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
-			return
-		}
-		// Single use: the old refresh token dies now.
-		delete(s.refresh, rt)
-		s.spent[rt] = true
-		s.stats.Refreshes++
-		chain = ti.chain
-	default:
-		oauthErr(w, http.StatusBadRequest, "invalid_request", "Invalid grant_type parameter or parameter missing")
-		return
-	}
-	at, rt := s.issue(chain)
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": at, "expires_in": int(life / time.Second),
-		"restricted_to": []any{}, "refresh_token": rt, "token_type": "bearer"})
 }
 
 // revoke ends the grant a token belongs to: its refresh and access tokens.
@@ -1090,25 +1173,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	if !s.clientOK(w, r) {
 		return
 	}
-	tok := r.PostForm.Get("token")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ti := s.refresh[tok]
-	if ti == nil {
-		ti = s.access[tok]
-	}
-	if ti != nil {
-		s.stats.Revocations++
-		for k, v := range s.refresh {
-			if v.chain == ti.chain {
-				delete(s.refresh, k)
-			}
-		}
-		for k, v := range s.access {
-			if v.chain == ti.chain {
-				delete(s.access, k)
-			}
-		}
-	}
+	s.tokens.Revoke(r.PostForm.Get("token"))
 	w.WriteHeader(http.StatusOK)
 }

@@ -16,7 +16,8 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 func (s *Server) routes() http.Handler {
@@ -33,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	rpc("users/get_space_usage", ScopeAccountRead, nil, s.spaceUsage)
 	rpc("auth/token/revoke", "", nil, s.tokenRevoke)
 	mux.HandleFunc("POST /2/files/download", s.contentEndpoint("files/download", ScopeContentRead, func() any { return &downloadArg{} }, s.download))
+	mux.HandleFunc("POST /2/files/export", s.contentEndpoint("files/export", ScopeContentRead, func() any { return &exportArg{} }, s.export))
 	mux.HandleFunc("POST /2/files/get_thumbnail_v2", s.contentEndpoint("files/get_thumbnail_v2", ScopeContentRead, func() any { return &thumbnailArg{} }, s.thumbnail))
 	mux.HandleFunc("GET /oauth2/authorize", s.authorize)
 	mux.HandleFunc("POST /oauth2/authorize", s.approve)
@@ -64,21 +66,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, endpoint, 
 		badInput(w, endpoint, `Invalid authorization value in HTTP header "Authorization". Expecting "Bearer <oauth2-access-token>".`)
 		return "", false
 	}
-	s.mu.Lock()
-	ti := s.access[tok]
-	var rt *tokenInfo
-	if ti != nil && ti.refresh != "" {
-		rt = s.refresh[ti.refresh]
-	}
-	s.mu.Unlock()
+	g, state := s.tokens.Check(tok)
 	switch {
-	case ti == nil || ti.revoked || (rt != nil && rt.revoked):
+	case state == providertest.AccessUnknown || state == providertest.AccessRevoked:
 		authError(w, "invalid_access_token", nil)
 		return "", false
-	case time.Now().After(ti.expires):
+	case state == providertest.AccessExpired:
 		authError(w, "expired_access_token", nil)
 		return "", false
-	case scope != "" && !slices.Contains(strings.Fields(ti.scope), scope):
+	case scope != "" && !slices.Contains(strings.Fields(g.Scope), scope):
 		authError(w, "missing_scope", map[string]any{"required_scope": scope})
 		return "", false
 	}
@@ -307,7 +303,7 @@ func (s *Server) pathRoot(c *call) (root *node, teamMode, ok bool) {
 		switch h.NamespaceID {
 		case HomeNamespaceID:
 			return home, false, true
-		case TeamNamespaceID:
+		case info["root_namespace_id"]:
 			if team != nil {
 				return team, true, true
 			}
@@ -324,7 +320,7 @@ func (s *Server) rootInfoLocked() map[string]any {
 	if s.teamRoot == nil {
 		return map[string]any{".tag": "user", "root_namespace_id": HomeNamespaceID, "home_namespace_id": HomeNamespaceID}
 	}
-	return map[string]any{".tag": "team", "root_namespace_id": TeamNamespaceID, "home_namespace_id": HomeNamespaceID,
+	return map[string]any{".tag": "team", "root_namespace_id": s.teamNS, "home_namespace_id": HomeNamespaceID,
 		"home_path": "/" + s.account.DisplayName}
 }
 
@@ -616,13 +612,7 @@ func (s *Server) spaceUsage(c *call) {
 // tokenRevoke disables the calling access token, its refresh token and the
 // other access tokens of that refresh token.
 func (s *Server) tokenRevoke(c *call) {
-	s.mu.Lock()
-	at := s.access[c.token]
-	at.revoked = true
-	if rt := s.refresh[at.refresh]; rt != nil {
-		rt.revoked = true
-	}
-	s.mu.Unlock()
+	s.tokens.Revoke(c.token)
 	c.w.Header().Set("Content-Type", "application/json")
 	_, _ = c.w.Write([]byte("null"))
 }
@@ -650,6 +640,12 @@ func (s *Server) download(c *call) {
 		endpointError(c.w, "path", "not_file")
 		return
 	}
+	if n.paper {
+		// files/download: "unsupported_file: This file type isn't supported
+		// for download: export it" (Paper docs are exported).
+		endpointError(c.w, "unsupported_file")
+		return
+	}
 	s.mu.Lock()
 	md, _ := json.Marshal(s.metadata(n))
 	data, mod := n.content, n.modified
@@ -657,6 +653,50 @@ func (s *Server) download(c *call) {
 	c.w.Header().Set("Dropbox-API-Result", escapeHeaderJSON(md))
 	c.w.Header().Set("Content-Type", "application/octet-stream")
 	http.ServeContent(c.w, c.r, "", mod, bytes.NewReader(data))
+}
+
+type exportArg struct {
+	Path         *string `json:"path"`
+	ExportFormat string  `json:"export_format"`
+}
+
+func (a *exportArg) required() string {
+	if a.Path == nil {
+		return "path"
+	}
+	return ""
+}
+
+// export is files/export: a file with export_info (a Paper doc) in its
+// export_as format or one of its export_options; anything else is
+// non_exportable. The answer's Dropbox-API-Result holds export_metadata and
+// file_metadata.
+func (s *Server) export(c *call) {
+	a := c.arg.(*exportArg)
+	n := s.resolve(c, *a.Path, false)
+	if n == nil {
+		return
+	}
+	if n.dir || !n.paper {
+		endpointError(c.w, "non_exportable")
+		return
+	}
+	switch a.ExportFormat {
+	case "", "markdown":
+	default:
+		endpointError(c.w, "invalid_export_format")
+		return
+	}
+	s.mu.Lock()
+	fm := s.metadata(n)
+	data := n.content
+	s.mu.Unlock()
+	res, _ := json.Marshal(map[string]any{"export_metadata": map[string]any{
+		"name": strings.TrimSuffix(n.name, ".paper") + ".md", "size": len(data), "export_hash": ContentHash(data)},
+		"file_metadata": fm})
+	c.w.Header().Set("Dropbox-API-Result", escapeHeaderJSON(res))
+	c.w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = c.w.Write(data)
 }
 
 type thumbnailArg struct {

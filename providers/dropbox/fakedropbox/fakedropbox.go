@@ -75,9 +75,7 @@ type Server struct {
 	mu       sync.Mutex
 	nodes    map[string]*node // by ID; the root has ID ""
 	apps     map[string]*App
-	codes    map[string]*grant
-	access   map[string]*tokenInfo
-	refresh  map[string]*tokenInfo
+	tokens   *providertest.Tokens
 	account  Account
 	requests []string
 	// teamRoot is the team space's root namespace when EnableTeamSpace
@@ -85,6 +83,7 @@ type Server struct {
 	// and the team folders.
 	teamRoot  *node
 	homeAlias string
+	teamNS    string // the team root's namespace ID (TeamNamespaceID unless moved)
 }
 
 // Account is the signed-in account.
@@ -100,19 +99,7 @@ type node struct {
 	modified         time.Time
 	children         []string // creation order
 	team             bool     // lives in the team space, outside the member's home namespace
-}
-
-type grant struct {
-	app, redirectURI, scope, challenge, method string
-	offline                                    bool
-	expires                                    time.Time
-}
-
-type tokenInfo struct {
-	app, scope string
-	expires    time.Time
-	refresh    string
-	revoked    bool
+	paper            bool     // a Paper doc: not downloadable, exported with files/export
 }
 
 // New starts a fake with an empty Dropbox and one app ("ferry-dropbox-app",
@@ -123,9 +110,6 @@ func New(opts Options) *Server {
 		pageSize: opts.PageSize, lifetime: opts.TokenLifetime, secret: randomBytes(32),
 		nodes:   map[string]*node{"": {id: "", dir: true}},
 		apps:    map[string]*App{"ferry-dropbox-app": {Key: "ferry-dropbox-app", Secret: "ferry-dropbox-secret"}},
-		codes:   map[string]*grant{},
-		access:  map[string]*tokenInfo{},
-		refresh: map[string]*tokenInfo{},
 		account: Account{AccountID: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", DisplayName: "Franz Ferdinand", Email: "franz@example.com"},
 	}
 	if s.pageSize <= 0 {
@@ -134,6 +118,7 @@ func New(opts Options) *Server {
 	if s.lifetime <= 0 {
 		s.lifetime = 4 * time.Hour
 	}
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.Faults = providertest.NewFaultInjector(s.routes())
 	s.Faults.RateLimitResponse = func(w http.ResponseWriter, _ *http.Request, retryAfter string) {
 		w.Header().Set("Retry-After", retryAfter)
@@ -181,10 +166,6 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func randomToken(prefix string) string {
-	return prefix + base64.RawURLEncoding.EncodeToString(randomBytes(32))
-}
-
 // --- names and seeding ---
 
 // Rejects reports whether Dropbox refuses name for a file or folder: empty,
@@ -207,6 +188,14 @@ func (s *Server) AddFolder(parentID, name string) (string, error) {
 // AddFile creates a file and returns its ID.
 func (s *Server) AddFile(parentID, name string, data []byte) (string, error) {
 	return s.add(parentID, &node{name: name, content: bytes.Clone(data)})
+}
+
+// AddPaperDoc creates a Paper doc (name ends in .paper) whose markdown
+// export is markdown. As Dropbox documents for Paper-as-files: its metadata
+// has is_downloadable false and export_info {export_as: "markdown"};
+// files/download refuses it and files/export serves it.
+func (s *Server) AddPaperDoc(parentID, name, markdown string) (string, error) {
+	return s.add(parentID, &node{name: name, content: []byte(markdown), paper: true})
 }
 
 // EnsureFolder returns the ID of the folder name in parentID, creating it
@@ -246,11 +235,21 @@ func (s *Server) EnableTeamSpace(teamFolder string) (string, error) {
 	tr := &node{id: teamRootKey, dir: true}
 	s.nodes[teamRootKey] = tr
 	s.teamRoot = tr
+	s.teamNS = TeamNamespaceID
 	s.homeAlias = "id:" + base64.RawURLEncoding.EncodeToString(randomBytes(16))[:22]
 	s.nodes[s.homeAlias] = s.nodes[""]
 	tr.children = []string{s.homeAlias}
 	s.mu.Unlock()
 	return s.AddFolder(teamRootKey, teamFolder)
+}
+
+// MoveTeamRoot gives the team space a new root namespace ID, as when a
+// team moves to a new team space: a Dropbox-API-Path-Root naming the old
+// one is answered 422 invalid_root with the new root_info.
+func (s *Server) MoveTeamRoot(namespaceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teamNS = namespaceID
 }
 
 // Delete removes an entry (and what is below it).
@@ -335,8 +334,11 @@ func (s *Server) metadata(n *node) map[string]any {
 	m["client_modified"], m["server_modified"] = ts, ts
 	m["rev"] = n.rev
 	m["size"] = len(n.content)
-	m["is_downloadable"] = true
+	m["is_downloadable"] = !n.paper
 	m["content_hash"] = ContentHash(n.content)
+	if n.paper {
+		m["export_info"] = map[string]any{"export_as": "markdown", "export_options": []string{"markdown", "html", "plain_text"}}
+	}
 	return m
 }
 
@@ -348,36 +350,14 @@ func (s *Server) IssueToken(scopes ...string) (access, refresh string) {
 	if len(scopes) == 0 {
 		scopes = []string{ScopeMetadataRead, ScopeContentRead, ScopeAccountRead}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	refresh = randomToken("")
-	rt := &tokenInfo{app: "ferry-dropbox-app", scope: strings.Join(scopes, " ")}
-	s.refresh[refresh] = rt
-	return s.issueAccessLocked(rt, refresh), refresh
-}
-
-func (s *Server) issueAccessLocked(rt *tokenInfo, refresh string) string {
-	at := randomToken("sl.")
-	s.access[at] = &tokenInfo{app: rt.app, scope: rt.scope, expires: time.Now().Add(s.lifetime), refresh: refresh}
-	return at
+	return s.tokens.Issue(providertest.Grant{ClientID: "ferry-dropbox-app", Scope: strings.Join(scopes, " "), Offline: true})
 }
 
 // ExpireAccessTokens makes every access token issued so far expired.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.access {
-		t.expires = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // Revoked reports whether a refresh token has been revoked.
-func (s *Server) Revoked(refreshToken string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rt := s.refresh[refreshToken]
-	return rt != nil && rt.revoked
-}
+func (s *Server) Revoked(refreshToken string) bool { return s.tokens.Revoked(refreshToken) }
 
 // --- answers ---
 

@@ -1,17 +1,15 @@
 package fakedropbox
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"html/template"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 var knownScopes = []string{ScopeMetadataRead, ScopeContentRead, ScopeAccountRead, "files.content.write", "files.metadata.write", "sharing.read"}
@@ -115,16 +113,12 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		q.Set("error", "access_denied")
 		q.Set("error_description", "The user chose not to give your app access to their Dropbox account.")
 	} else {
-		code := randomToken("")
 		scope := v.Get("scope")
 		if scope == "" {
 			scope = strings.Join([]string{ScopeMetadataRead, ScopeContentRead, ScopeAccountRead}, " ")
 		}
-		s.mu.Lock()
-		s.codes[code] = &grant{app: v.Get("client_id"), redirectURI: v.Get("redirect_uri"), scope: scope,
-			challenge: v.Get("code_challenge"), method: v.Get("code_challenge_method"),
-			offline: v.Get("token_access_type") == "offline", expires: time.Now().Add(10 * time.Minute)}
-		s.mu.Unlock()
+		code := s.tokens.NewCode(providertest.Grant{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: scope,
+			Challenge: v.Get("code_challenge"), Method: v.Get("code_challenge_method"), Offline: v.Get("token_access_type") == "offline"})
 		q.Set("code", code)
 	}
 	u.RawQuery = q.Encode()
@@ -138,82 +132,57 @@ func tokenError(w http.ResponseWriter, code, desc string) {
 }
 
 // token is /oauth2/token: authorization_code (PKCE, or the app secret) and
-// refresh_token grants.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
-		tokenError(w, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		tokenError(w, "invalid_request", "malformed body")
-		return
-	}
-	f := r.PostForm
-	clientID, secret := f.Get("client_id"), f.Get("client_secret")
-	if u, p, ok := r.BasicAuth(); ok {
-		clientID, secret = u, p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	app := s.apps[clientID]
-	if app == nil {
-		tokenError(w, "invalid_client", "Invalid client_id or client_secret")
-		return
-	}
-	if secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.Secret)) != 1 {
-		tokenError(w, "invalid_client", "Invalid client_id or client_secret")
-		return
-	}
-	switch f.Get("grant_type") {
-	case "authorization_code":
-		code := f.Get("code")
-		g := s.codes[code]
-		delete(s.codes, code)
-		if g == nil || time.Now().After(g.expires) || g.app != clientID {
-			tokenError(w, "invalid_grant", "code doesn't exist or has expired")
-			return
-		}
-		if g.redirectURI != f.Get("redirect_uri") {
-			tokenError(w, "invalid_grant", "redirect_uri mismatch")
-			return
-		}
-		if g.challenge != "" {
-			ver := f.Get("code_verifier")
-			got := ver
-			if g.method == "S256" {
-				sum := sha256.Sum256([]byte(ver))
-				got = base64.RawURLEncoding.EncodeToString(sum[:])
+// refresh_token grants — the shared strict endpoint with Dropbox's rules.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) { s.tokens.ServeHTTP(w, r) }
+
+// tokenPolicy: an app key with, optionally, its secret (required to redeem
+// a code issued without PKCE); refresh tokens last and do not rotate;
+// access tokens start "sl.".
+func (s *Server) tokenPolicy() providertest.Policy {
+	return providertest.Policy{
+		Client: func(id, secret string, _ bool) (providertest.Failure, bool) {
+			s.mu.Lock()
+			app := s.apps[id]
+			s.mu.Unlock()
+			if app == nil || (secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.Secret)) != 1) {
+				return providertest.BadClientSecret, false
 			}
-			if ver == "" || subtle.ConstantTimeCompare([]byte(got), []byte(g.challenge)) != 1 {
+			return 0, true
+		},
+		SecretWithoutPKCE: true,
+		AccessLifetime:    s.lifetime,
+		AccessPrefix:      "sl.",
+		Fail: func(w http.ResponseWriter, f providertest.Failure) {
+			switch f {
+			case providertest.BadRequest:
+				tokenError(w, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+			case providertest.MissingClient, providertest.UnknownClient, providertest.BadClientSecret:
+				tokenError(w, "invalid_client", "Invalid client_id or client_secret")
+			case providertest.MissingClientSecret:
+				tokenError(w, "invalid_request", "No auth function available for given request")
+			case providertest.MissingCode, providertest.BadCode:
+				tokenError(w, "invalid_grant", "code doesn't exist or has expired")
+			case providertest.RedirectMismatch:
+				tokenError(w, "invalid_grant", "redirect_uri mismatch")
+			case providertest.MissingVerifier, providertest.BadVerifier, providertest.UnneededVerifier:
 				tokenError(w, "invalid_grant", "invalid code verifier")
-				return
+			case providertest.BadRefreshToken, providertest.SpentRefreshToken:
+				tokenError(w, "invalid_grant", "refresh token is invalid or revoked")
+			default:
+				tokenError(w, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 			}
-		} else if secret == "" {
-			tokenError(w, "invalid_request", "No auth function available for given request")
-			return
-		}
-		rt := &tokenInfo{app: clientID, scope: g.scope}
-		refresh := ""
-		if g.offline {
-			refresh = randomToken("")
-			s.refresh[refresh] = rt
-		}
-		out := map[string]any{"access_token": s.issueAccessLocked(rt, refresh), "token_type": "bearer",
-			"expires_in": int(s.lifetime.Seconds()), "scope": g.scope, "uid": "12345", "account_id": s.account.AccountID}
-		if refresh != "" {
-			out["refresh_token"] = refresh
-		}
-		writeJSONStatus(w, http.StatusOK, out)
-	case "refresh_token":
-		rtok := f.Get("refresh_token")
-		rt := s.refresh[rtok]
-		if rt == nil || rt.revoked || rt.app != clientID {
-			tokenError(w, "invalid_grant", "refresh token is invalid or revoked")
-			return
-		}
-		writeJSONStatus(w, http.StatusOK, map[string]any{"access_token": s.issueAccessLocked(rt, rtok),
-			"token_type": "bearer", "expires_in": int(s.lifetime.Seconds())})
-	default:
-		tokenError(w, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+		},
+		Answer: func(g providertest.Grant, out map[string]any) {
+			out["token_type"] = "bearer"
+			// A code exchange (a refresh token, or an online grant, which
+			// never refreshes) also names the account.
+			if _, withRefresh := out["refresh_token"]; withRefresh || !g.Offline {
+				s.mu.Lock()
+				out["uid"], out["account_id"] = "12345", s.account.AccountID
+				s.mu.Unlock()
+			} else {
+				delete(out, "scope")
+			}
+		},
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 func (s *Server) routes() http.Handler {
@@ -157,19 +159,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) ([]string,
 			apiErr{Message: "Login Required.", Domain: "global", Reason: "required", Location: "Authorization", LocationType: "header"})
 		return nil, false
 	}
-	s.mu.Lock()
-	ti := s.access[tok]
-	valid := ti != nil && !ti.revoked && time.Now().Before(ti.expires)
-	if valid && ti.refresh != "" {
-		if rt := s.refresh[ti.refresh]; rt == nil || rt.revoked {
-			valid = false
-		}
-	}
-	var scope []string
-	if valid {
-		scope = strings.Fields(ti.scope)
-	}
-	s.mu.Unlock()
+	g, state := s.tokens.Check(tok)
+	valid := state == providertest.AccessValid
+	scope := strings.Fields(g.Scope)
 	if !valid {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
@@ -271,7 +263,7 @@ func (s *Server) fileJSON(f *file) map[string]any {
 		"createdTime": f.created.UTC().Format("2006-01-02T15:04:05.000Z"), "modifiedTime": f.modified.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"starred": false, "shared": false, "ownedByMe": f.driveID == "", "spaces": []string{"drive"},
 		"hasThumbnail": s.hasThumbnail(f), "version": strconv.FormatInt(f.modified.UnixMilli(), 10),
-		"capabilities": map[string]any{"canDownload": true, "canEdit": false},
+		"capabilities": map[string]any{"canDownload": !f.noDownload, "canEdit": false},
 	}
 	if len(f.parents) > 0 {
 		m["parents"] = f.parents
@@ -643,8 +635,13 @@ func (s *Server) media(c *call, f *file) {
 	s.mu.Lock()
 	data := f.content
 	mod := f.modified
-	abusive := f.abusive
+	abusive, noDownload := f.abusive, f.noDownload
 	s.mu.Unlock()
+	if noDownload {
+		writeError(c.w, http.StatusForbidden, "The user does not have permission to download this file.",
+			apiErr{Domain: "global", Reason: "cannotDownloadFile"})
+		return
+	}
 	// files.get reference, acknowledgeAbuse: "Whether the user is
 	// acknowledging the risk of downloading known malware or other abusive
 	// files"; without it such a file answers 403 cannotDownloadAbusiveFile.

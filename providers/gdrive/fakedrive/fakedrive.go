@@ -87,9 +87,7 @@ type Server struct {
 	othersID  string // another person's My Drive root, not visible to the user
 	user      User
 	clients   map[string]string // client_id → secret
-	codes     map[string]*grant
-	access    map[string]*tokenInfo
-	refresh   map[string]*tokenInfo
+	tokens    *providertest.Tokens
 	consented map[string]bool // client_id + user: that user has granted this client offline access before
 	forbid403 int             // next n API requests answer 403 userRateLimitExceeded
 	requests  []string        // "METHOD path" of every API request, for tests
@@ -114,20 +112,7 @@ type file struct {
 	resourceKey        string // set for link-shared items that need it
 	exportSize         int    // a Docs Editors file's export size in bytes
 	abusive            bool   // flagged as malware or spam
-}
-
-type grant struct {
-	clientID, redirectURI, scope string
-	challenge, method            string
-	offline                      bool
-	expires                      time.Time
-}
-
-type tokenInfo struct {
-	clientID, scope string
-	expires         time.Time
-	refresh         string // the refresh token an access token came from
-	revoked         bool
+	noDownload         bool   // the owner turned off downloading for viewers
 }
 
 // New starts a fake with an empty My Drive and one registered OAuth client
@@ -139,9 +124,6 @@ func New(opts Options) *Server {
 		secret:    randomBytes(32),
 		files:     map[string]*file{},
 		clients:   map[string]string{"ferry-test-client": "ferry-test-secret"},
-		codes:     map[string]*grant{},
-		access:    map[string]*tokenInfo{},
-		refresh:   map[string]*tokenInfo{},
 		consented: map[string]bool{},
 		user:      User{DisplayName: "Ana Example", EmailAddress: "ana@example.com", PermissionID: "04291837465102938475"},
 	}
@@ -151,6 +133,7 @@ func New(opts Options) *Server {
 	if s.lifetime <= 0 {
 		s.lifetime = 3599 * time.Second
 	}
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.rootID = s.newID()
 	now := time.Now()
 	s.files[s.rootID] = &file{id: s.rootID, name: "My Drive", mimeType: FolderMIME, created: now, modified: now}
@@ -197,10 +180,6 @@ func randomBytes(n int) []byte {
 // newID returns a Drive-like ID: 33 characters of [A-Za-z0-9_-].
 func (s *Server) newID() string {
 	return "1" + base64.RawURLEncoding.EncodeToString(randomBytes(24))
-}
-
-func randomToken(prefix string) string {
-	return prefix + base64.RawURLEncoding.EncodeToString(randomBytes(32))
 }
 
 // --- seeding ---
@@ -261,6 +240,16 @@ func (s *Server) SetExportSize(id string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[id].exportSize = n
+}
+
+// DisableDownload turns off downloading, printing and copying for viewers
+// (Drive's "viewers can't download" sharing setting): the file's
+// capabilities.canDownload is false and alt=media and export answer 403
+// cannotDownloadFile.
+func (s *Server) DisableDownload(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[id].noDownload = true
 }
 
 // MarkAbusive flags a file as malware or spam: it downloads only with
@@ -348,29 +337,11 @@ func (s *Server) IssueToken(scopes ...string) (access, refresh string) {
 	if len(scopes) == 0 {
 		scopes = []string{ScopeDriveReadonly}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	refresh = randomToken("1//")
-	rt := &tokenInfo{clientID: "ferry-test-client", scope: strings.Join(scopes, " ")}
-	s.refresh[refresh] = rt
-	access = s.issueAccessLocked(rt, refresh)
-	return access, refresh
-}
-
-func (s *Server) issueAccessLocked(rt *tokenInfo, refresh string) string {
-	at := randomToken("ya29.")
-	s.access[at] = &tokenInfo{clientID: rt.clientID, scope: rt.scope, expires: time.Now().Add(s.lifetime), refresh: refresh}
-	return at
+	return s.tokens.Issue(providertest.Grant{ClientID: "ferry-test-client", Scope: strings.Join(scopes, " "), Offline: true})
 }
 
 // ExpireAccessTokens makes every access token issued so far expired.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.access {
-		t.expires = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // UserRateLimit makes the next n API requests answer 403
 // userRateLimitExceeded (Drive's per-user quota answer).

@@ -1,18 +1,16 @@
 package fakedrive
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"html/template"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ferry-app/ferry/providers/providertest"
 )
 
 // knownScopes are the scopes the consent page grants.
@@ -145,7 +143,6 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := v.Get("client_id")
-	code := randomToken("4/0A")
 	s.mu.Lock()
 	// Google's OAuth guide for installed apps: a refresh token comes with
 	// the first consent a user gives a client for offline access, or with
@@ -157,13 +154,13 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	if v.Get("access_type") == "offline" {
 		s.consented[consentKey] = true
 	}
+	s.mu.Unlock()
 	method := v.Get("code_challenge_method")
 	if method == "" && v.Get("code_challenge") != "" {
 		method = "plain"
 	}
-	s.codes[code] = &grant{clientID: clientID, redirectURI: v.Get("redirect_uri"), scope: v.Get("scope"),
-		challenge: v.Get("code_challenge"), method: method, offline: offline, expires: time.Now().Add(10 * time.Minute)}
-	s.mu.Unlock()
+	code := s.tokens.NewCode(providertest.Grant{ClientID: clientID, RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"),
+		Challenge: v.Get("code_challenge"), Method: method, Offline: offline})
 	redirectWith(w, r, u, url.Values{"state": {v.Get("state")}, "code": {code}, "scope": {v.Get("scope")}, "authuser": {"0"}, "prompt": {"consent"}})
 }
 
@@ -176,101 +173,65 @@ func tokenError(w http.ResponseWriter, status int, code, desc string) {
 
 // token is Google's token endpoint: authorization_code (with PKCE) and
 // refresh_token grants; client_id and client_secret in the body or as
-// HTTP Basic.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
-		tokenError(w, http.StatusBadRequest, "invalid_request", "Bad Request")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		tokenError(w, http.StatusBadRequest, "invalid_request", "Bad Request")
-		return
-	}
-	f := r.PostForm
-	clientID, secret := f.Get("client_id"), f.Get("client_secret")
-	if u, p, ok := r.BasicAuth(); ok {
-		clientID, secret = u, p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want, known := s.clients[clientID]
-	if clientID == "" {
-		tokenError(w, http.StatusBadRequest, "invalid_request", "Could not determine client ID from request.")
-		return
-	}
-	if !known {
-		tokenError(w, http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
-		return
-	}
-	if secret == "" {
-		tokenError(w, http.StatusBadRequest, "invalid_request", "client_secret is missing.")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
-		tokenError(w, http.StatusUnauthorized, "invalid_client", "Unauthorized")
-		return
-	}
-	switch f.Get("grant_type") {
-	case "authorization_code":
-		code := f.Get("code")
-		if code == "" {
-			tokenError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: code")
-			return
-		}
-		g := s.codes[code]
-		delete(s.codes, code) // single use, whatever happens next
-		if g == nil || time.Now().After(g.expires) || g.clientID != clientID {
-			tokenError(w, http.StatusBadRequest, "invalid_grant", "Malformed auth code.")
-			return
-		}
-		if f.Get("redirect_uri") != g.redirectURI {
-			tokenError(w, http.StatusBadRequest, "redirect_uri_mismatch", "Bad Request")
-			return
-		}
-		if g.challenge != "" {
-			ver := f.Get("code_verifier")
-			if ver == "" {
+// HTTP Basic — the shared strict endpoint with Google's rules.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) { s.tokens.ServeHTTP(w, r) }
+
+// tokenPolicy: every Google client sends its secret (a desktop client its
+// published one), PKCE is plain or S256 and a verifier for a code without a
+// challenge is refused, refresh tokens last and do not rotate.
+func (s *Server) tokenPolicy() providertest.Policy {
+	return providertest.Policy{
+		Client: func(id, secret string, _ bool) (providertest.Failure, bool) {
+			s.mu.Lock()
+			want, known := s.clients[id]
+			s.mu.Unlock()
+			switch {
+			case id == "":
+				return providertest.MissingClient, false
+			case !known:
+				return providertest.UnknownClient, false
+			case secret == "":
+				return providertest.MissingClientSecret, false
+			case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
+				return providertest.BadClientSecret, false
+			}
+			return 0, true
+		},
+		RefuseUnneededVerifier: true,
+		AccessLifetime:         s.lifetime,
+		AccessPrefix:           "ya29.", RefreshPrefix: "1//",
+		Fail: func(w http.ResponseWriter, f providertest.Failure) {
+			switch f {
+			case providertest.BadRequest:
+				tokenError(w, http.StatusBadRequest, "invalid_request", "Bad Request")
+			case providertest.MissingClient:
+				tokenError(w, http.StatusBadRequest, "invalid_request", "Could not determine client ID from request.")
+			case providertest.UnknownClient:
+				tokenError(w, http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
+			case providertest.MissingClientSecret:
+				tokenError(w, http.StatusBadRequest, "invalid_request", "client_secret is missing.")
+			case providertest.BadClientSecret:
+				tokenError(w, http.StatusUnauthorized, "invalid_client", "Unauthorized")
+			case providertest.MissingGrantType:
+				tokenError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
+			case providertest.MissingCode:
+				tokenError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: code")
+			case providertest.BadCode:
+				tokenError(w, http.StatusBadRequest, "invalid_grant", "Malformed auth code.")
+			case providertest.RedirectMismatch:
+				tokenError(w, http.StatusBadRequest, "redirect_uri_mismatch", "Bad Request")
+			case providertest.MissingVerifier:
 				tokenError(w, http.StatusBadRequest, "invalid_grant", "Missing code verifier.")
-				return
-			}
-			got := ver
-			if g.method == "S256" {
-				sum := sha256.Sum256([]byte(ver))
-				got = base64.RawURLEncoding.EncodeToString(sum[:])
-			}
-			if subtle.ConstantTimeCompare([]byte(got), []byte(g.challenge)) != 1 {
+			case providertest.BadVerifier:
 				tokenError(w, http.StatusBadRequest, "invalid_grant", "Invalid code verifier.")
-				return
+			case providertest.UnneededVerifier:
+				tokenError(w, http.StatusBadRequest, "invalid_grant", "code_verifier or verifier is not needed.")
+			case providertest.BadRefreshToken, providertest.SpentRefreshToken:
+				tokenError(w, http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
+			default:
+				tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type")
 			}
-		} else if f.Get("code_verifier") != "" {
-			tokenError(w, http.StatusBadRequest, "invalid_grant", "code_verifier or verifier is not needed.")
-			return
-		}
-		rt := &tokenInfo{clientID: clientID, scope: g.scope}
-		refresh := ""
-		if g.offline {
-			refresh = randomToken("1//")
-			s.refresh[refresh] = rt
-		}
-		out := map[string]any{"access_token": s.issueAccessLocked(rt, refresh), "expires_in": int(s.lifetime.Seconds()),
-			"scope": g.scope, "token_type": "Bearer"}
-		if refresh != "" {
-			out["refresh_token"] = refresh
-		}
-		writeTokenJSON(w, out)
-	case "refresh_token":
-		rtok := f.Get("refresh_token")
-		rt := s.refresh[rtok]
-		if rt == nil || rt.revoked || rt.clientID != clientID {
-			tokenError(w, http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
-			return
-		}
-		writeTokenJSON(w, map[string]any{"access_token": s.issueAccessLocked(rt, rtok), "expires_in": int(s.lifetime.Seconds()),
-			"scope": rt.scope, "token_type": "Bearer"})
-	case "":
-		tokenError(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
-	default:
-		tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: "+f.Get("grant_type"))
+		},
 	}
 }
 
@@ -285,16 +246,7 @@ func writeTokenJSON(w http.ResponseWriter, v any) {
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	tok := r.Form.Get("token")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rt := s.refresh[tok]; rt != nil && !rt.revoked {
-		rt.revoked = true
-	} else if at := s.access[tok]; at != nil && !at.revoked && time.Now().Before(at.expires) {
-		at.revoked = true
-		if rt := s.refresh[at.refresh]; rt != nil {
-			rt.revoked = true
-		}
-	} else {
+	if _, st := s.tokens.Check(tok); st == providertest.AccessExpired || !s.tokens.Revoke(tok) {
 		tokenError(w, http.StatusBadRequest, "invalid_token", "Token expired or revoked")
 		return
 	}
@@ -304,9 +256,4 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 // Revoked reports whether a refresh token has been revoked (tests of
 // sign-out).
-func (s *Server) Revoked(refreshToken string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rt := s.refresh[refreshToken]
-	return rt != nil && rt.revoked
-}
+func (s *Server) Revoked(refreshToken string) bool { return s.tokens.Revoked(refreshToken) }

@@ -75,6 +75,7 @@ type Server struct {
 	CanonicalNextLinks atomic.Bool
 
 	t         testing.TB
+	tokens    *providertest.Tokens
 	driveType string
 	key       []byte // signs skip tokens
 
@@ -86,12 +87,7 @@ type Server struct {
 	shared     []string // item IDs shared with the signed-in person
 	user       fuser
 	authReqs   map[string]url.Values
-	codes      map[string]*grant
-	access     map[string]time.Time // access token → expiry
-	scopes     map[string]string    // access token → the scopes it was granted
-	sites      []*fsite             // SharePoint sites; followed ones are in /me/followedSites
-	refresh    map[string]*grant    // live refresh tokens
-	spent      map[string]bool      // refresh tokens already redeemed
+	sites      []*fsite // SharePoint sites; followed ones are in /me/followedSites
 	downloads  map[string]dlTarget
 	throttleN  int
 	staleLinks int // the next pre-authenticated URLs handed out are already expired
@@ -134,11 +130,6 @@ type item struct {
 	Children                []string
 }
 
-type grant struct {
-	ClientID, Redirect, Challenge, Scope string
-	Expires                              time.Time
-}
-
 type dlTarget struct {
 	item    string
 	thumb   [2]int // width, height for thumbnails
@@ -163,8 +154,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, ClientID: opts.ClientID, driveType: opts.DriveType,
 		drives: map[string]*fdrive{}, items: map[string]*item{},
-		authReqs: map[string]url.Values{}, codes: map[string]*grant{}, access: map[string]time.Time{}, scopes: map[string]string{},
-		refresh: map[string]*grant{}, spent: map[string]bool{}, downloads: map[string]dlTarget{},
+		authReqs: map[string]url.Values{}, downloads: map[string]dlTarget{},
 		tenants: map[string]bool{"common": true, "organizations": true, "consumers": true},
 		user:    fuser{ID: "48d31887-5fad-4d73-a9f5-3c356e68a038", DisplayName: "Megan Bowen", Mail: "MeganB@contoso.example", UPN: "MeganB@contoso.example"},
 	}
@@ -178,6 +168,7 @@ func Start(t testing.TB, opts Options) *Server {
 		s.tenants[opts.Tenant] = true
 	}
 	s.key = randomBytes(32)
+	s.tokens = providertest.NewTokens(s.tokenPolicy())
 	s.AutoConsent.Store(true)
 	s.own = s.newDrive("OneDrive", s.driveType, s.user.DisplayName)
 
@@ -427,6 +418,25 @@ func (s *Server) followedSites(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"value": out})
 }
 
+// searchSites is GET /sites?search={query} (site-search): sites whose name
+// contains the query, followed or not; Sites.Read.All at least.
+func (s *Server) searchSites(w http.ResponseWriter, r *http.Request) {
+	q := strings.ToLower(r.URL.Query().Get("search"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.granted(r, sitesScopes) {
+		graphErr(w, http.StatusForbidden, "accessDenied", "Either scp or roles claim need to be present in the token.")
+		return
+	}
+	out := []map[string]any{}
+	for _, st := range s.sites {
+		if q != "" && strings.Contains(strings.ToLower(st.Name), q) {
+			out = append(out, map[string]any{"id": st.ID, "name": st.Name, "displayName": st.Name})
+		}
+	}
+	writeJSON(w, map[string]any{"value": out})
+}
+
 // siteDrives is GET /sites/{site-id}/drives (drive-list): the site's
 // document libraries; Files.Read.All or Sites.Read.All.
 func (s *Server) siteDrives(w http.ResponseWriter, r *http.Request) {
@@ -480,58 +490,29 @@ func (s *Server) Throttle(n, status int, retryAfter time.Duration) {
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
+	ts := s.tokens.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.CodeExchanges, st.Refreshes, st.RefreshRejected = ts.CodeExchanges, ts.Refreshes, ts.RefreshRejected
+	return st
 }
 
 // IssueTokens signs the person in without a browser: a fresh access and
 // refresh token pair, as the token endpoint would answer.
 func (s *Server) IssueTokens() (access, refresh string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issue(&grant{ClientID: s.ClientID, Scope: strings.Join(onedrive.Scopes, " ")})
+	return s.tokens.Issue(providertest.Grant{ClientID: s.ClientID, Scope: strings.Join(onedrive.Scopes, " "), Offline: true})
 }
 
 // ExpireAccessTokens makes every access token issued so far invalid, as if
 // their hour had passed.
-func (s *Server) ExpireAccessTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range s.access {
-		s.access[k] = time.Now().Add(-time.Second)
-	}
-}
+func (s *Server) ExpireAccessTokens() { s.tokens.ExpireAccess() }
 
 // ValidRefreshTokens are the refresh tokens the fake would still redeem.
-func (s *Server) ValidRefreshTokens() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.refresh {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func (s *Server) ValidRefreshTokens() []string { return s.tokens.ValidRefresh() }
 
 // UserID is the signed-in person's Graph user ID.
 func (s *Server) UserID() string { return s.user.ID }
-
-func (s *Server) issue(g *grant) (string, string) {
-	at, rt := randomToken(), ""
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	s.access[at] = time.Now().Add(life)
-	s.scopes[at] = g.Scope
-	if strings.Contains(" "+g.Scope+" ", " offline_access ") {
-		rt = randomToken()
-		s.refresh[rt] = g
-	}
-	return at, rt
-}
 
 // ---- HTTP ----------------------------------------------------------------
 
@@ -548,6 +529,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /v1.0/me/drive/sharedWithMe", s.sharedWithMe)
 	api.HandleFunc("GET /v1.0/me/followedSites", s.followedSites)
 	api.HandleFunc("GET /v1.0/sites/{site}/drives", s.siteDrives)
+	api.HandleFunc("GET /v1.0/sites", s.searchSites)
 	api.HandleFunc("GET /v1.0/me/drive/root", s.itemRoute("", "root", ""))
 	api.HandleFunc("GET /v1.0/me/drive/root/children", s.itemRoute("", "root", "children"))
 	api.HandleFunc("GET /v1.0/me/drive/root/{fn}", s.search)
@@ -587,18 +569,18 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			}
 			return
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		exp, known := s.access[tok]
 		s.mu.Unlock()
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		_, state := s.tokens.Check(tok)
 		switch {
 		case !ok || tok == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`)
 			graphErr(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 			return
-		case !known:
+		case state == providertest.AccessUnknown || state == providertest.AccessRevoked:
 			graphErr(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "IDX14100: JWT is not well formed.")
 			return
-		case time.Now().After(exp):
+		case state == providertest.AccessExpired:
 			graphErr(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 			return
 		}
@@ -806,7 +788,8 @@ var sitesScopes = []string{"Sites.Read.All", "Sites.ReadWrite.All"}
 // Call with s.mu held.
 func (s *Server) granted(r *http.Request, scopes []string) bool {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	for _, sc := range strings.Fields(s.scopes[tok]) {
+	g, _ := s.tokens.Check(tok)
+	for _, sc := range strings.Fields(g.Scope) {
 		if slices.Contains(scopes, sc) {
 			return true
 		}
@@ -1235,12 +1218,10 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", "access_denied")
 		v.Set("error_description", "AADSTS65004: User declined to consent to access the app.")
 	} else {
-		code := randomToken()
-		s.mu.Lock()
-		s.codes[code] = &grant{ClientID: q.Get("client_id"), Redirect: q.Get("redirect_uri"),
-			Challenge: q.Get("code_challenge"), Scope: q.Get("scope"), Expires: time.Now().Add(10 * time.Minute)}
-		s.mu.Unlock()
-		v.Set("code", code)
+		scope := q.Get("scope")
+		v.Set("code", s.tokens.NewCode(providertest.Grant{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri"),
+			Challenge: q.Get("code_challenge"), Method: "S256", Scope: scope,
+			Offline: slices.Contains(strings.Fields(scope), "offline_access")}))
 	}
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
@@ -1258,85 +1239,69 @@ func oauthErr(w http.ResponseWriter, status int, code string, aadsts int, desc s
 		"correlation_id": hex.EncodeToString(randomBytes(16))})
 }
 
+// token is the v2.0 token endpoint of a tenant: the shared strict token
+// endpoint with Microsoft's public-client rules (tokenPolicy).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if !s.tenantOK(w, r) {
 		return
 	}
-	if err := r.ParseForm(); err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+	if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 		oauthErr(w, http.StatusBadRequest, "invalid_request", 900144, "AADSTS900144: The request body must be application/x-www-form-urlencoded.")
 		return
 	}
-	f := r.PostForm
-	if f.Get("client_id") != s.ClientID {
-		oauthErr(w, http.StatusBadRequest, "unauthorized_client", 700016, "AADSTS700016: Application with identifier '"+f.Get("client_id")+"' was not found.")
-		return
-	}
-	if f.Get("client_secret") != "" || f.Get("client_assertion") != "" || r.Header.Get("Authorization") != "" {
-		oauthErr(w, http.StatusUnauthorized, "invalid_client", 700025, "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var g *grant
-	switch f.Get("grant_type") {
-	case "authorization_code":
-		c := s.codes[f.Get("code")]
-		delete(s.codes, f.Get("code")) // single use, whatever happens next
-		switch {
-		case c == nil || time.Now().After(c.Expires):
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", 70008, "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.")
-			return
-		case c.Redirect != f.Get("redirect_uri"):
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", 500112, "AADSTS500112: The reply address does not match the reply address provided when requesting the authorization code.")
-			return
-		case f.Get("code_verifier") == "":
-			oauthErr(w, http.StatusBadRequest, "invalid_request", 50148, "AADSTS50148: The code_verifier is missing.")
-			return
-		}
-		sum := sha256.Sum256([]byte(f.Get("code_verifier")))
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != c.Challenge {
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", 501481, "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.")
-			return
-		}
-		s.stats.CodeExchanges++
-		g = c
-	case "refresh_token":
-		rt := f.Get("refresh_token")
-		c := s.refresh[rt]
-		if c == nil {
-			s.stats.RefreshRejected++
-			msg := "AADSTS9002313: Invalid request. Request is malformed or invalid."
-			if s.spent[rt] {
-				msg = "AADSTS70000: The provided refresh token has already been redeemed."
+	s.tokens.ServeHTTP(w, r)
+}
+
+// tokenPolicy is the identity platform's token endpoint for a public
+// client: no secret, PKCE S256, codes and refresh tokens redeemed once
+// (each refresh rotates), AADSTS error codes, scope without
+// offline_access and ext_expires_in in the answer.
+func (s *Server) tokenPolicy() providertest.Policy {
+	return providertest.Policy{
+		Client: func(id, secret string, _ bool) (providertest.Failure, bool) {
+			switch {
+			case id != s.ClientID:
+				return providertest.UnknownClient, false
+			case secret != "":
+				return providertest.BadClientSecret, false
 			}
-			oauthErr(w, http.StatusBadRequest, "invalid_grant", 70000, msg)
-			return
-		}
-		delete(s.refresh, rt)
-		s.spent[rt] = true
-		s.stats.Refreshes++
-		g = c
-	default:
-		oauthErr(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type.")
-		return
+			return 0, true
+		},
+		RotateRefresh:  true,
+		AccessLifetime: s.TokenLifetime,
+		Fail: func(w http.ResponseWriter, f providertest.Failure) {
+			switch f {
+			case providertest.BadRequest:
+				oauthErr(w, http.StatusBadRequest, "invalid_request", 900144, "AADSTS900144: The request body must be application/x-www-form-urlencoded.")
+			case providertest.MissingClient, providertest.UnknownClient:
+				oauthErr(w, http.StatusBadRequest, "unauthorized_client", 700016, "AADSTS700016: Application was not found in the directory.")
+			case providertest.BadClientSecret:
+				oauthErr(w, http.StatusUnauthorized, "invalid_client", 700025, "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+			case providertest.MissingCode, providertest.BadCode:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", 70008, "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.")
+			case providertest.RedirectMismatch:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", 500112, "AADSTS500112: The reply address does not match the reply address provided when requesting the authorization code.")
+			case providertest.MissingVerifier:
+				oauthErr(w, http.StatusBadRequest, "invalid_request", 50148, "AADSTS50148: The code_verifier is missing.")
+			case providertest.BadVerifier, providertest.UnneededVerifier:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", 501481, "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.")
+			case providertest.SpentRefreshToken:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", 70000, "AADSTS70000: The provided refresh token has already been redeemed.")
+			case providertest.BadRefreshToken:
+				oauthErr(w, http.StatusBadRequest, "invalid_grant", 70000, "AADSTS9002313: Invalid request. Request is malformed or invalid.")
+			default:
+				oauthErr(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type.")
+			}
+		},
+		Answer: func(g providertest.Grant, out map[string]any) {
+			var granted []string
+			for _, sc := range strings.Fields(g.Scope) {
+				if sc != "offline_access" {
+					granted = append(granted, sc)
+				}
+			}
+			out["scope"] = strings.Join(granted, " ")
+			out["ext_expires_in"] = out["expires_in"]
+		},
 	}
-	at, rt := s.issue(g)
-	life := s.TokenLifetime
-	if life <= 0 {
-		life = time.Hour
-	}
-	var granted []string
-	for _, sc := range strings.Fields(g.Scope) {
-		if sc != "offline_access" {
-			granted = append(granted, sc)
-		}
-	}
-	resp := map[string]any{"token_type": "Bearer", "scope": strings.Join(granted, " "),
-		"expires_in": int(life / time.Second), "ext_expires_in": int(life / time.Second), "access_token": at}
-	if rt != "" {
-		resp["refresh_token"] = rt
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store, no-cache")
-	_ = json.NewEncoder(w).Encode(resp)
 }
