@@ -29,6 +29,8 @@ type source struct {
 	Prov    providers.Provider
 	Feat    providers.Features
 	Local   bool // IDs are OS paths (This Computer)
+	// Roots are a cloud account's top folders, once known (UI goroutine).
+	Roots []providers.Entry
 }
 
 // location is what the browser shows: a folder (the trail of folders from

@@ -28,7 +28,8 @@ const (
 	remedySignIn
 	remedyConnection
 	remedyAdmin
-	remedyOther // Do says it
+	remedyOther   // Do says it
+	remedyConfirm // the source warns about the file; the person may go on
 )
 
 // problem is an error as a person meets it: what happened, what to do, and
@@ -61,6 +62,7 @@ func explain(err error) problem {
 		ne  net.Error
 		ue  *url.Error
 		kce *vault.KeychainError
+		ce  *providers.ConfirmError
 	)
 	p := problem{Details: redactDetails(err)}
 	switch {
@@ -68,6 +70,9 @@ func explain(err error) problem {
 		return problem{}
 	case errors.Is(err, auth.ErrCancelled), errors.Is(err, context.Canceled):
 		p.What = T("Cancelled.")
+	case errors.As(err, &ce):
+		p.What = T("The service warns about this file: {{.Warning}}", "Warning", SafeName(ce.Warning))
+		p.Do, p.Remedy = T("Upload it only if you trust where it came from."), remedyConfirm
 	case errors.Is(err, providers.ErrNeedsSignIn): // the one sentinel auth and vault share
 		p.What, p.Do, p.Remedy = T("Your sign-in has expired or was withdrawn."), T("Sign in again."), remedySignIn
 	case errors.Is(err, auth.ErrTimeout):
@@ -176,13 +181,17 @@ func (m *Main) showProblem(title string, err error, signIn func()) dialog.Dialog
 }
 
 // presentProblem shows p in a dialog titled title.
-func (m *Main) presentProblem(title string, p problem, signIn func()) dialog.Dialog {
+//
+// act is the remedy's action: signing in again (remedySignIn), or going on
+// despite the source's warning (remedyConfirm); nil offers Close only.
+func (m *Main) presentProblem(title string, p problem, act func()) dialog.Dialog {
 	box := problemView(p)
 	var d dialog.Dialog
-	if p.Remedy == remedySignIn && signIn != nil {
-		d = dialog.NewCustomConfirm(title, T("Sign in again"), T("Close"), box, func(ok bool) {
+	label := map[remedy]string{remedySignIn: T("Sign in again"), remedyConfirm: T("Upload anyway")}[p.Remedy]
+	if label != "" && act != nil {
+		d = dialog.NewCustomConfirm(title, label, T("Close"), box, func(ok bool) {
 			if ok {
-				signIn()
+				act()
 			}
 		}, m.win)
 	} else {

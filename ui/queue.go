@@ -208,7 +208,7 @@ type queueView struct {
 	total   *widget.Label
 	ctl     queueControl                 // nil until connected
 	retry   func(src upload.Source)      // adds a source again
-	details func(name string, p problem) // shows a failure's problem
+	details func(i int, r queueRow) // shows row i's failure and what can be done
 	ended   func(t queueTotals)          // a batch finished or failed
 }
 
@@ -262,7 +262,7 @@ func (q *queueView) createRow() fyne.CanvasObject {
 	v.rtr = act(theme.ViewRefreshIcon(), func(queueRow) { q.retryRow(v.id) })
 	v.info = act(theme.InfoIcon(), func(r queueRow) {
 		if q.details != nil {
-			q.details(r.Name, r.Problem)
+			q.details(v.id, r)
 		}
 	})
 	buttons := container.NewHBox(v.pause, v.resume, v.cancel, v.rtr, v.info)
@@ -370,9 +370,18 @@ func (q *queueView) cancelRow(r queueRow) {
 // retryRow adds the row's source again; the new job's events update the
 // same row.
 func (q *queueView) retryRow(i int) {
+	q.retryRowWith(i, nil)
+}
+
+// retryRowWith retries row i with its source changed by change (nil: as
+// it was), e.g. a cloud file the person confirmed despite a warning.
+func (q *queueView) retryRowWith(i int, change func(upload.Source) upload.Source) {
 	src, ok := q.startRetry(i)
 	if !ok || q.retry == nil {
 		return
+	}
+	if change != nil {
+		src = change(src)
 	}
 	q.list.RefreshItem(i)
 	q.updateTotals()

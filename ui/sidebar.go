@@ -36,6 +36,7 @@ const (
 	sideAccount
 	sideAdd
 	sideNotice
+	sideRoot // one of an opened account's roots (Shared with me, a team space, a SharePoint library)
 )
 
 type sideRow struct {
@@ -43,7 +44,7 @@ type sideRow struct {
 	label  string
 	detail string
 	icon   fyne.Resource
-	place  providers.Entry
+	place  providers.Entry // a This Computer place, or an account's root
 	acct   app.Account
 }
 
@@ -160,10 +161,36 @@ func (s *sidebar) reload() {
 		onMain(func() {
 			s.service = service
 			s.rows = rows
-			s.list.Refresh()
+			s.showRoots()
 		})
 	}()
 }
+
+// showRoots lists, under each opened account with more than one root,
+// those roots — "Shared with me", shared drives and team spaces, SharePoint
+// libraries — so each is one click away. UI goroutine.
+func (s *sidebar) showRoots() {
+	rows := make([]sideRow, 0, len(s.rows))
+	for _, r := range s.rows {
+		if r.kind == sideRoot {
+			continue
+		}
+		rows = append(rows, r)
+		if r.kind != sideAccount {
+			continue
+		}
+		src := s.m.remotes[r.acct.Remote+"\x00"+r.acct.ID]
+		if src == nil || len(src.Roots) < 2 {
+			continue
+		}
+		for _, root := range src.Roots {
+			rows = append(rows, sideRow{kind: sideRoot, label: "    " + SafeName(root.Name), icon: theme.FolderIcon(), place: root, acct: r.acct})
+		}
+	}
+	s.rows = rows
+	s.list.Refresh()
+}
+
 
 func accountIcon(st app.AccountStatus) fyne.Resource {
 	switch st {
@@ -186,6 +213,10 @@ func (s *sidebar) onSelected(i widget.ListItemID) {
 		s.m.browser.openSource(s.m.local, r.place.ID)
 	case sideAccount:
 		s.m.openAccount(r.acct)
+	case sideRoot:
+		if src := s.m.remotes[r.acct.Remote+"\x00"+r.acct.ID]; src != nil {
+			s.m.browser.openSource(src, r.place.ID)
+		}
 	case sideAdd:
 		s.showAddMenu()
 	}

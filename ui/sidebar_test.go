@@ -136,3 +136,58 @@ func TestUploadSelectedFolderKeepsRelativePaths(t *testing.T) {
 	assert.Equal(t, map[string]upload.State{"photos/2026/beach.jpg": upload.Done, "photos/index.txt": upload.Done}, got)
 	assert.True(t, m.upBtn.Disabled(), "the selection was handed to the queue")
 }
+
+// sharedDrive is a cloud account with more than its own files: a "Shared
+// with me" root beside "My Drive", holding one file someone shared.
+type sharedDrive struct{ *fakeDrive }
+
+func (d sharedDrive) Roots(context.Context) ([]providers.Entry, error) {
+	return []providers.Entry{{ID: "root", Name: "My Drive", IsDir: true, Size: -1},
+		{ID: "@shared", Name: "Shared with me", IsDir: true, Size: -1}}, nil
+}
+
+func (d sharedDrive) List(ctx context.Context, folderID, token string) (providers.Page, error) {
+	if folderID == "@shared" {
+		return providers.Page{Entries: []providers.Entry{{ID: "s1", Name: "budget from ann.xlsx", Size: 4096}}}, nil
+	}
+	return d.fakeDrive.List(ctx, folderID, token)
+}
+
+func (d sharedDrive) Stat(ctx context.Context, id string) (providers.Entry, error) {
+	if id == "@shared" {
+		return providers.Entry{ID: "@shared", Name: "Shared with me", IsDir: true, Size: -1}, nil
+	}
+	return d.fakeDrive.Stat(ctx, id)
+}
+
+// TestOpenedAccountShowsItsRootsInTheSidebar: once an account is opened,
+// its other roots (Shared with me, team spaces, SharePoint libraries)
+// appear under it in the sidebar, and one click browses them.
+func TestOpenedAccountShowsItsRootsInTheSidebar(t *testing.T) {
+	test.NewTempApp(t)
+	dir := localTree(t)
+	drive := sharedDrive{newFakeDrive(3)}
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1000, 700))
+	m := Create(w, Deps{Uploads: fakeUploads{connect: noBackend}, StartDir: dir, Local: localSource(t, dir).Prov, ThumbnailDir: t.TempDir(),
+		Accounts: &fakeAccounts{
+			accounts: func(context.Context) ([]app.Account, error) {
+				return []app.Account{{Remote: "gdrive", Title: "Google Drive", ID: "1", Name: "ann@example.com", Status: app.StatusSignedIn}}, nil
+			},
+			open: func(context.Context, string, string) (providers.Provider, error) { return drive, nil },
+		}})
+	defer m.Close()
+	m.browser.Wait()
+	assert.Equal(t, []string{"This Computer", "Test", "Google Drive", "ann@example.com", "Add account…"}, sideLabels(m.sidebar))
+
+	withUI(func() { m.sidebar.list.Select(3) }) // ann: My Drive opens
+	m.browser.Wait()
+	assert.Equal(t, "My Drive", m.browser.loc.folder().Name)
+	assert.Equal(t, []string{"This Computer", "Test", "Google Drive", "ann@example.com", "    My Drive", "    Shared with me", "Add account…"}, sideLabels(m.sidebar))
+
+	withUI(func() { m.sidebar.list.Select(5) }) // Shared with me
+	m.browser.Wait()
+	assert.Equal(t, "Shared with me", m.browser.loc.folder().Name)
+	require.Len(t, m.browser.shown, 1)
+	assert.Equal(t, "budget from ann.xlsx", m.browser.shown[0].Name)
+}

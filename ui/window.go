@@ -200,7 +200,19 @@ func Create(w fyne.Window, deps Deps) *Main {
 			m.enqueue([]upload.Source{src})
 		}()
 	}
-	m.queue.details = func(name string, p problem) { m.presentProblem(SafeName(name), p, m.serviceSignIn(p)) }
+	m.queue.details = func(i int, r queueRow) {
+		act := m.serviceSignIn(r.Problem)
+		if pf, ok := r.Src.(*upload.ProviderFile); ok && r.Problem.Remedy == remedyConfirm {
+			act = func() {
+				m.queue.retryRowWith(i, func(upload.Source) upload.Source {
+					confirmed := *pf
+					confirmed.Confirmed = true
+					return &confirmed
+				})
+			}
+		}
+		m.presentProblem(SafeName(r.Name), r.Problem, act)
+	}
 	m.queue.ended = m.batchEnded
 	m.browser.onSelectionChanged = m.selectionChanged
 	m.browser.onCursorChanged = func(it *item) { m.preview.show(m.browser.loc.src, it) }
@@ -326,6 +338,12 @@ func (m *Main) openAccount(a app.Account) {
 	go func() {
 		defer m.browser.jobs.Done()
 		p, err := m.deps.Accounts.Open(m.ctx, a.Remote, a.ID)
+		var roots []providers.Entry
+		if err == nil {
+			ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
+			roots, _ = p.Roots(ctx) // shown in the sidebar; opening goes on without them
+			cancel()
+		}
 		onMain(func() {
 			if err != nil {
 				m.status.SetText(T("Cannot open {{.Title}}: {{.Reason}}", "Title", SafeName(a.Title), "Reason", oneLine(err)))
@@ -338,8 +356,9 @@ func (m *Main) openAccount(a app.Account) {
 			if a.Name != "" {
 				title += " — " + a.Name
 			}
-			src := &source{Key: key, Title: SafeName(title), Remote: a.Remote, Account: a.ID, Prov: p, Feat: providers.FeaturesOf(p)}
+			src := &source{Key: key, Title: SafeName(title), Remote: a.Remote, Account: a.ID, Prov: p, Feat: providers.FeaturesOf(p), Roots: roots}
 			m.remotes[key] = src
+			m.sidebar.showRoots()
 			m.status.SetText("")
 			m.browser.openSource(src, "")
 		})

@@ -25,6 +25,9 @@ type ProviderFile struct {
 	Entry  providers.Entry
 	// Rel is the name to upload under (slash-separated); Entry.Name when empty.
 	Rel string
+	// Confirmed carries the person's confirmation of a warning the source
+	// gave about this file (providers.ConfirmError): it downloads anyway.
+	Confirmed bool
 }
 
 // NewProviderFile returns a source for entry e of p under account remote.
@@ -67,6 +70,9 @@ func (f *ProviderFile) version(e providers.Entry) string {
 // Open streams the file from offset (a ranged download), resuming broken
 // downloads transparently.
 func (f *ProviderFile) Open(ctx context.Context, offset int64) (io.ReadCloser, error) {
+	if f.Confirmed {
+		ctx = providers.WithConfirmed(ctx)
+	}
 	r := &resumingReader{ctx: ctx, f: f, off: offset, pacer: defaultPacer()}
 	if err := r.open(); err != nil {
 		return nil, err
