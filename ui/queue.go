@@ -206,10 +206,10 @@ type queueView struct {
 	*queueModel
 	list    *widget.List
 	total   *widget.Label
-	ctl     queueControl                 // nil until connected
-	retry   func(src upload.Source)      // adds a source again
+	ctl     queueControl            // nil until connected
+	retry   func(src upload.Source) // adds a source again
 	details func(i int, r queueRow) // shows row i's failure and what can be done
-	ended   func(t queueTotals)          // a batch finished or failed
+	ended   func(t queueTotals)     // a batch finished or failed
 }
 
 func newQueueView() *queueView {

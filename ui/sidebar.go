@@ -191,7 +191,6 @@ func (s *sidebar) showRoots() {
 	s.list.Refresh()
 }
 
-
 func accountIcon(st app.AccountStatus) fyne.Resource {
 	switch st {
 	case app.StatusNeedsSignIn:
