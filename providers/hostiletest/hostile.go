@@ -45,7 +45,9 @@ func Start(t testing.TB, upstream string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
+	// SetURL addresses the upstream by its own host, as a real reverse proxy
+	// would: a loopback backend refuses requests for any other Host.
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
 	s := &Server{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
