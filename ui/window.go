@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -133,6 +132,7 @@ type Main struct {
 	signIn   *signInDialog   // the sign-in in progress, if any
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
+	addFiles *addFilesDialog // the last "Add files…" dialog opened
 
 	// AfterBatch, when set, runs on the UI goroutine after each batch of
 	// uploads ends (the tray quits a hidden window's app then).
@@ -365,21 +365,6 @@ func (m *Main) onDropped(_ fyne.Position, uris []fyne.URI) {
 		return
 	}
 	m.AddPaths(paths)
-}
-
-func (m *Main) addFileDialog() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		p := r.URI().Path()
-		r.Close()
-		m.AddPaths([]string{p})
-	}, m.win)
-	if l, err := storage.ListerForURI(storage.NewFileURI(m.deps.StartDir)); err == nil {
-		d.SetLocation(l)
-	}
-	d.Show()
 }
 
 func (m *Main) addFolderDialog() {
