@@ -152,7 +152,6 @@ func TestDoubleClickOnAFolderInAddFilesUploadsNothing(t *testing.T) {
 	assert.Empty(t, m.queue.Rows(), "nothing was queued by the double click")
 	assert.Empty(t, keysOf(storedFiles(t, storeDir)), "nothing was uploaded by the double click")
 
-
 	// The person now sees the folder's files, picks one and adds it.
 	over := topOverlay(t, w)
 	centreOf(t, over, "aaa.jpg")
