@@ -215,6 +215,19 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 	}
 	q.mu.Unlock()
 	verdicts := q.rules.Check(srcs, active)
+	// Journal what will be uploaded before anything else happens to it, so
+	// a crash from here on leaves every accepted file to resume.
+	if q.opts.Journal != nil {
+		var accepted []Source
+		for i, s := range srcs {
+			if verdicts[i] == nil {
+				accepted = append(accepted, s)
+			}
+		}
+		if err := q.opts.Journal.queued(q.backendID(), accepted); err != nil {
+			q.log.Warn("upload journal not written; queued files cannot resume after a crash", "err", err)
+		}
+	}
 	ids := make([]JobID, 0, len(srcs))
 	for i, s := range srcs {
 		id := JobID(q.nextID.Add(1))
@@ -445,9 +458,16 @@ func (q *Queue) waitUnpaused(j *job) bool {
 }
 
 // end emits the job's final event; a cancelled job's upload is aborted.
+// The journal keeps a job Close interrupted and a failed job's stored
+// upload (both resume when the file is added again) and forgets the rest.
 func (q *Queue) end(j *job, res *Result, err error) {
+	var backend, origin string
+	if q.opts.Journal != nil {
+		backend, origin = q.backendID(), j.src.Origin()
+	}
 	switch cause := context.Cause(j.ctx); {
 	case err == nil && res != nil:
+		_ = q.opts.Journal.Forget(backend, origin)
 		q.emit(j, Event{State: Done, Sent: res.Size, Total: res.Size, Result: res})
 	case j.ctx.Err() != nil && errors.Is(cause, ErrClosed):
 		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: ErrClosed})
@@ -460,8 +480,12 @@ func (q *Queue) end(j *job, res *Result, err error) {
 			cleanup(ctx)
 			cancel()
 		}
+		_ = q.opts.Journal.Forget(backend, origin)
 		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: context.Canceled})
 	default:
+		if e := q.opts.Journal.load(backend, origin); e != nil && e.Protocol == "" {
+			_ = q.opts.Journal.Forget(backend, origin) // nothing stored to resume
+		}
 		q.emit(j, Event{State: Failed, Sent: j.prog.sent.Load(), Err: err})
 	}
 }

@@ -113,11 +113,11 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 			} else {
 				h.Reset()
 			}
-		} else {
+		} else if e.Protocol != "" {
 			if e.TusURL != "" {
 				_, _ = c.tusRequest(ctx, http.MethodDelete, e.TusURL, nil)
 			}
-			_ = q.opts.Journal.Forget(backend, src.Origin())
+			_ = q.opts.Journal.requeue(backend, src)
 		}
 	}
 	if uploadURL != "" {
@@ -136,7 +136,7 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 		if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusGone || ae.Status == http.StatusForbidden) {
 			uploadURL, hashed = "", 0
 			h.Reset()
-			_ = q.opts.Journal.Forget(backend, src.Origin())
+			_ = q.opts.Journal.requeue(backend, src)
 		} else if err != nil {
 			return nil, err
 		}
@@ -163,6 +163,9 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 	}
 	ent := &JournalEntry{Backend: backend, Origin: src.Origin(), Identity: src.Identity(), Name: src.Name(),
 		Size: size, Type: src.ContentType(), Protocol: api.ProtocolTus, TusURL: uploadURL}
+	if e := q.opts.Journal.load(backend, src.Origin()); e != nil {
+		ent.Created = e.Created // keeps its place among the unfinished
+	}
 	j.setCleanup(func(ctx context.Context) {
 		if _, err := c.tusRequest(ctx, http.MethodDelete, uploadURL, nil); err != nil {
 			q.log.Warn("terminating a cancelled tus upload failed", "name", src.Name(), "err", err)

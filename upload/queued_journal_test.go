@@ -1,0 +1,129 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// heldSource is a file whose reading waits until the test lets it go (or
+// the upload is stopped), so the queue stays where the test put it.
+type heldSource struct {
+	Source
+	release chan struct{}
+}
+
+func (h heldSource) Open(ctx context.Context, off int64) (io.ReadCloser, error) {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	return h.Source.Open(ctx, off)
+}
+
+func pendingNames(t *testing.T, j *Journal) []string {
+	t.Helper()
+	list, err := j.Pending()
+	require.NoError(t, err)
+	var out []string
+	for _, e := range list {
+		out = append(out, e.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestEveryQueuedFileIsJournalledUntilItEnds is issue 20 item 2: a file
+// still waiting for its turn when Ferry stops is offered again, like the
+// ones that had started; nothing stays in the journal once it ended.
+func TestEveryQueuedFileIsJournalledUntilItEnds(t *testing.T) {
+	client, d, filesDir := startEmbedded(t)
+	j, err := OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	dir := t.TempDir()
+	sums := map[string]string{}
+	release := make(chan struct{})
+	var srcs []Source
+	for i, name := range []string{"one.bin", "two.bin", "three.bin"} {
+		p, sum := writeRandomFile(t, dir, name, 300_000, uint64(40+i))
+		sums["album/"+name] = sum
+		s, err := NewLocalFile(p, "album/"+name)
+		require.NoError(t, err)
+		srcs = append(srcs, heldSource{s, release})
+	}
+	opts := Options{Concurrency: 1, Journal: j, BackendID: "embedded"}
+	q := NewQueue(client, d, opts)
+	q.Add(srcs...)
+	// One is being read, two wait for their turn: all three are journalled
+	// the moment Add returns.
+	assert.Equal(t, []string{"album/one.bin", "album/three.bin", "album/two.bin"}, pendingNames(t, j))
+	q.Close() // Ferry stops (a crash leaves the same journal: it is written before)
+	assert.Len(t, pendingNames(t, j), 3, "stopping keeps every unfinished file")
+
+	// The next run offers all three and stores them under their names.
+	pending, err := j.Pending()
+	require.NoError(t, err)
+	var again []Source
+	for _, e := range pending {
+		assert.Equal(t, "embedded", e.Backend)
+		s, err := e.Source()
+		require.NoError(t, err)
+		again = append(again, s)
+	}
+	events := &collector{}
+	opts.OnEvent = events.add
+	q = NewQueue(client, d, opts)
+	ids := q.Add(again...)
+	q.Wait()
+	q.Close()
+	for _, id := range ids {
+		e := events.final(id)
+		require.Equal(t, Done, e.State, "%v", e.Err)
+		assert.Equal(t, sums[e.Name], e.Result.SHA256)
+		assert.Equal(t, sums[e.Name], fileSHA256(t, filepath.Join(filesDir, filepath.FromSlash(e.Result.Key))))
+	}
+	assert.Empty(t, pendingNames(t, j), "finished files are forgotten")
+}
+
+// TestJournalForgetsCancelledFailedAndRefusedFiles: what the person
+// cancelled, what failed before anything was stored and what the rules
+// refused is not offered after a restart.
+func TestJournalForgetsCancelledFailedAndRefusedFiles(t *testing.T) {
+	client, d, _ := startEmbedded(t)
+	j, err := OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	dir := t.TempDir()
+	p, _ := writeRandomFile(t, dir, "keep.bin", 1000, 1)
+	held, err := NewLocalFile(p, "")
+	require.NoError(t, err)
+	big, _ := writeRandomFile(t, dir, "big.bin", 5000, 2)
+	bigSrc, err := NewLocalFile(big, "")
+	require.NoError(t, err)
+	gone, _ := writeRandomFile(t, dir, "gone.bin", 1000, 3)
+	goneSrc, err := NewLocalFile(gone, "")
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(gone))
+
+	events := &collector{}
+	q := NewQueue(client, d, Options{Journal: j, BackendID: "embedded", OnEvent: events.add,
+		Restrictions: Restrictions{MaxFileSize: 4000}})
+	defer q.Close()
+	ids := q.Add(heldSource{held, make(chan struct{})}, bigSrc, goneSrc)
+	assert.Contains(t, pendingNames(t, j), "keep.bin")
+	assert.NotContains(t, pendingNames(t, j), "big.bin", "a refused file is never journalled")
+	q.Cancel(ids[0])
+	q.Wait()
+	assert.Equal(t, Cancelled, events.final(ids[0]).State)
+	assert.Equal(t, Failed, events.final(ids[1]).State)
+	gotErr := events.final(ids[2]).Err
+	assert.True(t, errors.Is(gotErr, os.ErrNotExist), "%v", gotErr)
+	assert.Empty(t, pendingNames(t, j))
+}
