@@ -389,13 +389,23 @@ func (m *Main) uploadSelection() {
 	if m.pick != nil && !m.pick.allows(m, sel) {
 		return
 	}
+	// After Ctrl+A, the items that could not be selected are reported as
+	// skipped, so the person learns why they were left out.
+	var left []skippedItem
+	if len(sel) == m.browser.selectableShown() {
+		for _, it := range m.browser.shown {
+			if it.reason != "" {
+				left = append(left, skippedItem{name: it.Name, reason: it.reason})
+			}
+		}
+	}
 	m.browser.clearSelection()
 	if src.Local {
 		paths := make([]string, len(sel))
 		for i, it := range sel {
 			paths[i] = it.ID
 		}
-		m.AddPaths(paths)
+		m.addPaths(paths, left)
 		return
 	}
 	entries := make([]providers.Entry, len(sel))
@@ -430,22 +440,38 @@ func (m *Main) addRemote(src *source, entries []providers.Entry) {
 // AddPaths queues files and folders (folders recursively, keeping relative
 // paths). Walking the folders and connecting to the backend happen off the
 // UI goroutine.
-func (m *Main) AddPaths(paths []string) {
+func (m *Main) AddPaths(paths []string) { m.addPaths(paths, nil) }
+
+// addPaths queues what can be uploaded of paths and lists what was left
+// out (with left, the items of the selection that were left out already):
+// one unreadable item never rejects the rest.
+func (m *Main) addPaths(paths []string, left []skippedItem) {
 	m.status.SetText(N("Adding {{.Count}} items…", len(paths)))
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
-		srcs, err := upload.ExpandPaths(paths)
-		if err != nil {
-			onMain(func() { m.status.SetText(T("Cannot add the selection.") + " " + oneLine(err)) })
+		srcs, skipped := upload.Expand(paths)
+		for _, s := range skipped {
+			left = append(left, skippedItem{name: s.Name, reason: oneLine(s.Err)})
+		}
+		queued := len(srcs) > 0 && m.enqueue(srcs)
+		if len(left) == 0 {
 			return
 		}
-		m.enqueue(srcs)
+		onMain(func() {
+			if queued {
+				m.status.SetText(N("Queued {{.Count}} files.", len(srcs)) + " " + N("{{.Count}} skipped.", len(left)))
+			} else if len(srcs) == 0 {
+				m.status.SetText(T("Nothing could be added.") + " " + N("{{.Count}} skipped.", len(left)))
+			}
+			m.showSkipped(left)
+		})
 	}()
 }
 
-// enqueue connects (once) and queues srcs. It runs off the UI goroutine.
-func (m *Main) enqueue(srcs []upload.Source) {
+// enqueue connects (once) and queues srcs, reporting whether they were
+// queued. It runs off the UI goroutine.
+func (m *Main) enqueue(srcs []upload.Source) bool {
 	if m.pick != nil {
 		var skipped int
 		srcs, skipped = m.pick.filter(srcs)
@@ -455,7 +481,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			})
 		}
 		if len(srcs) == 0 {
-			return
+			return false
 		}
 	}
 	q, err := m.connect()
@@ -464,7 +490,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			m.status.SetText(T("Cannot reach the upload service.") + " " + oneLine(err))
 			m.showProblem(T("Cannot reach the upload service"), err, m.serviceSignIn(explain(err)))
 		})
-		return
+		return false
 	}
 	// Remember each job's source before its events reach the rows, so
 	// Retry and the picker know what each row is.
@@ -478,6 +504,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			m.pick.batchEnded(m, m.queue.totals())
 		}
 	})
+	return true
 }
 
 // connect connects to the backend (again after a failure, so a service
