@@ -56,6 +56,9 @@ type StorageConfig struct {
 	Region    string `toml:"region"`
 	Bucket    string `toml:"bucket"`
 	PathStyle bool   `toml:"path_style"`
+	// OnThisComputer marks the built-in backend's storage: its errors name
+	// the folder and are for the person (api.Error.Local). Never from a file.
+	OnThisComputer bool `toml:"-"`
 }
 
 // UploadConfig holds the limits announced by discovery and enforced here.

@@ -30,6 +30,7 @@ type httpError struct {
 	status int
 	code   string
 	msg    string
+	local  bool // api.Error.Local
 }
 
 func (e *httpError) Error() string { return e.code + ": " + e.msg }
@@ -43,7 +44,7 @@ func errorf(status int, code, format string, args ...any) *httpError {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
-		writeError(w, he.status, he.code, he.msg)
+		writeJSON(w, he.status, api.Error{Code: he.code, Message: he.msg, Local: he.local})
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -303,7 +303,7 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	v.bytes.SetText(T("{{.Sent}} of {{.Total}}", "Sent", humanize.Bytes(r.Sent), "Total", humanize.Bytes(max(r.Total, 0))))
 	sp := ""
-	if r.State == upload.Uploading && r.BytesPerSec > 0 {
+	if r.State == upload.Uploading && r.BytesPerSec > 0 && r.Sent > 0 { // only once bytes move
 		sp = T("{{.Speed}}/s", "Speed", humanize.Bytes(int64(r.BytesPerSec)))
 	}
 	v.speed.SetText(sp)
@@ -330,7 +330,7 @@ func stateText(r queueRow) string {
 	case upload.Queued:
 		return T("Waiting")
 	case upload.Uploading:
-		if eta := humanize.Duration(r.ETA); eta != "" {
+		if eta := humanize.Duration(r.ETA); eta != "" && r.Sent > 0 {
 			return T("Uploading — {{.ETA}} left", "ETA", eta)
 		}
 		return T("Uploading")

@@ -117,6 +117,8 @@ func classify(err error) (retryKind, time.Duration) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		switch {
+		case isStorageFault(ae):
+			return permanent, 0 // the storage refuses every write until someone acts
 		case isExpired(ae):
 			return expiredURL, 0
 		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable || ae.Code == "SlowDown":
@@ -140,6 +142,12 @@ func classify(err error) (retryKind, time.Duration) {
 		return transient, 0
 	}
 	return permanent, 0
+}
+
+// isStorageFault reports a storage that cannot be written to (no
+// permission, a read-only or full disk).
+func isStorageFault(ae *api.Error) bool {
+	return ae.Code == api.CodeStorageUnwritable || ae.Code == api.CodeStorageFull
 }
 
 // isExpired reports a presigned URL that outlived its lifetime: S3 answers

@@ -151,6 +151,10 @@ type CompleteResponse struct {
 type Error struct {
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// Local says the problem is on the person's own computer (the built-in
+	// backend's storage folder), so the person, not an administrator, can
+	// fix it. Optional; absent means false.
+	Local bool `json:"local,omitempty"`
 	// Status is the HTTP status the error arrived with (not on the wire).
 	Status int `json:"-"`
 	// RetryAfter is the parsed Retry-After header, if any (not on the wire).
@@ -181,4 +185,8 @@ const (
 	CodeUnknownProvider = "unknown_provider"
 	CodeUpstream        = "upstream_error"
 	CodeInternal        = "internal"
+	// The storage refuses every write until someone acts: no permission or
+	// a read-only disk, and a full disk or quota. Retrying cannot help.
+	CodeStorageUnwritable = "storage_unwritable"
+	CodeStorageFull       = "storage_full"
 )
