@@ -97,6 +97,11 @@ type Deps struct {
 	// Unfinished returns the uploads the journal holds from an earlier
 	// run that can resume; the window offers to resume them at start.
 	Unfinished func(ctx context.Context) ([]upload.Source, error)
+	// SignInsNotKept says why sign-ins last only until Ferry quits (no
+	// reachable keychain), or "" when they are kept. Called once, off the
+	// UI goroutine; the window then shows a banner the person can dismiss.
+	// Nil: no banner.
+	SignInsNotKept func(ctx context.Context) string
 	// Settings backs the Settings dialog; nil shows the values of Deps.
 	Settings *Settings
 	// About is shown in the About box.
@@ -133,6 +138,7 @@ type Main struct {
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
 	addFiles *addFilesDialog // the last "Add files…" dialog opened
+	banner   *banner
 
 	// AfterBatch, when set, runs on the UI goroutine after each batch of
 	// uploads ends (the tray quits a hidden window's app then).
@@ -227,6 +233,17 @@ func Create(w fyne.Window, deps Deps) *Main {
 	if deps.Unfinished != nil && m.pick == nil {
 		m.offerResume()
 	}
+	if deps.SignInsNotKept != nil {
+		m.pending.Add(1)
+		go func() {
+			defer m.pending.Done()
+			if why := deps.SignInsNotKept(m.ctx); why != "" {
+				onMain(func() {
+					m.banner.show(T("Sign-ins last only until Ferry quits: {{.Reason}}", "Reason", sentence(why)))
+				})
+			}
+		}()
+	}
 	if m.pick != nil {
 		m.pick.start(m)
 	}
@@ -276,7 +293,8 @@ func (m *Main) content() fyne.CanvasObject {
 	center.Offset = 0.7
 	body := container.NewHSplit(m.sidebar.list, center)
 	body.Offset = 0.2 // "This Computer" and account names fit at the default size
-	return body
+	m.banner = newBanner()
+	return container.NewBorder(m.banner.box, nil, nil, nil, body)
 }
 
 // selectionChanged updates the bar: "N selected (size) — Upload".
