@@ -69,6 +69,12 @@ func guiDeps(env *Env, opts guiOptions) (ui.Deps, error) {
 		RemoteSources: func(ctx context.Context, p providers.Provider, remote string, entries []providers.Entry) ([]upload.Source, error) {
 			return upload.ExpandEntries(ctx, p, remote, entries)
 		},
+		SignInsNotKept: func(ctx context.Context) string {
+			if v := env.Vault(ctx); !v.Persistent() {
+				return v.Reason()
+			}
+			return ""
+		},
 		Settings: settings,
 		About:    ui.About{Version: version, Licenses: licenses()},
 		Pick:     opts.pick,
