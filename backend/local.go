@@ -52,6 +52,26 @@ type localDriver struct {
 	personal bool
 }
 
+// fileURL is the file:// URL of a stored object, for the built-in backend
+// whose storage is the person's own folder: it stays valid after Ferry
+// quits, unlike a URL on the backend's random port.
+func (d *localDriver) fileURL(key string) string {
+	p := filepath.ToSlash(filepath.Join(d.dir, filepath.FromSlash(key)))
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
+}
+
+// location is where a stored object is reported: its file on this
+// computer for the built-in backend, "" otherwise (the upload URL is).
+func (d *localDriver) location(key string) string {
+	if !d.personal {
+		return ""
+	}
+	return d.fileURL(key)
+}
+
 // storageFault turns a write error the storage will keep giving (no
 // permission, a read-only or full disk) into an answer that says so, so
 // the client fails the file at once instead of retrying for minutes.
@@ -296,6 +316,9 @@ func (d *localDriver) readPart(uploadID string, n int) (*partMeta, error) {
 
 func (d *localDriver) Complete(ctx context.Context, key, uploadID string, parts []api.Part) (string, error) {
 	loc, err := d.complete(key, uploadID, parts)
+	if err == nil && d.personal {
+		loc = d.fileURL(key)
+	}
 	return loc, d.storageFault(err)
 }
 

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -555,7 +556,7 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 		Type:     ctype,
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
 		Key:      params.Key,
-		Location: RedactURL(params.URL),
+		Location: cmp.Or(params.Location, RedactURL(params.URL)),
 		Source:   src.Origin(),
 	}, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -126,4 +128,53 @@ func TestJournalForgetsCancelledFailedAndRefusedFiles(t *testing.T) {
 	gotErr := events.final(ids[2]).Err
 	assert.True(t, errors.Is(gotErr, os.ErrNotExist), "%v", gotErr)
 	assert.Empty(t, pendingNames(t, j))
+}
+
+// TestFolderUploadKeepsRelativePathsInKeys is issue 20 item 4: files from
+// inside a folder are stored under their relative path, as the README says.
+func TestFolderUploadKeepsRelativePathsInKeys(t *testing.T) {
+	client, d, filesDir := startEmbedded(t)
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "trip", "day1"), 0o755))
+	_, sum := writeRandomFile(t, filepath.Join(root, "trip", "day1"), "a.jpg", 2000, 7)
+	srcs, err := ExpandPaths([]string{filepath.Join(root, "trip")})
+	require.NoError(t, err)
+	require.Len(t, srcs, 1)
+	events := &collector{}
+	q := NewQueue(client, d, Options{OnEvent: events.add})
+	id := q.Add(srcs...)[0]
+	q.Wait()
+	q.Close()
+	e := events.final(id)
+	require.Equal(t, Done, e.State, "%v", e.Err)
+	assert.True(t, strings.HasSuffix(e.Result.Key, "/trip/day1/a.jpg"), e.Result.Key)
+	assert.Equal(t, sum, fileSHA256(t, filepath.Join(filesDir, filepath.FromSlash(e.Result.Key))))
+}
+
+// TestBuiltInBackendReportsTheStoredFile is issue 20 item 4: the location
+// reported for the built-in backend is the file:// URL of the stored file,
+// which still works after Ferry quits (not a URL on a random port).
+func TestBuiltInBackendReportsTheStoredFile(t *testing.T) {
+	client, d, filesDir := startEmbedded(t)
+	d.Upload.MultipartThreshold = 5 << 20
+	dir := t.TempDir()
+	small, smallSum := writeRandomFile(t, dir, "small.txt", 100, 1)
+	big, bigSum := writeRandomFile(t, dir, "big.bin", 6<<20, 2)
+	sums := map[string]string{"small.txt": smallSum, "big.bin": bigSum}
+	srcs, err := ExpandPaths([]string{small, big})
+	require.NoError(t, err)
+	events := &collector{}
+	q := NewQueue(client, d, Options{OnEvent: events.add, PartSize: 5 << 20})
+	ids := q.Add(srcs...)
+	q.Wait()
+	q.Close()
+	for _, id := range ids {
+		e := events.final(id)
+		require.Equal(t, Done, e.State, "%v", e.Err)
+		u, err := url.Parse(e.Result.Location)
+		require.NoError(t, err)
+		assert.Equal(t, "file", u.Scheme, e.Result.Location)
+		assert.Equal(t, filepath.Join(filesDir, filepath.FromSlash(e.Result.Key)), filepath.FromSlash(u.Path))
+		assert.Equal(t, sums[e.Name], fileSHA256(t, filepath.FromSlash(u.Path)), "the location is the stored file")
+	}
 }

@@ -97,6 +97,10 @@ type ParamsResponse struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Expires int64             `json:"expires,omitempty"` // seconds of validity
 	Key     string            `json:"key,omitempty"`
+	// Location is where the object will be found once stored, when it is
+	// not the upload URL (Ferry extension): the built-in backend gives the
+	// file:// URL of the stored file. Clients report it instead of the URL.
+	Location string `json:"location,omitempty"`
 }
 
 // CreateMultipartRequest is the body of POST /s3/multipart.
