@@ -102,6 +102,9 @@ type Deps struct {
 	// UI goroutine; the window then shows a banner the person can dismiss.
 	// Nil: no banner.
 	SignInsNotKept func(ctx context.Context) string
+	// History keeps finished uploads across restarts (an *upload.History);
+	// the menu's "Upload history…" lists them. Nil: no history.
+	History UploadHistory
 	// Settings backs the Settings dialog; nil shows the values of Deps.
 	Settings *Settings
 	// About is shown in the About box.
@@ -549,7 +552,12 @@ func (m *Main) connect() (*upload.Queue, error) {
 		opts = m.deps.QueueOptions()
 	}
 	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
-	opts.OnEvent = func(e upload.Event) { onMain(func() { m.queue.apply(e) }) }
+	opts.OnEvent = func(e upload.Event) {
+		if e.State == upload.Done && e.Result != nil && m.deps.History != nil {
+			_ = m.deps.History.Add(*e.Result) // a lost entry only shortens the history
+		}
+		onMain(func() { m.queue.apply(e) })
+	}
 	q := upload.NewQueue(client, d, opts)
 	m.q = q
 	onMain(func() { m.queue.ctl = q })
