@@ -35,6 +35,10 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		env.Log.Warn("uploads cannot resume after a crash", "err", jerr)
 	}
 	pending, _ := journal.Pending()
+	history, herr := upload.OpenHistory(upload.DefaultHistoryPath())
+	if herr != nil {
+		env.Log.Warn("finished uploads are not kept in a history", "err", herr)
+	}
 	if fs.NArg() == 0 && !*resume {
 		fmt.Fprintln(env.Stderr, "ferry upload: name at least one file or folder")
 		if len(pending) > 0 {
@@ -101,6 +105,7 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 			rep.event(e)
 			switch e.State {
 			case upload.Done:
+				_ = history.Add(*e.Result)
 				if *asJSON {
 					_ = enc.Encode(e.Result)
 				} else {

@@ -26,6 +26,10 @@ func guiDeps(env *Env, opts guiOptions) (ui.Deps, error) {
 		env.Log.Warn("uploads cannot resume after a crash", "err", jerr)
 		journal = nil
 	}
+	history, herr := upload.OpenHistory(upload.DefaultHistoryPath())
+	if herr != nil {
+		env.Log.Warn("finished uploads are not kept in a history", "err", herr)
+	}
 	settings, err := env.GUISettings()
 	if err != nil {
 		return ui.Deps{}, err
@@ -78,6 +82,9 @@ func guiDeps(env *Env, opts guiOptions) (ui.Deps, error) {
 		Settings: settings,
 		About:    ui.About{Version: version, Licenses: licenses()},
 		Pick:     opts.pick,
+	}
+	if history != nil {
+		deps.History = history
 	}
 	if journal != nil && opts.pick == nil {
 		deps.Unfinished = func(ctx context.Context) ([]upload.Source, error) { return env.GUIUnfinished(ctx, journal) }
