@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/auth/vault"
 	"github.com/ferry-app/ferry/backend/api"
+	"github.com/ferry-app/ferry/internal/appdirs"
 	"github.com/ferry-app/ferry/ui"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -142,6 +144,7 @@ func (e *Env) GUISettings() (*ui.Settings, error) {
 		Backend: cfg.Backend, BackendLocked: cfg.Locked("backend"),
 		Concurrency: cfg.Upload.Concurrency, ConcurrencyLocked: cfg.Locked("upload.concurrency"),
 		ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB, Theme: cfg.UI.Theme, Language: cfg.UI.Language,
+		StorageDir: filepath.Join(appdirs.DataDir(), "backend", "files"), // where Backend's built-in service stores
 		Save: func(changes map[string]string) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
