@@ -131,7 +131,7 @@ type Queue struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	slots  chan struct{}
+	turns  *turns
 	wg     sync.WaitGroup
 	nextID atomic.Int64
 
@@ -200,7 +200,7 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
 		rules: RestrictionsFrom(d.Upload).Merge(opts.Restrictions),
-		ctx:   ctx, cancel: cancel, slots: make(chan struct{}, opts.Concurrency), jobs: map[JobID]*job{}}
+		ctx:   ctx, cancel: cancel, turns: newTurns(opts.Concurrency), jobs: map[JobID]*job{}}
 }
 
 // Add queues sources and returns their job IDs in order. Restrictions (size,
@@ -239,6 +239,9 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 		q.jobs[id] = j
 		q.mu.Unlock()
 		ids = append(ids, id)
+		if j.reject == nil {
+			q.turns.join(j) // in the order added
+		}
 		q.emit(j, Event{State: Queued})
 		q.wg.Add(1)
 		go q.run(j)
@@ -387,6 +390,7 @@ func (q *Queue) emitProgress(j *job) {
 func (q *Queue) run(j *job) {
 	defer q.wg.Done()
 	defer j.cancel(nil)
+	defer q.turns.leave(j) // however it ends, it no longer waits in line
 	if j.reject != nil {
 		q.emit(j, Event{State: Failed, Err: j.reject})
 		return
@@ -396,20 +400,19 @@ func (q *Queue) run(j *job) {
 			q.end(j, nil, nil)
 			return
 		}
-		select {
-		case q.slots <- struct{}{}:
-		case <-j.ctx.Done():
-			q.end(j, nil, nil)
-			return
-		case <-j.wake:
-			continue // paused (or cancelled) while waiting for a slot
+		if !q.turns.take(j) {
+			if j.ctx.Err() != nil {
+				q.end(j, nil, nil)
+				return
+			}
+			continue // paused while waiting for its turn
 		}
 		actx, stop := context.WithCancelCause(j.ctx)
 		j.mu.Lock()
 		if j.paused {
 			j.mu.Unlock()
 			stop(nil)
-			<-q.slots
+			q.turns.give()
 			continue
 		}
 		j.attempt = stop
@@ -421,7 +424,7 @@ func (q *Queue) run(j *job) {
 		j.attempt = nil
 		j.mu.Unlock()
 		stop(nil)
-		<-q.slots
+		q.turns.give()
 		if err != nil && paused && j.ctx.Err() == nil {
 			continue
 		}
@@ -447,6 +450,7 @@ func (q *Queue) waitUnpaused(j *job) bool {
 			return true
 		}
 		if !announced {
+			q.turns.leave(j) // a paused file lets the next one go
 			q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
 			announced = true
 		}

@@ -3,13 +3,17 @@ package upload
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -177,4 +181,75 @@ func TestBuiltInBackendReportsTheStoredFile(t *testing.T) {
 		assert.Equal(t, filepath.Join(filesDir, filepath.FromSlash(e.Result.Key)), filepath.FromSlash(u.Path))
 		assert.Equal(t, sums[e.Name], fileSHA256(t, filepath.FromSlash(u.Path)), "the location is the stored file")
 	}
+}
+
+// TestFilesStartInTheOrderTheyWereQueued: with one file at a time, files
+// start in the order they were added, so a resumed batch goes in the
+// order the person first queued it (issue 20 item 2).
+func TestFilesStartInTheOrderTheyWereQueued(t *testing.T) {
+	client, d, _ := startEmbedded(t)
+	dir := t.TempDir()
+	var srcs []Source
+	for i := range 24 {
+		p, _ := writeRandomFile(t, dir, fmt.Sprintf("f%02d.bin", i), 100, uint64(i))
+		s, err := NewLocalFile(p, "")
+		require.NoError(t, err)
+		srcs = append(srcs, s)
+	}
+	var mu sync.Mutex
+	var started []JobID
+	q := NewQueue(client, d, Options{Concurrency: 1, OnEvent: func(e Event) {
+		if e.State == Uploading && e.Sent == 0 {
+			mu.Lock()
+			if !slices.Contains(started, e.ID) {
+				started = append(started, e.ID)
+			}
+			mu.Unlock()
+		}
+	}})
+	ids := q.Add(srcs...)
+	q.Wait()
+	q.Close()
+	assert.Equal(t, ids, started)
+}
+
+// TestPausedFileInLineLetsTheNextOneGo: a file paused while it waits for
+// its turn does not hold up the files behind it.
+func TestPausedFileInLineLetsTheNextOneGo(t *testing.T) {
+	client, d, _ := startEmbedded(t)
+	dir := t.TempDir()
+	release := make(chan struct{})
+	var srcs []Source
+	for i, name := range []string{"first.bin", "second.bin", "third.bin"} {
+		p, _ := writeRandomFile(t, dir, name, 100, uint64(i))
+		s, err := NewLocalFile(p, "")
+		require.NoError(t, err)
+		if i == 0 {
+			srcs = append(srcs, heldSource{s, release})
+		} else {
+			srcs = append(srcs, s)
+		}
+	}
+	events := &collector{}
+	thirdDone := make(chan struct{})
+	events.on = func(e Event) {
+		if e.Name == "third.bin" && e.State == Done {
+			close(thirdDone)
+		}
+	}
+	q := NewQueue(client, d, Options{Concurrency: 1, OnEvent: events.add})
+	defer q.Close()
+	ids := q.Add(srcs...)
+	q.Pause(ids[1])
+	close(release)
+	select {
+	case <-thirdDone:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the third file waited behind the paused second: %v", events.states(ids[2]))
+	}
+	assert.Equal(t, Done, events.final(ids[0]).State)
+	assert.Contains(t, events.states(ids[1]), Paused)
+	q.Resume(ids[1])
+	q.Wait()
+	assert.Equal(t, Done, events.final(ids[1]).State)
 }
