@@ -23,8 +23,10 @@ func TestNoKeychainShowsABannerUntilDismissed(t *testing.T) {
 			return "no Secret Service keychain is available; install and start gnome-keyring or KeePassXC"
 		}})
 	defer m.Close()
+	m.browser.Wait()
 	m.Wait()
-	text := allText(w.Content())
+	var text string
+	withUI(func() { text = allText(w.Content()) })
 	assert.Contains(t, text, "Sign-ins last only until Ferry quits: no Secret Service keychain is available; install and start gnome-keyring or KeePassXC.")
 	require.NotNil(t, m.banner)
 	assert.True(t, m.banner.box.Visible())
@@ -36,6 +38,7 @@ func TestNoKeychainShowsABannerUntilDismissed(t *testing.T) {
 	m2 := Create(w2, Deps{Connect: noBackend, StartDir: src, ThumbnailDir: t.TempDir(),
 		SignInsNotKept: func(context.Context) string { return "" }})
 	defer m2.Close()
+	m2.browser.Wait()
 	m2.Wait()
 	assert.False(t, m2.banner.box.Visible())
 }
