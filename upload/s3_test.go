@@ -325,7 +325,12 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	for _, p := range stored {
 		assert.Equal(t, before[strconv.Itoa(p.PartNumber)], after[strconv.Itoa(p.PartNumber)], "part %d not sent again", p.PartNumber)
 	}
-	assert.Len(t, after, 6)
+	// No part was stored twice. (A part whose whole body reached the
+	// storage before Close cut its answer has no 2xx here, and is rightly
+	// kept once its MD5 matches, so counting parts would be timing-bound.)
+	for n, c := range after {
+		assert.Equal(t, 1, c, "part %s stored once", n)
+	}
 
 	// A journaled upload whose file changed meanwhile restarts from scratch.
 	q = r.queue(Options{PartConcurrency: 1})
