@@ -61,6 +61,9 @@ type StorageConfig struct {
 	// part for this long; default 24h. For s3, use the bucket's lifecycle
 	// rule for incomplete multipart uploads.
 	MultipartTTL Duration `toml:"multipart_ttl"`
+	// OnThisComputer marks the built-in backend's storage: its errors name
+	// the folder and are for the person (api.Error.Local). Never from a file.
+	OnThisComputer bool `toml:"-"`
 }
 
 // UploadConfig holds the limits announced by discovery and enforced here.

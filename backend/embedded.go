@@ -34,7 +34,7 @@ func EmbeddedConfig(dataDir string) *Config {
 	c.Listen = "127.0.0.1:0"
 	c.Name = "This computer"
 	c.Auth = AuthConfig{Type: "none"}
-	c.Storage = StorageConfig{Driver: "local", Dir: filepath.Join(dataDir, "files")}
+	c.Storage = StorageConfig{Driver: "local", Dir: filepath.Join(dataDir, "files"), OnThisComputer: true}
 	c.StateDir = filepath.Join(dataDir, "state")
 	c.Upload.MaxFiles = 0 // one person on their own machine: no count limit
 	c.Upload.MaxFileSize = 0

@@ -262,13 +262,23 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	writeJSON(w, http.StatusOK, api.ParamsResponse{
-		Method:  http.MethodPut,
-		URL:     u,
-		Fields:  map[string]string{},
-		Headers: headers,
-		Expires: int64(lt / time.Second),
-		Key:     key,
+		Method:   http.MethodPut,
+		URL:      u,
+		Fields:   map[string]string{},
+		Headers:  headers,
+		Expires:  int64(lt / time.Second),
+		Key:      key,
+		Location: s.location(key),
 	})
+}
+
+// location is where a driver reports an object other than at its upload
+// URL ("" for most).
+func (s *Server) location(key string) string {
+	if l, ok := s.drv.(interface{ location(string) string }); ok {
+		return l.location(key)
+	}
+	return ""
 }
 
 func (s *Server) handleCreateMultipart(w http.ResponseWriter, r *http.Request, user string) {

@@ -63,7 +63,7 @@ func objectKey(template, user, filename string, now time.Time) (string, error) {
 		"{mm}", fmt.Sprintf("%02d", int(now.Month())),
 		"{dd}", fmt.Sprintf("%02d", now.Day()),
 		"{uuid}", id,
-		"{filename}", SanitizeFilename(filename),
+		"{filename}", SanitizePath(filename),
 	)
 	return r.Replace(template), nil
 }
@@ -111,6 +111,39 @@ func isBidiOrInvisible(r rune) bool {
 		return true
 	}
 	return unicode.Is(unicode.Cf, r)
+}
+
+// Bounds of the relative path kept in a key: S3 and the local driver take
+// keys up to 1024 bytes, and the template's own part comes first.
+const (
+	maxPathSegments = 16
+	maxPathBytes    = 640
+)
+
+// SanitizePath keeps the relative path of a file uploaded from inside a
+// folder ("trip/day1/a.jpg"), so the stored keys mirror the folder, as the
+// README promises. Separators are / or \; empty, "." and ".." segments are
+// dropped (a path never climbs out of the key's prefix) and every segment
+// is a SanitizeFilename. Deep or long paths keep their last segments.
+// It never returns "" and always ends with the file's name.
+func SanitizePath(name string) string {
+	var segs []string
+	for _, s := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if s == "." || s == ".." || strings.TrimSpace(s) == "" {
+			continue
+		}
+		segs = append(segs, SanitizeFilename(s))
+	}
+	if len(segs) == 0 {
+		return SanitizeFilename(name)
+	}
+	if len(segs) > maxPathSegments {
+		segs = segs[len(segs)-maxPathSegments:]
+	}
+	for len(segs) > 1 && len(strings.Join(segs, "/")) > maxPathBytes {
+		segs = segs[1:]
+	}
+	return strings.Join(segs, "/")
 }
 
 // SanitizeFilename reduces a client-supplied name to one safe key segment:

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ferry-app/ferry/backend/api"
@@ -52,6 +53,54 @@ type localDriver struct {
 	lastSweep time.Time
 	// bodyTimeout is [limits] body_timeout (0: the server's ReadTimeout only).
 	bodyTimeout time.Duration
+	// personal: the storage is the person's own folder (the built-in
+	// backend), so its errors name the folder and are theirs to fix.
+	personal bool
+}
+
+// fileURL is the file:// URL of a stored object, for the built-in backend
+// whose storage is the person's own folder: it stays valid after Ferry
+// quits, unlike a URL on the backend's random port.
+func (d *localDriver) fileURL(key string) string {
+	p := filepath.ToSlash(filepath.Join(d.dir, filepath.FromSlash(key)))
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
+}
+
+// location is where a stored object is reported: its file on this
+// computer for the built-in backend, "" otherwise (the upload URL is).
+func (d *localDriver) location(key string) string {
+	if !d.personal {
+		return ""
+	}
+	return d.fileURL(key)
+}
+
+// storageFault turns a write error the storage will keep giving (no
+// permission, a read-only or full disk) into an answer that says so, so
+// the client fails the file at once instead of retrying for minutes.
+// Other errors are returned as they are.
+func (d *localDriver) storageFault(err error) error {
+	var code, why string
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		code, why = api.CodeStorageFull, "the disk is full"
+	case errors.Is(err, syscall.EROFS):
+		code, why = api.CodeStorageUnwritable, "the disk is read-only"
+	case errors.Is(err, fs.ErrPermission):
+		code, why = api.CodeStorageUnwritable, "permission denied"
+	default:
+		return err
+	}
+	where := "the upload service's storage"
+	if d.personal {
+		where = d.dir
+	}
+	return &httpError{status: http.StatusInsufficientStorage, code: code, msg: fmt.Sprintf("Cannot write to %s: %s", where, why), local: d.personal}
 }
 
 type readCloser struct {
@@ -255,7 +304,12 @@ func goneUpload(err error) error {
 	return err
 }
 
-func (d *localDriver) CreateMultipart(_ context.Context, key, contentType string, _ map[string]string, checksums bool) (string, error) {
+func (d *localDriver) CreateMultipart(ctx context.Context, key, contentType string, meta map[string]string, checksums bool) (string, error) {
+	id, err := d.createMultipart(key, contentType, checksums)
+	return id, d.storageFault(err)
+}
+
+func (d *localDriver) createMultipart(key, contentType string, checksums bool) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
@@ -332,7 +386,15 @@ func (d *localDriver) readPart(uploadID string, n int) (*partMeta, error) {
 	return &pm, json.Unmarshal(data, &pm)
 }
 
-func (d *localDriver) Complete(_ context.Context, key, uploadID string, parts []api.Part) (string, error) {
+func (d *localDriver) Complete(ctx context.Context, key, uploadID string, parts []api.Part) (string, error) {
+	loc, err := d.complete(key, uploadID, parts)
+	if err == nil && d.personal {
+		loc = d.fileURL(key)
+	}
+	return loc, d.storageFault(err)
+}
+
+func (d *localDriver) complete(key, uploadID string, parts []api.Part) (string, error) {
 	m, err := d.readMeta(uploadID)
 	if err != nil {
 		return "", err
@@ -524,8 +586,8 @@ func (d *localDriver) handlePut(w http.ResponseWriter, r *http.Request) {
 
 func (d *localDriver) receiveError(w http.ResponseWriter, err error) {
 	var he *httpError
-	if errors.As(err, &he) {
-		storageError(w, he.status, he.code, he.msg)
+	if errors.As(d.storageFault(err), &he) {
+		writeJSON(w, he.status, api.Error{Code: he.code, Message: he.msg, Local: he.local})
 		return
 	}
 	storageError(w, http.StatusInternalServerError, api.CodeInternal, "could not store the upload")

@@ -67,7 +67,8 @@ func TestLocalMultipartAssemblesOnComplete(t *testing.T) {
 	var cres api.CompleteResponse
 	c.json(http.MethodPost, partPath(cr.UploadID, "/complete"), kq, api.CompleteRequest{Parts: done}, &cres)
 	assert.Equal(t, cr.Key, cres.Key)
-	assert.Equal(t, e.URL+"/storage/"+escapeKey(cr.Key), cres.Location)
+	// The built-in backend reports the stored file itself (issue 20 item 4).
+	assert.Equal(t, "file://"+filepath.ToSlash(filepath.Join(dir, "files", filepath.FromSlash(cr.Key))), cres.Location)
 	got, err := os.ReadFile(filepath.Join(dir, "files", filepath.FromSlash(cr.Key)))
 	require.NoError(t, err)
 	require.Equal(t, whole, got, "assembled file differs")

@@ -34,6 +34,7 @@ type httpError struct {
 	msg    string
 	// retryAfter, when set, is sent as Retry-After (whole seconds, rounded up).
 	retryAfter time.Duration
+	local      bool // api.Error.Local
 }
 
 func (e *httpError) Error() string { return e.code + ": " + e.msg }
@@ -50,7 +51,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if he.retryAfter > 0 {
 			setRetryAfter(w, he.retryAfter)
 		}
-		writeError(w, he.status, he.code, he.msg)
+		writeJSON(w, he.status, api.Error{Code: he.code, Message: he.msg, Local: he.local})
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

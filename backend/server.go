@@ -98,6 +98,9 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	switch cfg.Storage.Driver {
 	case "local":
 		ld, err := newLocalDriver(cfg.Storage.Dir, time.Duration(cfg.Storage.MultipartTTL), s.publicURL, s.now)
+		if ld != nil {
+			ld.personal = cfg.Storage.OnThisComputer
+		}
 		if err != nil {
 			return nil, err
 		}

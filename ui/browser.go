@@ -780,3 +780,14 @@ func (b *browser) reapplyRules(r restrictions) {
 	b.refreshRows()
 	b.notifySelection()
 }
+
+// selectableShown counts the shown items that can be selected.
+func (b *browser) selectableShown() int {
+	n := 0
+	for _, it := range b.shown {
+		if it.reason == "" {
+			n++
+		}
+	}
+	return n
+}

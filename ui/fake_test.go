@@ -196,6 +196,7 @@ type fakeAccounts struct {
 	signOut        func(ctx context.Context, remote, account string) error
 	forgetAll      func(context.Context) error
 	serviceSignsIn func() bool
+	notKept        string // why sign-ins are not kept; "" when they are
 }
 
 func (f *fakeAccounts) Accounts(ctx context.Context) ([]app.Account, error) {
@@ -241,3 +242,5 @@ func (f *fakeAccounts) ForgetAll(ctx context.Context) error {
 }
 
 func (f *fakeAccounts) ServiceSignsIn() bool { return f.serviceSignsIn != nil && f.serviceSignsIn() }
+
+func (f *fakeAccounts) SignInsNotKept(context.Context) string { return f.notKept }

@@ -49,6 +49,9 @@ func (m *Main) menuItems() []*fyne.MenuItem {
 		fyne.NewMenuItem(T("Settings…"), func() { m.showSettings() }),
 		fyne.NewMenuItemSeparator(),
 	}
+	if m.deps.History != nil {
+		items = append(items[:1], append([]*fyne.MenuItem{fyne.NewMenuItem(T("Upload history…"), m.showHistory)}, items[1:]...)...)
+	}
 	for _, r := range m.sidebar.rows {
 		if r.kind != sideAccount {
 			continue

@@ -136,6 +136,11 @@ func (p *picker) finishCancelled(m *Main) {
 		return
 	}
 	p.over = true
+	// The program was told "cancelled": what was queued for it must not be
+	// offered to resume when Ferry starts next (nor keep uploading).
+	if q := m.queueIfConnected(); q != nil {
+		q.CancelAll()
+	}
 	if p.opts.Cancelled != nil {
 		p.opts.Cancelled()
 	}

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -118,4 +122,53 @@ func TestPickerSourceSignsInThenOpensTheAccount(t *testing.T) {
 		assert.Equal(t, "Acme Drive — ann", m.browser.loc.src.Title)
 		assert.Len(t, m.browser.shown, 4)
 	})
+}
+
+// TestCancelledPickerLeavesNothingToResume: files queued for a program
+// that then cancelled the picker are not offered to resume at the next
+// start (every queued file is journalled, issue 20 item 2).
+func TestCancelledPickerLeavesNothingToResume(t *testing.T) {
+	test.NewTempApp(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // every upload waits until the test ends
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.Error(w, "stopped", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	defer close(release)
+	journal, err := upload.OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	src := t.TempDir()
+	writeRandom(t, filepath.Join(src, "a.txt"), 3)
+	writeRandom(t, filepath.Join(src, "b.txt"), 3)
+	cancelled := 0
+	w := test.NewWindow(nil)
+	m := Create(w, Deps{
+		Uploads: fakeUploads{
+			connect: func(context.Context) (*upload.Client, *api.Discovery, error) {
+				c, err := upload.NewClient(srv.URL, func(context.Context) (string, error) { return "t", nil }, nil)
+				return c, &api.Discovery{Version: api.Version, Upload: api.UploadInfo{Protocol: api.ProtocolS3}}, err
+			},
+			options: func() upload.Options { return upload.Options{Journal: journal, BackendID: "test", Concurrency: 1} },
+		},
+		StartDir: src, ThumbnailDir: t.TempDir(),
+		Pick: &app.Pick{Multiple: true, Done: func([]upload.Result) { t.Error("nothing was uploaded") }, Cancelled: func() { cancelled++ }}})
+	m.browser.Wait()
+	withUI(func() {
+		m.browser.selectAll()
+		test.Tap(m.upBtn)
+	})
+	m.pending.Wait()
+	pending, err := journal.Pending()
+	require.NoError(t, err)
+	require.Len(t, pending, 2, "both files are journalled as they are queued")
+	withUI(func() { test.Tap(m.pick.cancel) })
+	m.Close()
+	assert.Equal(t, 1, cancelled)
+	pending, err = journal.Pending()
+	require.NoError(t, err)
+	assert.Empty(t, pending, "nothing the program cancelled is offered again")
 }

@@ -113,6 +113,19 @@ func explain(err error) problem {
 
 func explainAPI(ae *api.Error, p problem) problem {
 	switch {
+	case ae.Code == api.CodeStorageUnwritable || ae.Code == api.CodeStorageFull:
+		// The backend's sentence says what and where ("Cannot write to
+		// /home/ann/…/files: permission denied"); the advice is for the
+		// person when the storage is on their own computer.
+		p.What = sentence(ae.Message)
+		switch {
+		case !ae.Local:
+			p.Do, p.Remedy = T("Contact your administrator: the upload service cannot store files."), remedyAdmin
+		case ae.Code == api.CodeStorageFull:
+			p.Do, p.Remedy = T("Free some space on that disk, then retry."), remedyRetry
+		default:
+			p.Do, p.Remedy = T("Make sure you may write to that folder, then retry."), remedyRetry
+		}
 	case ae.Code == api.CodeTooLarge:
 		p.What, p.Do, p.Remedy = T("The file is larger than your organisation allows."), T("Choose a smaller file, or ask your administrator about the limit."), remedyAdmin
 	case ae.Code == api.CodeTooSmall:

@@ -41,6 +41,14 @@ func TestEveryErrorSaysWhatAndWhatToDo(t *testing.T) {
 		{&providers.RateLimitError{}, remedyRetry, "The service is busy. Retry in a minute."},
 		{&vault.RevokeError{Err: errors.New("502")}, remedyOther, "withdraw"},
 		{errors.New(raw), remedyAdmin, "Something unexpected went wrong."},
+		// Issue 20 item 5: a storage that cannot be written says what and
+		// where; the built-in one's advice is for the person.
+		{&api.Error{Status: 507, Code: api.CodeStorageUnwritable, Message: "Cannot write to /home/ann/.local/share/ferry/backend/files: permission denied", Local: true},
+			remedyRetry, "Cannot write to /home/ann/.local/share/ferry/backend/files: permission denied. Make sure you may write to that folder, then retry."},
+		{&api.Error{Status: 507, Code: api.CodeStorageFull, Message: "Cannot write to /home/ann/files: the disk is full", Local: true},
+			remedyRetry, "Cannot write to /home/ann/files: the disk is full. Free some space on that disk, then retry."},
+		{&api.Error{Status: 507, Code: api.CodeStorageFull, Message: "Cannot write to the upload service's storage: the disk is full"},
+			remedyAdmin, "Contact your administrator"},
 	}
 	for _, c := range cases {
 		p := explain(c.err)

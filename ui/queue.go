@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"net/url"
+	"path"
 	"sync"
 	"time"
 
@@ -24,14 +26,22 @@ type queueRow struct {
 // rowActions are the buttons a row offers in its state.
 type rowActions struct {
 	Pause, Resume, Cancel, Retry, Details bool
+	// ShowInFolder (the built-in backend: a file on this computer) and
+	// CopyLink (a web address) help the person find a finished upload.
+	ShowInFolder, CopyLink bool
 }
 
 // actions is the queue's state machine as a person sees it: a queued or
 // uploading file can be paused or cancelled, a paused one resumed or
 // cancelled, a failed or cancelled one retried, a failed one explained.
-// A finished upload offers nothing.
+// A finished upload offers the way to find it: Show in folder for a file
+// stored on this computer, Copy link for a web address.
 func (r queueRow) actions() rowActions {
 	switch r.State {
+	case upload.Done:
+		if u := r.location(); u != nil {
+			return rowActions{ShowInFolder: u.Scheme == "file", CopyLink: u.Scheme == "https" || u.Scheme == "http"}
+		}
 	case upload.Queued, upload.Uploading:
 		return rowActions{Pause: true, Cancel: true}
 	case upload.Paused:
@@ -42,6 +52,18 @@ func (r queueRow) actions() rowActions {
 		return rowActions{Retry: r.Src != nil}
 	}
 	return rowActions{}
+}
+
+// location is where a finished upload is stored, or nil.
+func (r queueRow) location() *url.URL {
+	if r.Result == nil || r.Result.Location == "" {
+		return nil
+	}
+	u, err := url.Parse(r.Result.Location)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // queueTotals sums a batch.
@@ -210,10 +232,12 @@ type queueView struct {
 	retry   func(src upload.Source) // adds a source again
 	details func(i int, r queueRow) // shows row i's failure and what can be done
 	ended   func(t queueTotals)     // a batch finished or failed
+	openURL func(*url.URL) error    // the desktop's opener (tests replace it)
 }
 
 func newQueueView() *queueView {
-	q := &queueView{queueModel: newQueueModel(), total: widget.NewLabel(T("No uploads yet."))}
+	q := &queueView{queueModel: newQueueModel(), total: widget.NewLabel(T("No uploads yet.")),
+		openURL: func(u *url.URL) error { return fyne.CurrentApp().OpenURL(u) }}
 	q.list = widget.NewList(q.len, q.createRow, q.updateRow)
 	return q
 }
@@ -224,7 +248,7 @@ type rowView struct {
 	name, bytes, speed, state  *widget.Label
 	bar                        *widget.ProgressBar
 	pause, resume, cancel, rtr *widget.Button
-	info                       *widget.Button
+	info, folder, link         *widget.Button
 	id                         int
 }
 
@@ -265,7 +289,11 @@ func (q *queueView) createRow() fyne.CanvasObject {
 			q.details(v.id, r)
 		}
 	})
-	buttons := container.NewHBox(v.pause, v.resume, v.cancel, v.rtr, v.info)
+	v.folder = act(theme.FolderOpenIcon(), q.showInFolder)
+	v.folder.SetText(T("Show in folder"))
+	v.link = act(theme.ContentCopyIcon(), q.copyLink)
+	v.link.SetText(T("Copy link"))
+	buttons := container.NewHBox(v.pause, v.resume, v.cancel, v.rtr, v.info, v.folder, v.link)
 	top := container.NewBorder(nil, nil, v.icon, container.NewHBox(v.bytes, v.speed), v.name)
 	bottom := container.NewBorder(nil, nil, nil, buttons, container.NewGridWithColumns(2, v.bar, v.state))
 	b := &queueRowBox{v: v, content: container.NewVBox(top, bottom)}
@@ -303,7 +331,7 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	v.bytes.SetText(T("{{.Sent}} of {{.Total}}", "Sent", humanize.Bytes(r.Sent), "Total", humanize.Bytes(max(r.Total, 0))))
 	sp := ""
-	if r.State == upload.Uploading && r.BytesPerSec > 0 {
+	if r.State == upload.Uploading && r.BytesPerSec > 0 && r.Sent > 0 { // only once bytes move
 		sp = T("{{.Speed}}/s", "Speed", humanize.Bytes(int64(r.BytesPerSec)))
 	}
 	v.speed.SetText(sp)
@@ -314,6 +342,26 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	show(v.cancel, a.Cancel)
 	show(v.rtr, a.Retry)
 	show(v.info, a.Details)
+	show(v.folder, a.ShowInFolder)
+	show(v.link, a.CopyLink)
+}
+
+// showInFolder opens the folder holding a file the built-in backend stored.
+func (q *queueView) showInFolder(r queueRow) {
+	u := r.location()
+	if u == nil || u.Scheme != "file" {
+		return
+	}
+	dir := *u
+	dir.Path = path.Dir(u.Path)
+	_ = q.openURL(&dir)
+}
+
+// copyLink puts a finished upload's web address on the clipboard.
+func (q *queueView) copyLink(r queueRow) {
+	if u := r.location(); u != nil {
+		fyne.CurrentApp().Clipboard().SetContent(u.String())
+	}
 }
 
 func show(o fyne.CanvasObject, visible bool) {
@@ -330,7 +378,7 @@ func stateText(r queueRow) string {
 	case upload.Queued:
 		return T("Waiting")
 	case upload.Uploading:
-		if eta := humanize.Duration(r.ETA); eta != "" {
+		if eta := humanize.Duration(r.ETA); eta != "" && r.Sent > 0 {
 			return T("Uploading — {{.ETA}} left", "ETA", eta)
 		}
 		return T("Uploading")

@@ -127,6 +127,13 @@ func TestQueueRowsShowStateAndButtons(t *testing.T) {
 	assert.Eventually(t, func() bool { return ctl.count() == 3 }, 5*time.Second, 10*time.Millisecond)
 	assert.ElementsMatch(t, []string{"pause 1", "resume 2", "cancel 1"}, ctl.all())
 	assert.Contains(t, q.total.Text, "2 uploading · 0 done · 1 failed")
+
+	// Issue 20 item 5: no speed and no time left before any byte is stored.
+	q.apply(upload.Event{ID: 4, Name: "stuck.bin", State: upload.Uploading, Sent: 0, Total: 1 << 20, BytesPerSec: 2900, ETA: 9 * time.Minute})
+	rows = visibleRows(t, q)
+	require.Len(t, rows, 4)
+	assert.Equal(t, "Uploading", rows[3].state.Text)
+	assert.Empty(t, rows[3].speed.Text)
 }
 
 // TestBatchEndSendsNotification uploads through the real embedded backend

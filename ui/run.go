@@ -46,10 +46,14 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 			Backend: cfg.Backend, BackendLocked: cfg.Locked("backend"),
 			Concurrency: cfg.Upload.Concurrency, ConcurrencyLocked: cfg.Locked("upload.concurrency"),
 			ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB, Theme: cfg.UI.Theme, Language: cfg.UI.Language,
-			Save: s.SaveSettings,
+			StorageDir: s.BuiltInStorageDir(),
+			Save:       s.SaveSettings,
 		},
 		About: About{Version: s.Version, Licenses: licenses()},
 		Log:   s.Log,
+	}
+	if h, _ := s.History(); h != nil {
+		deps.History = h
 	}
 	title := "Ferry"
 	if pick != nil {
@@ -171,6 +175,13 @@ func (a sessionAccounts) SignIn(ctx context.Context, remote string, opts auth.Op
 		return "", err
 	}
 	return acct.Name(), nil
+}
+
+func (a sessionAccounts) SignInsNotKept(ctx context.Context) string {
+	if v := a.Vault(ctx); !v.Persistent() {
+		return v.Reason()
+	}
+	return ""
 }
 
 func (a sessionAccounts) SignOut(ctx context.Context, remote, account string) error {

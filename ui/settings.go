@@ -2,7 +2,10 @@ package ui
 
 import (
 	"image/color"
+	"net/url"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -25,7 +28,10 @@ type Settings struct {
 	ThumbnailCacheMB  int
 	Theme             string // system, light or dark
 	Language          string // system, en or de
-	Save              func(changes map[string]string) error
+	// StorageDir is the folder the built-in upload service stores files
+	// in; shown with an Open button while Backend is "".
+	StorageDir string
+	Save       func(changes map[string]string) error
 }
 
 // About is what the About box shows.
@@ -39,6 +45,8 @@ type settingsDialog struct {
 	d           *dialog.CustomDialog
 	backend     *widget.Entry
 	lockedNote  *widget.Label
+	storage     *widget.Label  // the built-in service's folder
+	openStorage *widget.Button // opens it in the file manager
 	concurrency *widget.Select
 	cacheSize   *widget.Select
 	clearBtn    *widget.Button
@@ -130,8 +138,17 @@ func (m *Main) showSettings() *settingsDialog {
 	sd.language = widget.NewSelect(langs, nil)
 	sd.language.SetSelected(languageLabel(cmpOr(s.Language, "system")))
 
+	service := container.NewVBox(sd.backend, sd.lockedNote)
+	if s.Backend == "" && s.StorageDir != "" {
+		// Where the built-in service's files are, so they can be found.
+		sd.storage = &widget.Label{Text: T("Files are stored in {{.Dir}}", "Dir", s.StorageDir), Wrapping: fyne.TextWrapBreak}
+		sd.openStorage = &widget.Button{Text: T("Open"), Icon: theme.FolderOpenIcon(), OnTapped: func() {
+			_ = m.queue.openURL(folderURL(s.StorageDir))
+		}}
+		service.Add(container.NewBorder(nil, nil, nil, sd.openStorage, sd.storage))
+	}
 	form := widget.NewForm(
-		widget.NewFormItem(T("Upload service"), container.NewVBox(sd.backend, sd.lockedNote)),
+		widget.NewFormItem(T("Upload service"), service),
 		widget.NewFormItem(T("Files at once"), sd.concurrency),
 		widget.NewFormItem(T("Thumbnail cache"), container.NewVBox(container.NewBorder(nil, nil, nil, sd.clearBtn, sd.cacheSize), sd.cacheUsage)),
 		widget.NewFormItem(T("Appearance"), sd.theme),
@@ -168,6 +185,15 @@ func (m *Main) updateCacheUsage(sd *settingsDialog, clear bool) {
 			sd.cacheUsage.SetText(T("{{.Used}} in use", "Used", humanize.Bytes(used)))
 		})
 	}()
+}
+
+// folderURL is the file:// URL of a local folder.
+func folderURL(dir string) *url.URL {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	return &url.URL{Scheme: "file", Path: p}
 }
 
 func cmpOr(s, def string) string {

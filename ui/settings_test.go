@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"net/url"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -94,4 +95,24 @@ func TestClearThumbnailCacheAndAbout(t *testing.T) {
 	require.Len(t, m.dialogs, 1)
 	withUI(func() { m.closeTopDialog() })
 	assert.Empty(t, m.dialogs, "Esc closes the About box")
+}
+
+// TestSettingsShowsTheBuiltInStorageFolder is issue 20 item 4: with the
+// built-in upload service, Settings says where the files are and opens
+// that folder; with a configured service it shows no folder.
+func TestSettingsShowsTheBuiltInStorageFolder(t *testing.T) {
+	test.NewTempApp(t)
+	m := settingsWindow(t, &Settings{StorageDir: "/home/ann/.local/share/ferry/backend/files", Concurrency: 4})
+	var opened []string
+	m.queue.openURL = func(u *url.URL) error { opened = append(opened, u.String()); return nil }
+	var sd *settingsDialog
+	withUI(func() { sd = m.showSettings() })
+	require.NotNil(t, sd.storage)
+	assert.Equal(t, "Files are stored in /home/ann/.local/share/ferry/backend/files", sd.storage.Text)
+	test.Tap(sd.openStorage)
+	assert.Equal(t, []string{"file:///home/ann/.local/share/ferry/backend/files"}, opened)
+
+	m2 := settingsWindow(t, &Settings{Backend: "https://uploads.acme.example", StorageDir: "/x", Concurrency: 4})
+	withUI(func() { sd = m2.showSettings() })
+	assert.Nil(t, sd.storage, "a configured service's storage is not on this computer")
 }

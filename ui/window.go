@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -61,6 +60,9 @@ type Deps struct {
 	ThumbnailDir     string
 	ThumbnailCacheMB int
 
+	// History keeps finished uploads across restarts (an *upload.History);
+	// the menu's "Upload history…" lists them. Nil: no history.
+	History UploadHistory
 	// Settings backs the Settings dialog; nil shows the values of Deps.
 	Settings *Settings
 	// About is shown in the About box.
@@ -105,6 +107,10 @@ type Accounts interface {
 	// ServiceSignsIn reports, without waiting, whether the upload service
 	// signs people in (the menu then offers it). Called on the UI goroutine.
 	ServiceSignsIn() bool
+	// SignInsNotKept says why sign-ins last only until Ferry quits (no
+	// reachable keychain), or "" when they are kept; the window then shows
+	// a banner the person can dismiss.
+	SignInsNotKept(ctx context.Context) string
 }
 
 // providerTimeout bounds the short provider calls the sidebar makes.
@@ -135,6 +141,8 @@ type Main struct {
 	signIn   *signInDialog   // the sign-in in progress, if any
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
+	addFiles *addFilesDialog // the last "Add files…" dialog opened
+	banner   *banner
 
 	// AfterBatch, when set, runs on the UI goroutine after each batch of
 	// uploads ends (the tray quits a hidden window's app then).
@@ -246,6 +254,17 @@ func Create(w fyne.Window, deps Deps) *Main {
 	if m.pick == nil {
 		m.offerResume()
 	}
+	if deps.Accounts != nil {
+		m.pending.Add(1)
+		go func() {
+			defer m.pending.Done()
+			if why := deps.Accounts.SignInsNotKept(m.ctx); why != "" {
+				onMain(func() {
+					m.banner.show(T("Sign-ins last only until Ferry quits: {{.Reason}}", "Reason", sentence(why)))
+				})
+			}
+		}()
+	}
 	if m.pick != nil {
 		m.pick.start(m)
 	}
@@ -295,7 +314,8 @@ func (m *Main) content() fyne.CanvasObject {
 	center.Offset = 0.7
 	body := container.NewHSplit(m.sidebar.list, center)
 	body.Offset = 0.2 // "This Computer" and account names fit at the default size
-	return body
+	m.banner = newBanner()
+	return container.NewBorder(m.banner.box, nil, nil, nil, body)
 }
 
 // selectionChanged updates the bar: "N selected (size) — Upload".
@@ -389,21 +409,6 @@ func (m *Main) onDropped(_ fyne.Position, uris []fyne.URI) {
 	m.AddPaths(paths)
 }
 
-func (m *Main) addFileDialog() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		p := r.URI().Path()
-		r.Close()
-		m.AddPaths([]string{p})
-	}, m.win)
-	if l, err := storage.ListerForURI(storage.NewFileURI(m.deps.StartDir)); err == nil {
-		d.SetLocation(l)
-	}
-	d.Show()
-}
-
 func (m *Main) addFolderDialog() {
 	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
 		if err != nil || l == nil {
@@ -426,13 +431,23 @@ func (m *Main) uploadSelection() {
 	if m.pick != nil && !m.pick.allows(m, sel) {
 		return
 	}
+	// After Ctrl+A, the items that could not be selected are reported as
+	// skipped, so the person learns why they were left out.
+	var left []skippedItem
+	if len(sel) == m.browser.selectableShown() {
+		for _, it := range m.browser.shown {
+			if it.reason != "" {
+				left = append(left, skippedItem{name: it.Name, reason: it.reason})
+			}
+		}
+	}
 	m.browser.clearSelection()
 	if src.Local {
 		paths := make([]string, len(sel))
 		for i, it := range sel {
 			paths[i] = it.ID
 		}
-		m.AddPaths(paths)
+		m.addPaths(paths, left)
 		return
 	}
 	entries := make([]providers.Entry, len(sel))
@@ -463,22 +478,38 @@ func (m *Main) addRemote(src *source, entries []providers.Entry) {
 // AddPaths queues files and folders (folders recursively, keeping relative
 // paths). Walking the folders and connecting to the backend happen off the
 // UI goroutine.
-func (m *Main) AddPaths(paths []string) {
+func (m *Main) AddPaths(paths []string) { m.addPaths(paths, nil) }
+
+// addPaths queues what can be uploaded of paths and lists what was left
+// out (with left, the items of the selection that were left out already):
+// one unreadable item never rejects the rest.
+func (m *Main) addPaths(paths []string, left []skippedItem) {
 	m.status.SetText(N("Adding {{.Count}} items…", len(paths)))
 	m.pending.Add(1)
 	go func() {
 		defer m.pending.Done()
-		srcs, err := upload.ExpandPaths(paths)
-		if err != nil {
-			onMain(func() { m.status.SetText(T("Cannot add the selection.") + " " + oneLine(err)) })
+		srcs, skipped := upload.Expand(paths)
+		for _, s := range skipped {
+			left = append(left, skippedItem{name: s.Name, reason: oneLine(s.Err)})
+		}
+		queued := len(srcs) > 0 && m.enqueue(srcs)
+		if len(left) == 0 {
 			return
 		}
-		m.enqueue(srcs)
+		onMain(func() {
+			if queued {
+				m.status.SetText(N("Queued {{.Count}} files.", len(srcs)) + " " + N("{{.Count}} skipped.", len(left)))
+			} else if len(srcs) == 0 {
+				m.status.SetText(T("Nothing could be added.") + " " + N("{{.Count}} skipped.", len(left)))
+			}
+			m.showSkipped(left)
+		})
 	}()
 }
 
-// enqueue connects (once) and queues srcs. It runs off the UI goroutine.
-func (m *Main) enqueue(srcs []upload.Source) {
+// enqueue connects (once) and queues srcs, reporting whether they were
+// queued. It runs off the UI goroutine.
+func (m *Main) enqueue(srcs []upload.Source) bool {
 	if m.pick != nil {
 		var skipped int
 		srcs, skipped = m.pick.filter(srcs)
@@ -488,7 +519,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			})
 		}
 		if len(srcs) == 0 {
-			return
+			return false
 		}
 	}
 	q, err := m.connect()
@@ -497,7 +528,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			m.status.SetText(T("Cannot reach the upload service.") + " " + oneLine(err))
 			m.showProblem(T("Cannot reach the upload service"), err, m.serviceSignIn(explain(err)))
 		})
-		return
+		return false
 	}
 	// Remember each job's source before its events reach the rows, so
 	// Retry and the picker know what each row is.
@@ -511,6 +542,7 @@ func (m *Main) enqueue(srcs []upload.Source) {
 			m.pick.batchEnded(m, m.queue.totals())
 		}
 	})
+	return true
 }
 
 // connect connects to the backend (again after a failure, so a service
@@ -535,6 +567,9 @@ func (m *Main) connect() (*upload.Queue, error) {
 	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
 	states := map[upload.JobID]upload.State{} // UI goroutine only
 	opts.OnEvent = func(e upload.Event) {
+		if e.State == upload.Done && e.Result != nil && m.deps.History != nil {
+			_ = m.deps.History.Add(*e.Result) // a lost entry only shortens the history
+		}
 		onMain(func() {
 			if prev, ok := states[e.ID]; !ok || prev != e.State {
 				states[e.ID] = e.State

@@ -173,6 +173,9 @@ func TestProgressSmoothsSpeedAndEstimatesETA(t *testing.T) {
 	assert.InDelta(t, 9*time.Second, last.eta, float64(2*time.Second))
 	p.add(-(4 << 20)) // a failed attempt's bytes are taken back
 	assert.EqualValues(t, 6<<20, p.sent.Load())
+	assert.EqualValues(t, 6<<20, last.sent)
+	assert.Zero(t, last.speed, "no speed is shown for bytes that were not stored")
+	assert.Zero(t, last.eta, "nor a time left")
 }
 
 // TestProgressBurstIsReportedAtTheIntervalsEnd: bytes counted right

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/ferry-app/ferry/backend/api"
 )
@@ -56,6 +57,8 @@ func Reason(err error) string {
 			return "Your organisation does not accept this type of file."
 		case ae.Code == api.CodeTooManyFiles:
 			return "Too many files in one batch for your organisation's limit."
+		case ae.StorageFault():
+			return StorageAdvice(ae)
 		case ae.NeedsSignIn():
 			return "The upload service did not accept your sign-in. Sign in again."
 		case ae.Expired():
@@ -113,3 +116,19 @@ func sourceError(err error, tmpl string, kv ...any) *SourceError {
 
 func (e *SourceError) Error() string { return e.Reason + ": " + e.Err.Error() }
 func (e *SourceError) Unwrap() error { return e.Err }
+
+// StorageAdvice is what a person reads when the storage cannot be written
+// to: the backend's "Cannot write to FOLDER: why" and what to do, for the
+// person when the folder is theirs (the built-in backend), otherwise for
+// their administrator.
+func StorageAdvice(ae *api.Error) string {
+	what := strings.TrimSuffix(ae.Message, ".") + "."
+	switch {
+	case !ae.Local:
+		return what + " Contact your administrator."
+	case ae.Code == api.CodeStorageFull:
+		return what + " Free some space on that disk, then retry."
+	default:
+		return what + " Make sure you may write to that folder, then retry."
+	}
+}

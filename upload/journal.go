@@ -21,7 +21,9 @@ import (
 // Journal records every unfinished upload on disk so that, after a crash or
 // a reboot, the same source resumes where it stopped: one small JSON file per
 // upload, each replaced atomically (write, sync, rename) after every finished
-// part. A nil *Journal records nothing.
+// part. A file is journalled the moment it is queued (an entry without a
+// Protocol: nothing stored yet), so a file that was still waiting for its
+// turn is offered after a crash too. A nil *Journal records nothing.
 //
 // An entry holds no secret: upload IDs and keys are only usable with the
 // user's own bearer, and presigned URLs are never written.
@@ -54,7 +56,9 @@ type JournalEntry struct {
 	Name     string `json:"name"`
 	Size     int64  `json:"size"`
 	Type     string `json:"type"`
-	Protocol string `json:"protocol"` // api.ProtocolS3 or api.ProtocolTus
+	// Protocol is api.ProtocolS3 or api.ProtocolTus once the transfer
+	// started; "" while the file is queued and nothing is stored.
+	Protocol string `json:"protocol,omitempty"`
 
 	// S3 multipart.
 	Key      string     `json:"key,omitempty"`
@@ -159,6 +163,59 @@ func (j *Journal) save(e *JournalEntry) error {
 	if j == nil {
 		return nil
 	}
+	if err := j.write(e, true); err != nil {
+		return err
+	}
+	j.syncDir()
+	return nil
+}
+
+// queued journals files as they are queued: an entry for each source on
+// backend that has none yet (an existing one may hold an upload to resume).
+// The entries are not synced one by one, as a folder of thousands would
+// take long; the folder is synced once. A crash of Ferry loses none of
+// them (the kernel has the data); a power cut may lose the last seconds'.
+func (j *Journal) queued(backend string, srcs []Source) error {
+	if j == nil {
+		return nil
+	}
+	var first error
+	for _, s := range srcs {
+		if _, err := os.Stat(j.file(backend, s.Origin())); err == nil {
+			continue
+		}
+		if err := j.write(queuedEntry(backend, s, time.Time{}), false); err != nil && first == nil {
+			first = err
+		}
+	}
+	j.syncDir()
+	return first
+}
+
+// requeue turns a source's entry back into a queued one (its stored upload
+// is gone or stale), keeping its place: the file is never out of the
+// journal between the old upload's end and the new one's start.
+func (j *Journal) requeue(backend string, s Source) error {
+	if j == nil {
+		return nil
+	}
+	var created time.Time
+	if e := j.load(backend, s.Origin()); e != nil {
+		created = e.Created
+	}
+	return j.save(queuedEntry(backend, s, created))
+}
+
+func queuedEntry(backend string, s Source, created time.Time) *JournalEntry {
+	return &JournalEntry{Backend: backend, Origin: s.Origin(), Identity: s.Identity(), Name: s.Name(),
+		Size: s.Size(), Type: s.ContentType(), Created: created}
+}
+
+// write replaces e's file by writing a temporary file and renaming it.
+func (j *Journal) write(e *JournalEntry, sync bool) error {
+	if j == nil {
+		return nil
+	}
 	e.Version = journalVersion
 	e.Updated = time.Now().UTC()
 	if e.Created.IsZero() {
@@ -169,11 +226,18 @@ func (j *Journal) save(e *JournalEntry) error {
 		return err
 	}
 	name := j.file(e.Backend, e.Origin)
-	if err := atomicfile.Write(name, data, 0o600); err != nil {
+	write := atomicfile.Write
+	if !sync {
+		write = atomicfile.WriteUnsynced
+	}
+	if err := write(name, data, 0o600); err != nil {
 		return fmt.Errorf("upload journal: %w", err)
 	}
 	return nil
 }
+
+// syncDir makes the renames of unsynced writes durable, once for a batch.
+func (j *Journal) syncDir() { _ = atomicfile.SyncDir(j.dir) }
 
 // Forget removes an entry (the upload finished, was cancelled or restarted).
 func (j *Journal) Forget(backend, origin string) error {

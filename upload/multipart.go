@@ -213,13 +213,15 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 			q.log.Info("resuming upload", "name", src.Name(), "parts_stored", len(m.done), "parts", m.n)
 			return nil
 		}
-		if !same {
+		if !same && e.Protocol != "" {
 			q.log.Info("the file changed since its upload was interrupted; starting over", "name", src.Name())
 			if e.UploadID != "" && e.Key != "" {
 				_ = q.client.Abort(ctx, e.Key, e.UploadID)
 			}
 		}
-		_ = q.opts.Journal.Forget(backend, src.Origin())
+		if e.Protocol != "" {
+			_ = q.opts.Journal.requeue(backend, src) // never out of the journal
+		}
 	}
 	var cr *api.CreateMultipartResponse
 	err := q.pacer.call(ctx, func() (err error) {
@@ -232,6 +234,9 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 	m.ent = &JournalEntry{Backend: backend, Origin: src.Origin(), Identity: src.Identity(), Name: src.Name(),
 		Size: m.size, Type: src.ContentType(), Protocol: api.ProtocolS3, Key: cr.Key, UploadID: cr.UploadID,
 		PartSize: m.ps, Checksums: m.sums}
+	if e := q.opts.Journal.load(backend, src.Origin()); e != nil {
+		m.ent.Created = e.Created // keeps its place among the unfinished
+	}
 	if err := q.opts.Journal.save(m.ent); err != nil {
 		q.log.Warn("upload journal not written; this upload cannot resume after a crash", "err", err)
 	}

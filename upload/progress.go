@@ -39,6 +39,13 @@ func (p *progress) add(n int64) {
 	sent := p.sent.Add(n)
 	p.mu.Lock()
 	now := time.Now()
+	if n < 0 {
+		// Bytes taken back were never stored: the speed they made is no
+		// speed, and no time left can be told until bytes move again.
+		p.speed, p.lastN = 0, sent
+		p.tickLocked(now, sent)
+		return
+	}
 	if dt := now.Sub(p.last); dt < p.interval {
 		if !p.pending {
 			p.pending = true

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -130,7 +131,7 @@ type Queue struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	slots  chan struct{}
+	turns  *turns
 	wg     sync.WaitGroup
 	nextID atomic.Int64
 
@@ -199,7 +200,7 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
 		rules: RestrictionsFrom(d.Upload).Merge(opts.Restrictions),
-		ctx:   ctx, cancel: cancel, slots: make(chan struct{}, opts.Concurrency), jobs: map[JobID]*job{}}
+		ctx:   ctx, cancel: cancel, turns: newTurns(opts.Concurrency), jobs: map[JobID]*job{}}
 }
 
 // Add queues sources and returns their job IDs in order. Restrictions (size,
@@ -215,6 +216,19 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 	}
 	q.mu.Unlock()
 	verdicts := q.rules.Check(srcs, active)
+	// Journal what will be uploaded before anything else happens to it, so
+	// a crash from here on leaves every accepted file to resume.
+	if q.opts.Journal != nil {
+		var accepted []Source
+		for i, s := range srcs {
+			if verdicts[i] == nil {
+				accepted = append(accepted, s)
+			}
+		}
+		if err := q.opts.Journal.queued(q.backendID(), accepted); err != nil {
+			q.log.Warn("upload journal not written; queued files cannot resume after a crash", "err", err)
+		}
+	}
 	ids := make([]JobID, 0, len(srcs))
 	for i, s := range srcs {
 		id := JobID(q.nextID.Add(1))
@@ -225,6 +239,9 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 		q.jobs[id] = j
 		q.mu.Unlock()
 		ids = append(ids, id)
+		if j.reject == nil {
+			q.turns.join(j) // in the order added
+		}
 		q.emit(j, Event{State: Queued})
 		q.wg.Add(1)
 		go q.run(j)
@@ -373,6 +390,7 @@ func (q *Queue) emitProgress(j *job) {
 func (q *Queue) run(j *job) {
 	defer q.wg.Done()
 	defer j.cancel(nil)
+	defer q.turns.leave(j) // however it ends, it no longer waits in line
 	if j.reject != nil {
 		q.emit(j, Event{State: Failed, Err: j.reject})
 		return
@@ -382,20 +400,19 @@ func (q *Queue) run(j *job) {
 			q.end(j, nil, nil)
 			return
 		}
-		select {
-		case q.slots <- struct{}{}:
-		case <-j.ctx.Done():
-			q.end(j, nil, nil)
-			return
-		case <-j.wake:
-			continue // paused (or cancelled) while waiting for a slot
+		if !q.turns.take(j) {
+			if j.ctx.Err() != nil {
+				q.end(j, nil, nil)
+				return
+			}
+			continue // paused while waiting for its turn
 		}
 		actx, stop := context.WithCancelCause(j.ctx)
 		j.mu.Lock()
 		if j.paused {
 			j.mu.Unlock()
 			stop(nil)
-			<-q.slots
+			q.turns.give()
 			continue
 		}
 		j.attempt = stop
@@ -407,7 +424,7 @@ func (q *Queue) run(j *job) {
 		j.attempt = nil
 		j.mu.Unlock()
 		stop(nil)
-		<-q.slots
+		q.turns.give()
 		if err != nil && paused && j.ctx.Err() == nil {
 			continue
 		}
@@ -433,6 +450,7 @@ func (q *Queue) waitUnpaused(j *job) bool {
 			return true
 		}
 		if !announced {
+			q.turns.leave(j) // a paused file lets the next one go
 			q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
 			announced = true
 		}
@@ -445,9 +463,16 @@ func (q *Queue) waitUnpaused(j *job) bool {
 }
 
 // end emits the job's final event; a cancelled job's upload is aborted.
+// The journal keeps a job Close interrupted and a failed job's stored
+// upload (both resume when the file is added again) and forgets the rest.
 func (q *Queue) end(j *job, res *Result, err error) {
+	var backend, origin string
+	if q.opts.Journal != nil {
+		backend, origin = q.backendID(), j.src.Origin()
+	}
 	switch cause := context.Cause(j.ctx); {
 	case err == nil && res != nil:
+		_ = q.opts.Journal.Forget(backend, origin)
 		q.emit(j, Event{State: Done, Sent: res.Size, Total: res.Size, Result: res})
 	case j.ctx.Err() != nil && errors.Is(cause, ErrClosed):
 		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: ErrClosed})
@@ -460,8 +485,12 @@ func (q *Queue) end(j *job, res *Result, err error) {
 			cleanup(ctx)
 			cancel()
 		}
+		_ = q.opts.Journal.Forget(backend, origin)
 		q.emit(j, Event{State: Cancelled, Sent: j.prog.sent.Load(), Err: context.Canceled})
 	default:
+		if e := q.opts.Journal.load(backend, origin); e != nil && e.Protocol == "" {
+			_ = q.opts.Journal.Forget(backend, origin) // nothing stored to resume
+		}
 		q.emit(j, Event{State: Failed, Sent: j.prog.sent.Load(), Err: err})
 	}
 }
@@ -531,7 +560,7 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 		Type:     ctype,
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
 		Key:      params.Key,
-		Location: RedactURL(params.URL),
+		Location: cmp.Or(params.Location, RedactURL(params.URL)),
 		Source:   PlaceOf(src),
 	}, nil
 }

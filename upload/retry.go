@@ -81,6 +81,8 @@ func classify(err error) (retryKind, time.Duration) {
 	var ae *api.Error
 	if errors.As(err, &ae) {
 		switch {
+		case ae.StorageFault():
+			return permanent, 0 // the storage refuses every write until someone acts
 		case ae.Expired():
 			return expiredURL, 0
 		case ae.Busy():

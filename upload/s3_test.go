@@ -311,8 +311,17 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	assert.Equal(t, path, pending[0].LocalPath())
-	stored, err := r.client.ListParts(context.Background(), pending[0].Key, pending[0].UploadID)
+	listed, err := r.client.ListParts(context.Background(), pending[0].Key, pending[0].UploadID)
 	require.NoError(t, err)
+	// A part Close cut off mid-body may be listed at full length with
+	// garbage (versitygw keeps it): only parts holding the right bytes
+	// count as stored, as in TestKill9ThenSameCommandResumes.
+	var stored []api.Part
+	for _, p := range listed {
+		if partMD5(t, path, p.PartNumber, 8<<20) == strings.Trim(p.ETag, `"`) {
+			stored = append(stored, p)
+		}
+	}
 	require.NotEmpty(t, stored)
 	requireNoSecrets(t, r.logs.String())
 
@@ -325,7 +334,12 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	for _, p := range stored {
 		assert.Equal(t, before[strconv.Itoa(p.PartNumber)], after[strconv.Itoa(p.PartNumber)], "part %d not sent again", p.PartNumber)
 	}
-	assert.Len(t, after, 6)
+	// No part was stored twice. (A part whose whole body reached the
+	// storage before Close cut its answer has no 2xx here, and is rightly
+	// kept once its MD5 matches, so counting parts would be timing-bound.)
+	for n, c := range after {
+		assert.Equal(t, 1, c, "part %s stored once", n)
+	}
 
 	// A journaled upload whose file changed meanwhile restarts from scratch.
 	q = r.queue(Options{PartConcurrency: 1})

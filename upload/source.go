@@ -156,48 +156,99 @@ func TypeByName(name string) string {
 // ExpandPaths turns paths (files or folders, as dropped or given on the
 // command line) into sources. Folders are walked recursively and their files
 // are named with the folder's own name as the first path element, so relative
-// structure is kept. Symbolic links are not followed.
+// structure is kept. Symbolic links inside folders are not followed. The
+// first item that cannot be uploaded fails the whole call; Expand instead
+// uploads what can be and lists the rest.
 func ExpandPaths(paths []string) ([]Source, error) {
+	srcs, skipped := Expand(paths)
+	for _, s := range skipped {
+		if !s.quiet {
+			return nil, s.Err
+		}
+	}
+	return srcs, nil
+}
+
+// Skipped is an item Expand left out.
+type Skipped struct {
+	// Name is the item as the person knows it: the base name of a path
+	// given, or the relative path of an item inside a given folder.
+	Name string
+	Path string
+	// Err says why: a *SourceError whose Reason is for a person.
+	Err error
+
+	quiet bool // ExpandPaths leaves it out without failing (a link inside a folder)
+}
+
+// Expand is ExpandPaths that never rejects the whole selection: it returns
+// the sources of everything that can be uploaded and, separately, every
+// item it left out and why (unreadable, not a regular file, a link inside a
+// folder, a folder that cannot be listed). A link given by itself is
+// followed, to a file or a folder, since the person chose it.
+func Expand(paths []string) ([]Source, []Skipped) {
 	var out []Source
+	var skipped []Skipped
+	skip := func(name, p string, err error, quiet bool) {
+		skipped = append(skipped, Skipped{Name: name, Path: p, Err: err, quiet: quiet})
+	}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return nil, err
+			skip(p, p, sourceError(err, ReasonCannotRead, "Name", filepath.Base(p)), false)
+			continue
 		}
-		fi, err := os.Lstat(abs)
+		base := filepath.Base(abs)
+		fi, err := os.Stat(abs)
 		if err != nil {
-			return nil, sourceError(err, ReasonCannotRead, "Name", filepath.Base(abs))
+			skip(base, abs, sourceError(err, ReasonCannotRead, "Name", base), false)
+			continue
 		}
 		if !fi.IsDir() {
 			f, err := NewLocalFile(abs, "")
 			if err != nil {
-				return nil, err
+				skip(base, abs, err, false)
+				continue
 			}
 			out = append(out, f)
 			continue
 		}
-		parent := filepath.Dir(abs)
-		err = filepath.WalkDir(abs, func(fp string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return &SourceError{Reason: "Cannot read a folder", Err: err}
+		root, err := filepath.EvalSymlinks(abs) // a link to a folder is walked as that folder
+		if err != nil {
+			skip(base, abs, sourceError(err, ReasonCannotRead, "Name", base), false)
+			continue
+		}
+		_ = filepath.WalkDir(root, func(fp string, d fs.DirEntry, err error) error {
+			rel, rerr := filepath.Rel(root, fp)
+			if rerr != nil {
+				return rerr
 			}
-			if !d.Type().IsRegular() {
-				return nil // folders are walked; links, devices and sockets are skipped
-			}
-			rel, err := filepath.Rel(parent, fp)
+			name := filepath.ToSlash(filepath.Join(base, rel))
 			if err != nil {
-				return err
+				skip(name, fp, &SourceError{Reason: "Cannot read a folder", Err: err}, false)
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
-			f, err := NewLocalFile(fp, rel)
+			switch {
+			case d.IsDir():
+				return nil
+			case d.Type()&fs.ModeSymlink != 0:
+				skip(name, fp, &SourceError{Reason: "Links inside a folder are not followed", Err: fmt.Errorf("%s is a link", d.Name())}, true)
+				return nil
+			case !d.Type().IsRegular():
+				skip(name, fp, &SourceError{Reason: "Only regular files can be uploaded", Err: fmt.Errorf("%s is not a regular file", d.Name())}, true)
+				return nil
+			}
+			f, err := NewLocalFile(fp, name)
 			if err != nil {
-				return err
+				skip(name, fp, err, false)
+				return nil
 			}
 			out = append(out, f)
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	return out, nil
+	return out, skipped
 }

@@ -130,6 +130,9 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 	}
 	t.ent = &JournalEntry{Backend: t.backend, Origin: t.src.Origin(), Identity: t.src.Identity(), Name: t.src.Name(),
 		Size: size, Type: t.src.ContentType(), Protocol: api.ProtocolTus, TusURL: t.url}
+	if e := q.opts.Journal.load(t.backend, t.src.Origin()); e != nil {
+		t.ent.Created = e.Created // keeps its place among the unfinished
+	}
 	j.setCleanup(t.terminate)
 	j.prog.sent.Store(max(t.offset, 0))
 	if err := t.run(ctx); err != nil {
@@ -141,17 +144,21 @@ func (q *Queue) uploadTus(ctx context.Context, j *job) (*Result, error) {
 }
 
 // loadJournal picks up the journaled upload of the same unchanged source
-// (its URL and hash state); a stale one is terminated and forgotten.
+// (its URL and hash state); a stale one is terminated and the file goes
+// back to queued in the journal, so a crash now still leaves it offered.
 func (t *tusUpload) loadJournal(ctx context.Context) {
 	e := t.q.opts.Journal.load(t.backend, t.src.Origin())
 	if e == nil {
 		return
 	}
+	if e.Protocol == "" {
+		return // queued, never started: the entry stays until the file is done
+	}
 	if e.Protocol != api.ProtocolTus || e.Identity != t.src.Identity() || e.Size != t.size || e.TusURL == "" {
 		if e.TusURL != "" {
 			_, _ = t.c.tusRequest(ctx, http.MethodDelete, e.TusURL, nil)
 		}
-		t.forget()
+		t.requeue()
 		return
 	}
 	t.url = e.TusURL
@@ -171,7 +178,7 @@ func (t *tusUpload) resumeOrCreate(ctx context.Context) error {
 		if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusGone || ae.Status == http.StatusForbidden) {
 			t.url, t.hashed = "", 0
 			t.h.Reset()
-			t.forget()
+			t.requeue()
 		} else if err != nil {
 			return err
 		}
@@ -333,6 +340,9 @@ func (t *tusUpload) terminate(ctx context.Context) {
 }
 
 func (t *tusUpload) forget() { _ = t.q.opts.Journal.Forget(t.backend, t.src.Origin()) }
+
+// requeue turns the file's journal entry back into a queued one.
+func (t *tusUpload) requeue() { _ = t.q.opts.Journal.requeue(t.backend, t.src) }
 
 func restoreHash(h hash.Hash, snap []byte) {
 	if snap != nil {

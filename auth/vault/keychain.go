@@ -72,7 +72,7 @@ func (e *KeychainError) Reason() string {
 	case ErrKeyMalformed:
 		return fmt.Sprintf("the keychain entry %q holds something that is not Ferry's vault key (malformed); the saved sign-ins are kept until it is fixed or removed", KeychainService)
 	case ErrNoDBusSession:
-		return "no D-Bus session bus is running (DBUS_SESSION_BUS_ADDRESS is unset or dead), so the keychain cannot be reached"
+		return "no D-Bus session bus is running (DBUS_SESSION_BUS_ADDRESS is unset or dead), so the keychain cannot be reached; run Ferry in a desktop session with a keyring such as gnome-keyring or KeePassXC"
 	case ErrNoSecretService:
 		if e.Err != nil {
 			return "no Secret Service keychain is available (" + e.Err.Error() + "); install and start gnome-keyring or KeePassXC"

@@ -99,6 +99,10 @@ type ParamsResponse struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Expires int64             `json:"expires,omitempty"` // seconds of validity
 	Key     string            `json:"key,omitempty"`
+	// Location is where the object will be found once stored, when it is
+	// not the upload URL (Ferry extension): the built-in backend gives the
+	// file:// URL of the stored file. Clients report it instead of the URL.
+	Location string `json:"location,omitempty"`
 }
 
 // CreateMultipartRequest is the body of POST /s3/multipart.
@@ -153,6 +157,10 @@ type CompleteResponse struct {
 type Error struct {
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	// Local says the problem is on the person's own computer (the built-in
+	// backend's storage folder), so the person, not an administrator, can
+	// fix it. Optional; absent means false.
+	Local bool `json:"local,omitempty"`
 	// Status is the HTTP status the error arrived with (not on the wire).
 	Status int `json:"-"`
 	// RetryAfter is the parsed Retry-After header, if any (not on the wire).
@@ -193,10 +201,16 @@ func (e *Error) Busy() bool {
 // ServerFault reports a failure on the service's side (5xx).
 func (e *Error) ServerFault() bool { return e.Status >= http.StatusInternalServerError }
 
+// StorageFault reports a storage that cannot be written to (no permission,
+// a read-only or full disk): it refuses every write until someone acts.
+func (e *Error) StorageFault() bool {
+	return e.Code == CodeStorageUnwritable || e.Code == CodeStorageFull
+}
+
 // Temporary reports whether the same request may succeed later: Busy, a
-// request timeout (408) or a ServerFault.
+// request timeout (408) or a ServerFault other than a StorageFault.
 func (e *Error) Temporary() bool {
-	return e.Busy() || e.Status == http.StatusRequestTimeout || e.ServerFault()
+	return !e.StorageFault() && (e.Busy() || e.Status == http.StatusRequestTimeout || e.ServerFault())
 }
 
 // Error codes used by the reference backend.
@@ -216,4 +230,8 @@ const (
 	CodeUnknownProvider = "unknown_provider"
 	CodeUpstream        = "upstream_error"
 	CodeInternal        = "internal"
+	// The storage refuses every write until someone acts: no permission or
+	// a read-only disk, and a full disk or quota. Retrying cannot help.
+	CodeStorageUnwritable = "storage_unwritable"
+	CodeStorageFull       = "storage_full"
 )

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 	"fmt"
 	"io"
 	"strings"
@@ -25,6 +26,28 @@ func (s *Session) Journal() (*upload.Journal, error) {
 		}
 	}
 	return s.journal, s.journalErr
+}
+
+// History opens the history of finished uploads once; nil with the reason
+// when it cannot be kept.
+func (s *Session) History() (*upload.History, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.historyDone {
+		s.historyDone = true
+		s.history, s.historyErr = upload.OpenHistory(upload.DefaultHistoryPath())
+		if s.historyErr != nil {
+			s.Log.Warn("finished uploads are not kept in a history", "err", s.historyErr)
+			s.history = nil
+		}
+	}
+	return s.history, s.historyErr
+}
+
+// BuiltInStorageDir is where the built-in upload service (the embedded
+// backend, used when no backend is configured) stores uploads.
+func (s *Session) BuiltInStorageDir() string {
+	return filepath.Join(builtInBackendDir(), "files")
 }
 
 // QueueOptions are the upload queue's options for conn from the

@@ -69,6 +69,10 @@ type Session struct {
 	journal     *upload.Journal
 	journalErr  error
 	journalDone bool
+
+	history     *upload.History
+	historyErr  error
+	historyDone bool
 }
 
 // Conn is a ready connection to the configured (or embedded) backend.
@@ -166,8 +170,7 @@ func (s *Session) Backend(ctx context.Context) (*Conn, error) {
 	embedded := u == ""
 	if embedded {
 		if emb == nil { // a failed discovery keeps the started backend for the next try
-			dir := filepath.Join(appdirs.DataDir(), "backend")
-			if emb, err = backend.StartEmbedded(ctx, dir, s.Log); err != nil {
+			if emb, err = backend.StartEmbedded(ctx, builtInBackendDir(), s.Log); err != nil {
 				return nil, fmt.Errorf("starting the built-in upload service: %w", err)
 			}
 			s.mu.Lock()
@@ -205,6 +208,9 @@ func (s *Session) Backend(ctx context.Context) (*Conn, error) {
 	s.conn = &Conn{Client: client, Discovery: d, Embedded: embedded, Token: token}
 	return s.conn, nil
 }
+
+// builtInBackendDir holds the embedded backend's state and storage.
+func builtInBackendDir() string { return filepath.Join(appdirs.DataDir(), "backend") }
 
 // ServiceSignsIn reports, without waiting, whether the connected upload
 // service signs people in (OIDC); false while it is still connecting.

@@ -22,6 +22,18 @@ func Write(path string, data []byte, mode fs.FileMode) error {
 	})
 }
 
+// WriteUnsynced replaces path with data like Write, but flushes neither the
+// file nor the directory: a crash of the process still leaves the old
+// content or the new, a power cut may leave neither. For many small files
+// whose writer calls SyncDir once for the lot (the upload journal queuing a
+// folder of thousands), or that can be made again (a cache).
+func WriteUnsynced(path string, data []byte, mode fs.FileMode) error {
+	return writeFunc(path, mode, false, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 // WriteFunc replaces path with what write writes, and gives it mode
 // (exactly: the umask does not apply). The content goes to a temporary file
 // in path's directory (named path's base + ".tmp-" + random, see
@@ -29,7 +41,11 @@ func Write(path string, data []byte, mode fs.FileMode) error {
 // directory is flushed so the rename itself survives a power cut. If write
 // or any step fails, path is left as it was and the temporary file is
 // removed. The directory must exist.
-func WriteFunc(path string, mode fs.FileMode, write func(w io.Writer) error) (err error) {
+func WriteFunc(path string, mode fs.FileMode, write func(w io.Writer) error) error {
+	return writeFunc(path, mode, true, write)
+}
+
+func writeFunc(path string, mode fs.FileMode, sync bool, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -48,14 +64,19 @@ func WriteFunc(path string, mode fs.FileMode, write func(w io.Writer) error) (er
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return SyncDir(dir)
 }

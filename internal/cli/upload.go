@@ -89,6 +89,7 @@ func runUpload(ctx context.Context, e *env, args []string, asJSON, resume bool) 
 		failed int
 		enc    = json.NewEncoder(e.Stdout)
 	)
+	history, _ := e.History()
 	opts := e.QueueOptions(conn)
 	opts.OnEvent = func(ev upload.Event) {
 		mu.Lock()
@@ -96,6 +97,9 @@ func runUpload(ctx context.Context, e *env, args []string, asJSON, resume bool) 
 		rep.event(ev)
 		switch ev.State {
 		case upload.Done:
+			if history != nil {
+				_ = history.Add(*ev.Result) // a lost entry only shortens the history
+			}
 			if asJSON {
 				_ = enc.Encode(ev.Result)
 			} else {
