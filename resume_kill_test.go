@@ -35,7 +35,6 @@ import (
 	"github.com/ferry-app/ferry/upload"
 )
 
-
 // hold says what the gate does with a request.
 type hold int
 

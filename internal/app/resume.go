@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
