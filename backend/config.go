@@ -29,7 +29,8 @@ type Config struct {
 	Listen    string                    `toml:"listen"`
 	PublicURL string                    `toml:"public_url"`
 	Name      string                    `toml:"name"`
-	StateDir  string                    `toml:"state_dir"` // ownership records of multipart uploads; "" = memory only
+	StateDir  string                    `toml:"state_dir"` // the generated upload-token secret when no [state] secret_env; "" = none
+	State     StateConfig               `toml:"state"`
 	Auth      AuthConfig                `toml:"auth"`
 	Storage   StorageConfig             `toml:"storage"`
 	Upload    UploadConfig              `toml:"upload"`
@@ -351,6 +352,9 @@ func (c *Config) validate(data []byte) error {
 	}
 	if c.Limits.MaxParts <= 0 || c.Limits.MaxParts > 10000 {
 		return bad("limits.max_parts", "must be between 1 and 10000")
+	}
+	if err := c.State.validate(bad); err != nil {
+		return err
 	}
 	for name, p := range c.Providers {
 		key := "providers." + name

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -164,7 +165,7 @@ func escapeMetadataValue(v string) string {
 }
 
 // admit applies the upload limits to a declared file and picks its key.
-func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, err error) {
+func (s *Server) admit(ctx context.Context, user string, fr *fileRequest) (key, contentType string, err error) {
 	up := s.cfg.Upload
 	contentType, err = normalizeContentType(fr.Type)
 	if err != nil {
@@ -181,9 +182,8 @@ func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, e
 	if !typeAllowed(up.AllowedTypes, contentType, SanitizeFilename(fr.Filename)) {
 		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
 	}
-	if ok, retry := s.grants.take(user, s.now()); !ok {
-		return "", "", errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
-			"at most %d files per %s; try again in %s", up.MaxFiles, time.Duration(up.FilesWindow), retry.Round(time.Second))
+	if _, err := s.takeFiles(ctx, user, 1); err != nil {
+		return "", "", err
 	}
 	key, err = objectKey(up.KeyTemplate, user, fr.Filename, s.now())
 	return key, contentType, err
@@ -203,7 +203,7 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user strin
 		s.fail(w, r, err)
 		return
 	}
-	key, ct, err := s.admit(user, fr)
+	key, ct, err := s.admit(r.Context(), user, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (s *Server) handleCreateMultipart(w http.ResponseWriter, r *http.Request, u
 		s.fail(w, r, err)
 		return
 	}
-	key, ct, err := s.admit(user, fr)
+	key, ct, err := s.admit(r.Context(), user, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -245,11 +245,12 @@ func (s *Server) handleCreateMultipart(w http.ResponseWriter, r *http.Request, u
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.owners.put(id, ownerRecord{User: user, Key: key, Size: fr.Size, Type: ct, Created: s.now().UTC()}); err != nil {
+	tok, err := s.tokens.issue(ownerRecord{User: user, Key: key, Size: fr.Size, Type: ct}, id, s.now())
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.CreateMultipartResponse{Key: key, UploadID: id})
+	writeJSON(w, http.StatusOK, api.CreateMultipartResponse{Key: key, UploadID: id, Token: tok})
 }
 
 // createRequest validates a decoded POST /s3/multipart body. A size of 0 means
@@ -267,23 +268,6 @@ func createRequest(req *api.CreateMultipartRequest) (*fileRequest, error) {
 		fr.Size = -1
 	}
 	return fr, checkRequestFields(fr)
-}
-
-// ownedUpload resolves {uploadId} and ?key= to the caller's own record.
-func (s *Server) ownedUpload(r *http.Request, user string) (string, ownerRecord, error) {
-	id := r.PathValue("uploadId")
-	key := r.URL.Query().Get("key")
-	if id == "" || key == "" {
-		return "", ownerRecord{}, errorf(http.StatusBadRequest, api.CodeBadRequest, "uploadId and key are required")
-	}
-	rec, ok := s.owners.get(id)
-	if !ok {
-		return "", ownerRecord{}, errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
-	}
-	if rec.User != user || rec.Key != key {
-		return "", ownerRecord{}, errorf(http.StatusForbidden, api.CodeForbidden, "this upload belongs to someone else")
-	}
-	return id, rec, nil
 }
 
 func (s *Server) parsePartNumber(v string) (int, error) {
@@ -487,9 +471,6 @@ func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request, user str
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.owners.remove(id); err != nil {
-		s.log.Warn("ownership record not removed", "err", err)
-	}
 	writeJSON(w, http.StatusOK, api.CompleteResponse{Location: loc, Key: rec.Key})
 }
 
@@ -502,9 +483,6 @@ func (s *Server) handleAbort(w http.ResponseWriter, r *http.Request, user string
 	if err := s.drv.Abort(r.Context(), rec.Key, id); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if err := s.owners.remove(id); err != nil {
-		s.log.Warn("ownership record not removed", "err", err)
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }

@@ -24,23 +24,26 @@ import (
 // Server is one configured backend. Create it with New; it is safe for
 // concurrent use.
 type Server struct {
-	cfg      *Config
-	log      *slog.Logger
-	now      func() time.Time
-	bearer   string // extra static bearer required on protected routes ("" = none)
-	getenv   func(string) string
-	client   *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
-	auth     authenticator
-	drv      driver
-	local    *localDriver // non-nil when drv is the local driver
-	owners   *ownerStore
-	limits   *userLimiters
-	grants   *grantCounter
-	handler  http.Handler
-	srv      *http.Server
-	mu       sync.Mutex
-	baseURL  string // public URL; from config or the listener
-	testHook func(*http.Request)
+	cfg        *Config
+	log        *slog.Logger
+	now        func() time.Time
+	bearer     string // extra static bearer required on protected routes ("" = none)
+	getenv     func(string) string
+	client     *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
+	auth       authenticator
+	drv        driver
+	local      *localDriver // non-nil when drv is the local driver
+	tokens     *tokenSigner
+	limits     limitStore // per-user request rates and file quotas
+	fallback   *memStore  // request rates while a shared store is down
+	metrics    *metrics
+	downMu     sync.Mutex
+	downLogged time.Time
+	handler    http.Handler
+	srv        *http.Server
+	mu         sync.Mutex
+	baseURL    string // public URL; from config or the listener
+	testHook   func(*http.Request)
 }
 
 // Option changes how New builds a Server.
@@ -86,12 +89,13 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.log = withRequestID(s.log)
 	s.baseURL = strings.TrimRight(cfg.PublicURL, "/")
 	var err error
 	if s.auth, err = newAuthenticator(s); err != nil {
 		return nil, err
 	}
-	if s.owners, err = openOwnerStore(cfg.StateDir); err != nil {
+	if s.tokens, err = newTokenSigner(cfg, s.getenv, s.log); err != nil {
 		return nil, err
 	}
 	switch cfg.Storage.Driver {
@@ -108,8 +112,9 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("backend: unknown storage driver %q", cfg.Storage.Driver)
 	}
-	s.limits = newUserLimiters(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst)
-	s.grants = newGrantCounter(cfg.Upload.MaxFiles, time.Duration(cfg.Upload.FilesWindow))
+	if err := s.setupLimits(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.handler,
@@ -157,11 +162,11 @@ func (s *Server) ListenAndServe() error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
-// until ctx ends, then persists upload ownership records.
+// until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
-	if ferr := s.owners.flush(); ferr != nil && err == nil {
-		err = ferr
+	if cerr := s.limits.close(); cerr != nil && err == nil {
+		err = cerr
 	}
 	return err
 }
@@ -180,6 +185,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+api.WellKnownPath, s.handleDiscovery)
 	mux.HandleFunc("GET "+api.RouteHealth, s.handleHealth)
+	mux.HandleFunc("GET "+RouteReady, s.handleReady)
+	mux.HandleFunc("GET "+RouteMetrics, s.handleMetrics)
 	mux.Handle("GET "+api.RouteParams, s.protected(s.handleParams))
 	mux.Handle("POST "+api.RouteMultipart, s.protected(s.handleCreateMultipart))
 	mux.Handle("GET "+api.RouteMultipart+"/{uploadId}/batch", s.protected(s.handleSignBatch))
@@ -231,7 +238,7 @@ func (s *Server) protected(h func(w http.ResponseWriter, r *http.Request, user s
 		if lu, ok := r.Context().Value(userKey).(*string); ok {
 			*lu = user
 		}
-		if ok, retry := s.limits.allow(user, s.now()); !ok {
+		if ok, retry := s.allowRequests(r.Context(), user, 1); !ok {
 			w.Header().Set("Retry-After", fmt.Sprint(int(retry.Seconds()+0.999)))
 			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited, "too many requests; slow down")
 			return
@@ -281,7 +288,12 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		var user string
-		r = r.WithContext(context.WithValue(r.Context(), userKey, &user))
+		id := requestID(r)
+		w.Header().Set(requestIDHeader, id)
+		ctx := context.WithValue(context.WithValue(r.Context(), userKey, &user), requestIDKey{}, id)
+		r = r.WithContext(ctx)
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
 		sw := &statusWriter{ResponseWriter: w}
 		if s.testHook != nil {
 			s.testHook(r)
@@ -290,6 +302,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		s.metrics.observe(r.Pattern, r.Method, sw.status, time.Since(start))
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError

@@ -311,7 +311,7 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	assert.Equal(t, path, pending[0].LocalPath())
-	stored, err := r.client.ListParts(context.Background(), pending[0].Key, pending[0].UploadID)
+	stored, err := r.client.ListParts(context.Background(), pending[0].ref())
 	require.NoError(t, err)
 	require.NotEmpty(t, stored)
 	requireNoSecrets(t, r.logs.String())
@@ -348,7 +348,7 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	r.events.on = nil
 	e = r.upload(t, path, Options{PartConcurrency: 2})
 	r.requireStored(t, e, size, sum2)
-	_, err = r.client.ListParts(context.Background(), old.Key, old.UploadID)
+	_, err = r.client.ListParts(context.Background(), old.ref())
 	require.Error(t, err, "the stale upload was aborted")
 }
 

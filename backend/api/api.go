@@ -111,6 +111,11 @@ type CreateMultipartRequest struct {
 type CreateMultipartResponse struct {
 	Key      string `json:"key"`
 	UploadID string `json:"uploadId"`
+	// Token is a Ferry extension: an opaque upload token binding the caller,
+	// key, uploadId, declared size and type. A client that has it sends it
+	// back as ?token= on sign, list, complete and abort; Companion-compatible
+	// clients ignore it and are checked by the key's user prefix alone.
+	Token string `json:"token,omitempty"`
 }
 
 // SignPartResponse answers GET /s3/multipart/{uploadId}/{partNumber}?key=.
@@ -180,5 +185,8 @@ const (
 	CodeSizeMismatch    = "size_mismatch"
 	CodeUnknownProvider = "unknown_provider"
 	CodeUpstream        = "upstream_error"
+	// CodeUnavailable: the service cannot take new files right now (its
+	// shared limits store is down); not worth retrying at once.
+	CodeUnavailable = "unavailable"
 	CodeInternal        = "internal"
 )
