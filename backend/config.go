@@ -65,8 +65,8 @@ type UploadConfig struct {
 	MultipartThreshold ByteSize `toml:"multipart_threshold"`
 	MaxFileSize        ByteSize `toml:"max_file_size"`
 	MinFileSize        ByteSize `toml:"min_file_size"`
-	MaxFiles           int      `toml:"max_files"`    // credentials per user per files_window; 0 = no limit
-	FilesWindow        Duration `toml:"files_window"` // default 1h
+	MaxFiles           int      `toml:"max_files"`    // files per user per files_window; 0 = no limit; default 10000
+	FilesWindow        Duration `toml:"files_window"` // default 24h
 	AllowedTypes       []string `toml:"allowed_types"`
 	KeyTemplate        string   `toml:"key_template"`
 	Checksum           string   `toml:"checksum"` // "" or "sha256"
@@ -74,8 +74,8 @@ type UploadConfig struct {
 
 // LimitsConfig bounds what one user and one request may cost the server.
 type LimitsConfig struct {
-	RequestsPerSecond float64  `toml:"requests_per_second"` // per user; default 20
-	Burst             int      `toml:"burst"`               // default 60
+	RequestsPerSecond float64  `toml:"requests_per_second"` // per user, files of a batch count one each; default 100
+	Burst             int      `toml:"burst"`               // default 2500
 	MaxBody           ByteSize `toml:"max_body"`            // JSON bodies; default 1MiB
 	MaxParts          int      `toml:"max_parts"`           // per multipart upload; default 10000
 }
@@ -185,14 +185,18 @@ func DefaultConfig() *Config {
 			URLLifetime:        Duration(10 * time.Minute),
 			MultipartThreshold: 100 << 20,
 			MaxFileSize:        5 << 30,
-			MaxFiles:           500,
-			FilesWindow:        Duration(time.Hour),
-			AllowedTypes:       []string{"*/*"},
-			KeyTemplate:        DefaultKeyTemplate,
+			// A person drops whole folders: a day's quota takes a
+			// 2 000-photo folder several times over.
+			MaxFiles:     10000,
+			FilesWindow:  Duration(24 * time.Hour),
+			AllowedTypes: []string{"*/*"},
+			KeyTemplate:  DefaultKeyTemplate,
 		},
 		Limits: LimitsConfig{
-			RequestsPerSecond: 20,
-			Burst:             60,
+			// Files count one each, batched or not: the burst lets a
+			// 2 000-file folder through without waiting.
+			RequestsPerSecond: 100,
+			Burst:             2500,
 			MaxBody:           1 << 20,
 			MaxParts:          10000,
 		},

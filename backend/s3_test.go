@@ -392,8 +392,8 @@ func TestS3LimitsEnforced(t *testing.T) {
 		assert.Equal(t, api.CodeTooManyFiles, e.alice.apiError(http.StatusTooManyRequests, http.MethodGet, api.RouteParams, pq("d.png", "image/png", 5), nil).Code)
 		// Bob's count is his own.
 		e.bob.json(http.MethodGet, api.RouteParams, pq("d.png", "image/png", 5), nil, nil)
-		// The window moves on.
-		e.clock.Advance(time.Hour)
+		// The quota refills evenly: one file every day/3.
+		e.clock.Advance(8 * time.Hour)
 		later := e.iss.claims("alice")
 		later["exp"] = e.clock.Now().Add(5 * time.Minute).Unix()
 		e.alice.token = e.iss.sign(t, later, nil)

@@ -28,25 +28,27 @@ type pacer struct {
 	attempts  int           // retries for transient failures, per call
 	busy      int           // retries for 429/503, per call
 	expired   int           // re-signs, per call
+	down      int           // retries while the service is unavailable, per call
 }
 
 func defaultPacer() *pacer {
-	return &pacer{base: 500 * time.Millisecond, max: 30 * time.Second, attempts: 8, busy: 30, expired: 5}
+	return &pacer{base: 500 * time.Millisecond, max: 30 * time.Second, attempts: 8, busy: 30, expired: 5, down: 4}
 }
 
 type retryKind int
 
 const (
-	permanent  retryKind = iota
-	transient            // network or 5xx: exponential backoff
-	busy                 // 429/503: honour Retry-After
-	expiredURL           // 403 Request has expired: re-sign and go again
+	permanent   retryKind = iota
+	transient             // network or 5xx: exponential backoff
+	busy                  // 429/503: honour Retry-After
+	expiredURL            // 403 Request has expired: re-sign and go again
+	unavailable           // the service takes no new files now: a few tries, then say so
 )
 
 // call runs fn until it succeeds, fails permanently, runs out of retries or
 // ctx ends. fn must be safe to call again: it re-opens or rewinds its body.
 func (p *pacer) call(ctx context.Context, fn func() error) error {
-	var nTransient, nBusy, nExpired int
+	var nTransient, nBusy, nExpired, nDown int
 	for {
 		err := fn()
 		if err == nil {
@@ -70,6 +72,13 @@ func (p *pacer) call(ctx context.Context, fn func() error) error {
 				return err
 			}
 			wait = p.backoff(min(nBusy, 4))
+		case unavailable:
+			// At most about 15 s in all, so a person hears within a
+			// minute that the service is down instead of a silent wait.
+			if nDown++; nDown > p.down {
+				return err
+			}
+			wait, after = p.backoff(nDown), min(after, 5*time.Second)
 		case transient:
 			if nTransient++; nTransient > p.attempts {
 				return err
@@ -119,6 +128,12 @@ func classify(err error) (retryKind, time.Duration) {
 		switch {
 		case isExpired(ae):
 			return expiredURL, 0
+		case ae.Code == api.CodeTooManyFiles:
+			// A quota refusal is final for the file; waiting hours in a
+			// retry loop would only hide it.
+			return permanent, 0
+		case ae.Code == api.CodeUnavailable:
+			return unavailable, ae.RetryAfter
 		case ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable || ae.Code == "SlowDown":
 			return busy, ae.RetryAfter
 		case ae.Status == http.StatusRequestTimeout || ae.Status >= 500:

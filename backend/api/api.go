@@ -188,5 +188,5 @@ const (
 	// CodeUnavailable: the service cannot take new files right now (its
 	// shared limits store is down); not worth retrying at once.
 	CodeUnavailable = "unavailable"
-	CodeInternal        = "internal"
+	CodeInternal    = "internal"
 )
