@@ -39,6 +39,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 			MinFileSize:        int64(c.Upload.MinFileSize),
 			MaxFiles:           c.Upload.MaxFiles,
 			Checksum:           c.Upload.Checksum,
+			ParamsBatch:        MaxBatchFiles,
 		},
 	}
 	if !(len(c.Upload.AllowedTypes) == 1 && c.Upload.AllowedTypes[0] == "*/*") {
@@ -166,27 +167,35 @@ func escapeMetadataValue(v string) string {
 
 // admit applies the upload limits to a declared file and picks its key.
 func (s *Server) admit(ctx context.Context, user string, fr *fileRequest) (key, contentType string, err error) {
-	up := s.cfg.Upload
-	contentType, err = normalizeContentType(fr.Type)
-	if err != nil {
-		return "", "", errorf(http.StatusBadRequest, api.CodeBadRequest, "%v", err)
-	}
-	if fr.Size >= 0 {
-		if up.MaxFileSize > 0 && fr.Size > int64(up.MaxFileSize) {
-			return "", "", errorf(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "file is larger than the %d-byte limit", int64(up.MaxFileSize))
-		}
-		if fr.Size < int64(up.MinFileSize) {
-			return "", "", errorf(http.StatusBadRequest, api.CodeTooSmall, "file is smaller than the %d-byte minimum", int64(up.MinFileSize))
-		}
-	}
-	if !typeAllowed(up.AllowedTypes, contentType, SanitizeFilename(fr.Filename)) {
-		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
+	if contentType, err = s.checkFile(fr); err != nil {
+		return "", "", err
 	}
 	if _, err := s.takeFiles(ctx, user, 1); err != nil {
 		return "", "", err
 	}
-	key, err = objectKey(up.KeyTemplate, user, fr.Filename, s.now())
+	key, err = objectKey(s.cfg.Upload.KeyTemplate, user, fr.Filename, s.now())
 	return key, contentType, err
+}
+
+// checkFile applies the size and type rules to a declared file.
+func (s *Server) checkFile(fr *fileRequest) (contentType string, err error) {
+	up := s.cfg.Upload
+	contentType, err = normalizeContentType(fr.Type)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, api.CodeBadRequest, "%v", err)
+	}
+	if fr.Size >= 0 {
+		if up.MaxFileSize > 0 && fr.Size > int64(up.MaxFileSize) {
+			return "", errorf(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "file is larger than the %d-byte limit", int64(up.MaxFileSize))
+		}
+		if fr.Size < int64(up.MinFileSize) {
+			return "", errorf(http.StatusBadRequest, api.CodeTooSmall, "file is smaller than the %d-byte minimum", int64(up.MinFileSize))
+		}
+	}
+	if !typeAllowed(up.AllowedTypes, contentType, SanitizeFilename(fr.Filename)) {
+		return "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
+	}
+	return contentType, nil
 }
 
 func (s *Server) lifetime() time.Duration {

@@ -188,6 +188,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+RouteReady, s.handleReady)
 	mux.HandleFunc("GET "+RouteMetrics, s.handleMetrics)
 	mux.Handle("GET "+api.RouteParams, s.protected(s.handleParams))
+	mux.Handle("POST "+api.RouteParamsBatch, s.protected(s.handleParamsBatch))
 	mux.Handle("POST "+api.RouteMultipart, s.protected(s.handleCreateMultipart))
 	mux.Handle("GET "+api.RouteMultipart+"/{uploadId}/batch", s.protected(s.handleSignBatch))
 	mux.Handle("GET "+api.RouteMultipart+"/{uploadId}/{partNumber}", s.protected(s.handleSignPart))

@@ -21,10 +21,13 @@ const WellKnownPath = "/.well-known/ferry"
 
 // Routes of the contract, relative to the backend URL.
 const (
-	RouteParams    = "/s3/params"
-	RouteMultipart = "/s3/multipart"
-	RouteHealth    = "/healthz"
-	RouteOAuth     = "/oauth/" // + {provider}/token or {provider}/revoke
+	RouteParams = "/s3/params"
+	// RouteParamsBatch is a Ferry extension, announced by
+	// UploadInfo.ParamsBatch: POST BatchParamsRequest → BatchParamsResponse.
+	RouteParamsBatch = "/s3/params/batch"
+	RouteMultipart   = "/s3/multipart"
+	RouteHealth      = "/healthz"
+	RouteOAuth       = "/oauth/" // + {provider}/token or {provider}/revoke
 )
 
 // Auth types announced by discovery.
@@ -74,6 +77,9 @@ type UploadInfo struct {
 	MaxTotalSize       int64    `json:"max_total_size,omitempty"`
 	AllowedTypes       []string `json:"allowed_types,omitempty"`
 	Checksum           string   `json:"checksum,omitempty"` // "" or "sha256"
+	// ParamsBatch, when set, announces POST /s3/params/batch and is the
+	// most files one such request may name.
+	ParamsBatch int `json:"params_batch,omitempty"`
 }
 
 // ProviderInfo is a cloud source's public OAuth client configuration.
@@ -97,6 +103,34 @@ type ParamsResponse struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	Expires int64             `json:"expires,omitempty"` // seconds of validity
 	Key     string            `json:"key,omitempty"`
+}
+
+// BatchParamsRequest is the body of POST /s3/params/batch: single PUTs for
+// several files at once (each needs its size, which a PUT binds).
+type BatchParamsRequest struct {
+	Files []BatchFile `json:"files"`
+}
+
+// BatchFile is one file of a BatchParamsRequest.
+type BatchFile struct {
+	Filename string            `json:"filename"`
+	Type     string            `json:"type"`
+	Size     int64             `json:"size"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// BatchParamsResponse answers POST /s3/params/batch with one result per
+// file, in the order asked.
+type BatchParamsResponse struct {
+	Files []BatchParamsResult `json:"files"`
+}
+
+// BatchParamsResult is either Params (Status 200) or Error with the status
+// a single /s3/params would have answered.
+type BatchParamsResult struct {
+	Status int             `json:"status"`
+	Params *ParamsResponse `json:"params,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
 }
 
 // CreateMultipartRequest is the body of POST /s3/multipart.
