@@ -24,26 +24,28 @@ import (
 // Server is one configured backend. Create it with New; it is safe for
 // concurrent use.
 type Server struct {
-	cfg        *Config
-	log        *slog.Logger
-	now        func() time.Time
-	bearer     string // extra static bearer required on protected routes ("" = none)
-	getenv     func(string) string
-	client     *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
-	auth       authenticator
-	drv        driver
-	local      *localDriver // non-nil when drv is the local driver
+	cfg      *Config
+	log      *slog.Logger
+	now      func() time.Time
+	bearer   string // extra static bearer required on protected routes ("" = none)
+	getenv   func(string) string
+	client   *http.Client // outbound: OIDC discovery/JWKS and provider token endpoints
+	auth     authenticator
+	drv      driver
+	local    *localDriver // non-nil when drv is the local driver
+	handler  http.Handler
+	srv      *http.Server
+	mu       sync.Mutex
+	baseURL  string // public URL; from config or the listener
+	testHook func(*http.Request)
+
+	// What replicas share or report (ownership.go, limits.go, ops.go).
 	tokens     *tokenSigner
 	limits     limitStore // per-user request rates and file quotas
 	fallback   *memStore  // request rates while a shared store is down
 	metrics    *metrics
 	downMu     sync.Mutex
 	downLogged time.Time
-	handler    http.Handler
-	srv        *http.Server
-	mu         sync.Mutex
-	baseURL    string // public URL; from config or the listener
-	testHook   func(*http.Request)
 }
 
 // Option changes how New builds a Server.
