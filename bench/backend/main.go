@@ -74,7 +74,8 @@ func check(err error) {
 type env struct {
 	dir, bin, gw string
 	s3           *s3.Client
-	redis        string
+	redis        string // redis://host:port, without the database
+	db           int    // the next fleet's Redis database: fleets share no buckets
 	procs        []*exec.Cmd
 }
 
@@ -147,7 +148,7 @@ func run(runs, nfiles int, fileSize int64, signs, conc int, gwBin, rclone string
 	if err := e.start("redis-server", []string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", dir}, nil, redisAddr); err != nil {
 		return err
 	}
-	e.redis = "redis://" + redisAddr + "/0"
+	e.redis = "redis://" + redisAddr
 
 	folder := filepath.Join(dir, "folder")
 	check(os.MkdirAll(folder, 0o755))
@@ -225,12 +226,14 @@ func runtimeCPUs() int {
 // fleet starts n replicas and nginx in front, and returns nginx's URL.
 func (e *env) fleet(n int, liftRate bool) (string, error) {
 	lb := freeAddr()
+	redisURL := fmt.Sprintf("%s/%d", e.redis, e.db)
+	e.db++
 	var ups []string
 	for range n {
 		addr := freeAddr()
 		ups = append(ups, addr)
 		cfg := fmt.Sprintf("listen = %q\npublic_url = %q\n[auth]\ntype = \"none\"\n[storage]\ndriver = \"s3\"\nendpoint = %q\nregion = \"us-east-1\"\nbucket = %q\npath_style = true\n[state]\nsecret_env = \"FERRY_BENCH_SECRET\"\nredis_url = %q\n",
-			addr, "http://"+lb, e.gw, bucket, e.redis)
+			addr, "http://"+lb, e.gw, bucket, redisURL)
 		if liftRate {
 			cfg += "[limits]\nrequests_per_second = 1000000\nburst = 1000000\n"
 		}
