@@ -73,7 +73,7 @@ func (p *pacer) call(ctx context.Context, fn func() error) error {
 			}
 			wait = p.backoff(min(nBusy, 4))
 		case unavailable:
-			// At most about 15 s in all, so a person hears within a
+			// Under 10 s in all (four backoffs of 0.5–4 s), so a person hears within a
 			// minute that the service is down instead of a silent wait.
 			if nDown++; nDown > p.down {
 				return err
