@@ -56,9 +56,19 @@ type replica struct {
 
 var buildOnce struct {
 	sync.Once
+	dir string
 	bin string
 	err error
 	out []byte
+}
+
+// TestMain removes the ferry-backend binary the fleet tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.dir != "" {
+		os.RemoveAll(buildOnce.dir)
+	}
+	os.Exit(code)
 }
 
 // buildBackend builds cmd/ferry-backend once per test binary.
@@ -70,6 +80,7 @@ func buildBackend(t *testing.T) string {
 			buildOnce.err = err
 			return
 		}
+		buildOnce.dir = dir
 		buildOnce.bin = filepath.Join(dir, "ferry-backend")
 		cmd := exec.Command("go", "build", "-o", buildOnce.bin, "./cmd/ferry-backend")
 		cmd.Dir = testenv.RepoRoot(t)
