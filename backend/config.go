@@ -29,7 +29,8 @@ type Config struct {
 	Listen    string                    `toml:"listen"`
 	PublicURL string                    `toml:"public_url"`
 	Name      string                    `toml:"name"`
-	StateDir  string                    `toml:"state_dir"` // ownership records of multipart uploads; "" = memory only
+	StateDir  string                    `toml:"state_dir"` // the generated upload-token secret when no [state] secret_env; "" = none
+	State     StateConfig               `toml:"state"`
 	Auth      AuthConfig                `toml:"auth"`
 	Storage   StorageConfig             `toml:"storage"`
 	Upload    UploadConfig              `toml:"upload"`
@@ -72,8 +73,8 @@ type UploadConfig struct {
 	MultipartThreshold ByteSize `toml:"multipart_threshold"`
 	MaxFileSize        ByteSize `toml:"max_file_size"`
 	MinFileSize        ByteSize `toml:"min_file_size"`
-	MaxFiles           int      `toml:"max_files"`    // credentials per user per files_window; 0 = no limit
-	FilesWindow        Duration `toml:"files_window"` // default 1h
+	MaxFiles           int      `toml:"max_files"`    // files per user per files_window; 0 = no limit; default 10000
+	FilesWindow        Duration `toml:"files_window"` // default 24h
 	AllowedTypes       []string `toml:"allowed_types"`
 	KeyTemplate        string   `toml:"key_template"`
 	Checksum           string   `toml:"checksum"` // "" or "sha256"
@@ -82,11 +83,12 @@ type UploadConfig struct {
 // LimitsConfig bounds what one user and one request may cost the server.
 type LimitsConfig struct {
 	// RequestsPerSecond and Burst leave room for one person's parallel
-	// multipart uploads: Uppy signs each part with its own request and does
-	// not retry a 429 from the backend (6 files x 5 MiB parts on a 1 Gbit/s
-	// link is about 25 signing requests per second).
-	RequestsPerSecond float64  `toml:"requests_per_second"` // per user; default 50
-	Burst             int      `toml:"burst"`               // default 200
+	// multipart uploads (Uppy signs each part with its own request and does
+	// not retry a 429 from the backend: 6 files x 5 MiB parts on a 1 Gbit/s
+	// link is about 25 signing requests per second) and for a dropped folder
+	// of 2 000 files, each file of a batch counting one.
+	RequestsPerSecond float64  `toml:"requests_per_second"` // per user; default 100
+	Burst             int      `toml:"burst"`               // default 2500
 	MaxBody           ByteSize `toml:"max_body"`            // JSON bodies; default 1MiB
 	MaxParts          int      `toml:"max_parts"`           // per multipart upload; default 10000
 	// BodyTimeout bounds how long a request may take to send its headers
@@ -209,14 +211,18 @@ func DefaultConfig() *Config {
 			URLLifetime:        Duration(10 * time.Minute),
 			MultipartThreshold: 100 << 20,
 			MaxFileSize:        5 << 30,
-			MaxFiles:           500,
-			FilesWindow:        Duration(time.Hour),
-			AllowedTypes:       []string{"*/*"},
-			KeyTemplate:        DefaultKeyTemplate,
+			// A person drops whole folders: a day's quota takes a
+			// 2 000-photo folder several times over.
+			MaxFiles:     10000,
+			FilesWindow:  Duration(24 * time.Hour),
+			AllowedTypes: []string{"*/*"},
+			KeyTemplate:  DefaultKeyTemplate,
 		},
 		Limits: LimitsConfig{
-			RequestsPerSecond: 50,
-			Burst:             200,
+			// Files count one each, batched or not: the burst lets a
+			// 2 000-file folder through without waiting.
+			RequestsPerSecond: 100,
+			Burst:             2500,
 			MaxBody:           1 << 20,
 			MaxParts:          10000,
 			BodyTimeout:       Duration(time.Minute),
@@ -388,6 +394,9 @@ func (c *Config) validate(data []byte) error {
 		if err := checkOrigin(o); err != nil {
 			return bad("cors.allowed_origins", "%q: %v", o, err)
 		}
+	}
+	if err := c.State.validate(bad); err != nil {
+		return err
 	}
 	for name, p := range c.Providers {
 		key := "providers." + name

@@ -26,8 +26,9 @@ type Embedded struct {
 }
 
 // EmbeddedConfig returns the config StartEmbedded uses for dataDir: auth
-// "none" on 127.0.0.1:0, local storage under dataDir/files, ownership state
-// under dataDir/state, default upload limits.
+// "none" on 127.0.0.1:0, local storage under dataDir/files, the generated
+// upload-token secret under dataDir/state (so unfinished uploads resume
+// after a restart), default upload limits.
 func EmbeddedConfig(dataDir string) *Config {
 	c := DefaultConfig()
 	c.Filename = "(embedded)"

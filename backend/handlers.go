@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -38,6 +39,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 			MinFileSize:        int64(c.Upload.MinFileSize),
 			MaxFiles:           c.Upload.MaxFiles,
 			Checksum:           c.Upload.Checksum,
+			ParamsBatch:        MaxBatchFiles,
 		},
 	}
 	if !(len(c.Upload.AllowedTypes) == 1 && c.Upload.AllowedTypes[0] == "*/*") {
@@ -176,32 +178,36 @@ func escapeMetadataValue(v string) string {
 }
 
 // admit applies the upload limits to a declared file and picks its key.
-func (s *Server) admit(user string, fr *fileRequest) (key, contentType string, err error) {
+func (s *Server) admit(ctx context.Context, user string, fr *fileRequest) (key, contentType string, err error) {
+	if contentType, err = s.checkFile(fr); err != nil {
+		return "", "", err
+	}
+	if _, err := s.takeFiles(ctx, user, 1); err != nil {
+		return "", "", err
+	}
+	key, err = objectKey(s.cfg.Upload.KeyTemplate, user, fr.Filename, s.now())
+	return key, contentType, err
+}
+
+// checkFile applies the size and type rules to a declared file.
+func (s *Server) checkFile(fr *fileRequest) (contentType string, err error) {
 	up := s.cfg.Upload
 	contentType, err = normalizeContentType(fr.Type)
 	if err != nil {
-		return "", "", errorf(http.StatusBadRequest, api.CodeBadRequest, "%v", err)
+		return "", errorf(http.StatusBadRequest, api.CodeBadRequest, "%v", err)
 	}
 	if fr.Size >= 0 {
 		if up.MaxFileSize > 0 && fr.Size > int64(up.MaxFileSize) {
-			return "", "", errorf(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "file is larger than the %d-byte limit", int64(up.MaxFileSize))
+			return "", errorf(http.StatusRequestEntityTooLarge, api.CodeTooLarge, "file is larger than the %d-byte limit", int64(up.MaxFileSize))
 		}
 		if fr.Size < int64(up.MinFileSize) {
-			return "", "", errorf(http.StatusBadRequest, api.CodeTooSmall, "file is smaller than the %d-byte minimum", int64(up.MinFileSize))
+			return "", errorf(http.StatusBadRequest, api.CodeTooSmall, "file is smaller than the %d-byte minimum", int64(up.MinFileSize))
 		}
 	}
 	if !api.TypeAllowed(up.AllowedTypes, SanitizeFilename(fr.Filename), contentType) {
-		return "", "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
+		return "", errorf(http.StatusUnsupportedMediaType, api.CodeTypeNotAllowed, "files of type %q are not accepted here", contentType)
 	}
-	if ok, retry := s.grants.take(user, s.now()); !ok {
-		he := errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
-			"%d files per %s; more from %s", up.MaxFiles, windowName(time.Duration(up.FilesWindow)),
-			s.now().Add(retry).UTC().Format("15:04:05 UTC"))
-		he.retryAfter = retry
-		return "", "", he
-	}
-	key, err = objectKey(up.KeyTemplate, user, fr.Filename, s.now())
-	return key, contentType, err
+	return contentType, nil
 }
 
 // windowName says a quota window the way people do: "hour", "day", else
@@ -241,7 +247,7 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request, user strin
 		s.fail(w, r, err)
 		return
 	}
-	key, ct, err := s.admit(user, fr)
+	key, ct, err := s.admit(r.Context(), user, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -292,7 +298,7 @@ func (s *Server) handleCreateMultipart(w http.ResponseWriter, r *http.Request, u
 		s.fail(w, r, err)
 		return
 	}
-	key, ct, err := s.admit(user, fr)
+	key, ct, err := s.admit(r.Context(), user, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -302,11 +308,12 @@ func (s *Server) handleCreateMultipart(w http.ResponseWriter, r *http.Request, u
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.owners.put(id, ownerRecord{User: user, Key: key, Size: fr.Size, Type: ct, Created: s.now().UTC()}); err != nil {
+	tok, err := s.tokens.issue(ownerRecord{User: user, Key: key, Size: fr.Size, Type: ct}, id, s.now())
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.CreateMultipartResponse{Key: key, UploadID: id})
+	writeJSON(w, http.StatusOK, api.CreateMultipartResponse{Key: key, UploadID: id, Token: tok})
 }
 
 // createRequest validates a decoded POST /s3/multipart body. A size of 0 means
@@ -324,23 +331,6 @@ func createRequest(req *api.CreateMultipartRequest) (*fileRequest, error) {
 		fr.Size = -1
 	}
 	return fr, checkRequestFields(fr)
-}
-
-// ownedUpload resolves {uploadId} and ?key= to the caller's own record.
-func (s *Server) ownedUpload(r *http.Request, user string) (string, ownerRecord, error) {
-	id := r.PathValue("uploadId")
-	key := r.URL.Query().Get("key")
-	if id == "" || key == "" {
-		return "", ownerRecord{}, errorf(http.StatusBadRequest, api.CodeBadRequest, "uploadId and key are required")
-	}
-	rec, ok := s.owners.get(id)
-	if !ok {
-		return "", ownerRecord{}, errorf(http.StatusNotFound, api.CodeNotFound, "no such upload")
-	}
-	if rec.User != user || rec.Key != key {
-		return "", ownerRecord{}, errorf(http.StatusForbidden, api.CodeForbidden, "this upload belongs to someone else")
-	}
-	return id, rec, nil
 }
 
 func (s *Server) parsePartNumber(v string) (int, error) {
@@ -582,9 +572,6 @@ func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request, user str
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.owners.remove(id); err != nil {
-		s.log.Warn("ownership record not removed", "err", err)
-	}
 	writeJSON(w, http.StatusOK, api.CompleteResponse{Location: loc, Key: rec.Key})
 }
 
@@ -597,9 +584,6 @@ func (s *Server) handleAbort(w http.ResponseWriter, r *http.Request, user string
 	if err := s.drv.Abort(r.Context(), rec.Key, id); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if err := s.owners.remove(id); err != nil {
-		s.log.Warn("ownership record not removed", "err", err)
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }

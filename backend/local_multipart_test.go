@@ -88,7 +88,7 @@ func TestLocalMultipartRulesMatchS3(t *testing.T) {
 	create := func(size int64) (api.CreateMultipartResponse, url.Values) {
 		var cr api.CreateMultipartResponse
 		c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "f.bin", Type: "application/octet-stream", Size: size}, &cr)
-		return cr, url.Values{"key": {cr.Key}}
+		return cr, url.Values{"key": {cr.Key}, "token": {cr.Token}}
 	}
 	sign := func(cr api.CreateMultipartResponse, kq url.Values, n string) api.SignPartResponse {
 		var sp api.SignPartResponse

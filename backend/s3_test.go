@@ -265,7 +265,15 @@ func TestS3AnotherUsersUploadIsRefused(t *testing.T) {
 	// Alice herself cannot point her uploadId at another key.
 	other := url.Values{"key": {"bob/2026/01/x/a.bin"}}
 	assert.Equal(t, api.CodeForbidden, e.alice.apiError(http.StatusForbidden, http.MethodGet, partPath(cr.UploadID, "/1"), other, nil).Code)
-	assert.Equal(t, api.CodeNotFound, e.alice.apiError(http.StatusNotFound, http.MethodGet, partPath("no-such-upload", "/1"), kq, nil).Code)
+	// Her upload token names this upload only.
+	tq := url.Values{"key": {cr.Key}, "token": {cr.Token}}
+	assert.Equal(t, api.CodeForbidden, e.alice.apiError(http.StatusForbidden, http.MethodGet, partPath("another-upload", "/1"), tq, nil).Code)
+	// Nothing is stored per upload, so signing an uploadId that does not
+	// exist under her key gives a URL the storage refuses.
+	var sp api.SignPartResponse
+	e.alice.json(http.MethodGet, partPath("no-such-upload", "/1"), kq, nil, &sp)
+	resp, body := put(t, sp.URL, sp.Headers, []byte("x"))
+	assert.Equal(t, "NoSuchUpload", requireS3Refusal(t, resp, body).Code)
 
 	var abort map[string]any
 	e.alice.json(http.MethodDelete, partPath(cr.UploadID, ""), kq, nil, &abort)
@@ -278,7 +286,8 @@ func TestS3CompleteChecksDeclaredSize(t *testing.T) {
 	data := randomBytes(t, 1000)
 	var cr api.CreateMultipartResponse
 	e.alice.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "a.bin", Type: "application/octet-stream", Size: 999}, &cr)
-	kq := url.Values{"key": {cr.Key}}
+	// The declared size travels in the upload token, as Ferry's client sends it.
+	kq := url.Values{"key": {cr.Key}, "token": {cr.Token}}
 	var sp api.SignPartResponse
 	e.alice.json(http.MethodGet, partPath(cr.UploadID, "/1"), kq, nil, &sp)
 	etag := uploadPart(t, sp.URL, sp.Headers, data)
@@ -383,8 +392,8 @@ func TestS3LimitsEnforced(t *testing.T) {
 		assert.Equal(t, api.CodeTooManyFiles, e.alice.apiError(http.StatusTooManyRequests, http.MethodGet, api.RouteParams, pq("d.png", "image/png", 5), nil).Code)
 		// Bob's count is his own.
 		e.bob.json(http.MethodGet, api.RouteParams, pq("d.png", "image/png", 5), nil, nil)
-		// The window moves on.
-		e.clock.Advance(time.Hour)
+		// The quota refills evenly: one file every day/3.
+		e.clock.Advance(8 * time.Hour)
 		later := e.iss.claims("alice")
 		later["exp"] = e.clock.Now().Add(5 * time.Minute).Unix()
 		e.alice.token = e.iss.sign(t, later, nil)
@@ -466,7 +475,8 @@ func TestUppyShapes(t *testing.T) {
 
 	// createMultipartUpload: Uppy posts {filename, type, metadata} and reads {key, uploadId}.
 	raw = get(http.MethodPost, api.RouteMultipart, nil, map[string]any{"filename": "b.png", "type": "image/png", "metadata": map[string]string{"name": "b.png", "relativePath": "x/b.png"}})
-	assert.ElementsMatch(t, []string{"key", "uploadId"}, keysOf(raw))
+	// token is Ferry's extension (ownership.go); Uppy ignores it.
+	assert.ElementsMatch(t, []string{"key", "uploadId", "token"}, keysOf(raw))
 	var cr api.CreateMultipartResponse
 	require.NoError(t, json.Unmarshal(raw, &cr))
 	kq := url.Values{"key": {cr.Key}}

@@ -33,15 +33,20 @@ type Server struct {
 	auth       authenticator
 	drv        driver
 	local      *localDriver // non-nil when drv is the local driver
-	owners     *ownerStore
-	limits     *userLimiters
-	grants     *grantCounter
 	handler    http.Handler
 	srv        *http.Server
 	mu         sync.Mutex
 	baseURL    string // public URL; from config or the listener
 	listenAddr net.Addr
 	testHook   func(*http.Request)
+
+	// What replicas share or report (ownership.go, limits.go, ops.go).
+	tokens     *tokenSigner
+	limits     limitStore // per-user request rates and file quotas
+	fallback   *memStore  // request rates while a shared store is down
+	metrics    *metrics
+	downMu     sync.Mutex
+	downLogged time.Time
 }
 
 // Option changes how New builds a Server.
@@ -87,12 +92,13 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.log = withRequestID(s.log)
 	s.baseURL = strings.TrimRight(cfg.PublicURL, "/")
 	var err error
 	if s.auth, err = newAuthenticator(s); err != nil {
 		return nil, err
 	}
-	if s.owners, err = openOwnerStore(cfg.StateDir); err != nil {
+	if s.tokens, err = newTokenSigner(cfg, s.getenv, s.log); err != nil {
 		return nil, err
 	}
 	switch cfg.Storage.Driver {
@@ -113,8 +119,9 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("backend: unknown storage driver %q", cfg.Storage.Driver)
 	}
-	s.limits = newUserLimiters(cfg.Limits.RequestsPerSecond, cfg.Limits.Burst)
-	s.grants = newGrantCounter(cfg.Upload.MaxFiles, time.Duration(cfg.Upload.FilesWindow))
+	if err := s.setupLimits(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	bt := time.Duration(cfg.Limits.BodyTimeout)
 	s.srv = &http.Server{
@@ -168,11 +175,11 @@ func (s *Server) ListenAndServe() error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
-// until ctx ends, then persists upload ownership records.
+// until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
-	if ferr := s.owners.flush(); ferr != nil && err == nil {
-		err = ferr
+	if cerr := s.limits.close(); cerr != nil && err == nil {
+		err = cerr
 	}
 	return err
 }
@@ -191,7 +198,10 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+api.WellKnownPath, s.handleDiscovery)
 	mux.HandleFunc("GET "+api.RouteHealth, s.handleHealth)
+	mux.HandleFunc("GET "+RouteReady, s.handleReady)
+	mux.HandleFunc("GET "+RouteMetrics, s.handleMetrics)
 	mux.Handle("GET "+api.RouteParams, s.protected(s.handleParams))
+	mux.Handle("POST "+api.RouteParamsBatch, s.protected(s.handleParamsBatch))
 	mux.Handle("POST "+api.RouteMultipart, s.protected(s.handleCreateMultipart))
 	mux.Handle("GET "+api.RouteMultipart+"/{uploadId}/batch", s.protected(s.handleSignBatch))
 	mux.Handle("GET "+api.RouteMultipart+"/{uploadId}/{partNumber}", s.protected(s.handleSignPart))
@@ -243,7 +253,7 @@ func (s *Server) protected(h func(w http.ResponseWriter, r *http.Request, user s
 		if lu, ok := r.Context().Value(userKey).(*string); ok {
 			*lu = user
 		}
-		if ok, retry := s.limits.allow(user, s.now()); !ok {
+		if ok, retry := s.allowRequests(r.Context(), user, 1); !ok {
 			l := s.cfg.Limits
 			setRetryAfter(w, retry)
 			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
@@ -298,7 +308,12 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		var user string
-		r = r.WithContext(context.WithValue(r.Context(), userKey, &user))
+		id := requestID(r)
+		w.Header().Set(requestIDHeader, id)
+		ctx := context.WithValue(context.WithValue(r.Context(), userKey, &user), requestIDKey{}, id)
+		r = r.WithContext(ctx)
+		s.metrics.inFlight.Inc()
+		defer s.metrics.inFlight.Dec()
 		sw := &statusWriter{ResponseWriter: w}
 		if s.testHook != nil {
 			s.testHook(r)
@@ -307,6 +322,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		s.metrics.observe(r.Pattern, r.Method, sw.status, time.Since(start))
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError

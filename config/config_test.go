@@ -92,7 +92,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "100MiB", entry(t, c, "upload.multipart_threshold").Value)
 }
 
-// TestPrecedence sets upload.max_files (a key every layer can set) in every
+// TestPrecedence sets upload.max_file_size (a key every layer can set) in every
 // subset of the layers: the strongest layer present must win, which covers
 // every pair of layers.
 func TestPrecedence(t *testing.T) {
@@ -106,43 +106,43 @@ func TestPrecedence(t *testing.T) {
 		}
 		t.Run(fmt.Sprint(present), func(t *testing.T) {
 			f := newFixture(t, "", "")
-			value := func(l Layer) int { return 100 + int(l) }
+			value := func(l Layer) int64 { return 100 + int64(l) }
 			for _, l := range present {
 				switch l {
 				case LayerDiscovery:
-					f.disc = &api.Discovery{Version: 1, Upload: api.UploadInfo{MaxFiles: value(l)}}
+					f.disc = &api.Discovery{Version: 1, Upload: api.UploadInfo{MaxFileSize: value(l)}}
 				case LayerAdmin:
-					writeFile(t, f.admin, fmt.Sprintf("# admin\n[upload]\nmax_files = %d\n", value(l)))
+					writeFile(t, f.admin, fmt.Sprintf("# admin\n[upload]\nmax_file_size = %d\n", value(l)))
 				case LayerUser:
-					writeFile(t, f.user, fmt.Sprintf("upload.max_files = %d\n", value(l)))
+					writeFile(t, f.user, fmt.Sprintf("upload.max_file_size = %d\n", value(l)))
 				case LayerEnv:
-					f.env = append(f.env, fmt.Sprintf("FERRY_UPLOAD_MAX_FILES=%d", value(l)))
+					f.env = append(f.env, fmt.Sprintf("FERRY_UPLOAD_MAX_FILE_SIZE=%d", value(l)))
 				case LayerFlag:
 					fs := flag.NewFlagSet("ferry", flag.ContinueOnError)
 					f.flags = BindFlags(fs)
-					require.NoError(t, fs.Parse([]string{fmt.Sprintf("--upload-max-files=%d", value(l))}))
+					require.NoError(t, fs.Parse([]string{fmt.Sprintf("--upload-max-file-size=%d", value(l))}))
 				}
 			}
 			c, w := f.load(t)
 			assert.Empty(t, w)
-			wantLayer, want := LayerDefault, 0
+			wantLayer, want := LayerDefault, int64(0)
 			if len(present) > 0 {
 				wantLayer = present[len(present)-1]
 				want = value(wantLayer)
 			}
-			assert.Equal(t, want, c.Upload.MaxFiles)
-			src := c.Source("upload.max_files")
+			assert.Equal(t, want, c.Upload.MaxFileSize)
+			src := c.Source("upload.max_file_size")
 			assert.Equal(t, wantLayer, src.Layer)
 			wantSrc := map[Layer]string{
 				LayerDefault:   "default",
 				LayerDiscovery: "discovery",
 				LayerAdmin:     "admin file " + f.admin + ":3",
 				LayerUser:      "user file " + f.user + ":1",
-				LayerEnv:       "env FERRY_UPLOAD_MAX_FILES",
-				LayerFlag:      "flag --upload-max-files",
+				LayerEnv:       "env FERRY_UPLOAD_MAX_FILE_SIZE",
+				LayerFlag:      "flag --upload-max-file-size",
 			}[wantLayer]
 			assert.Equal(t, wantSrc, src.String())
-			assert.Equal(t, wantSrc, entry(t, c, "upload.max_files").Source.String())
+			assert.Equal(t, wantSrc, entry(t, c, "upload.max_file_size").Source.String())
 		})
 	}
 }

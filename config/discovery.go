@@ -58,9 +58,9 @@ func discoveryLayer(d *api.Discovery) (*layerData, error) {
 	if u.MaxFileSize > 0 {
 		add("upload.max_file_size", u.MaxFileSize)
 	}
-	if u.MaxFiles > 0 {
-		add("upload.max_files", int64(u.MaxFiles))
-	}
+	// u.MaxFiles is the backend's quota per user and window (a day by
+	// default), which the backend enforces as files are signed: it is not a
+	// limit on how many files one person adds at once (upload.max_files).
 	if len(u.AllowedTypes) > 0 {
 		add("upload.allowed_types", toAnyList(u.AllowedTypes))
 	}

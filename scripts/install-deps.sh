@@ -8,7 +8,7 @@ set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ca-certificates)
-test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time)
+test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time redis-server nginx-light systemd)
 pkgs=("${run_pkgs[@]}")
 bench_pkgs=(libvips-tools)
 case "$what" in

@@ -133,7 +133,12 @@ func explainAPI(ae *api.Error, p problem) problem {
 	case ae.Code == api.CodeTypeNotAllowed:
 		p.What, p.Do, p.Remedy = T("Your organisation does not accept this type of file."), T("Choose another file, or ask your administrator about the allowed types."), remedyAdmin
 	case ae.Code == api.CodeTooManyFiles:
-		p.What, p.Do, p.Remedy = T("Too many files in one batch."), T("Upload fewer files at once."), remedyOther
+		// The backend's message names the limit, its window and when the
+		// next file can start ("the limit is 10 files per day; …").
+		p.What = T("Your organisation's file limit is reached: {{.Limit}}", "Limit", sentence(SafeName(ae.Message)))
+		p.Do, p.Remedy = T("Retry once the limit allows, or ask your administrator about it."), remedyAdmin
+	case ae.Code == api.CodeUnavailable:
+		p.What, p.Do, p.Remedy = T("The upload service is unavailable right now."), T("Try again in a few minutes."), remedyRetry
 	case ae.NeedsSignIn():
 		p.What, p.Do, p.Remedy = T("The upload service did not accept your sign-in."), T("Sign in again."), remedySignIn
 	case ae.Code == api.CodeExpired:

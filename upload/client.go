@@ -135,6 +135,22 @@ func (c *Client) CreateMultipart(ctx context.Context, req api.CreateMultipartReq
 	return &out, nil
 }
 
+// MultipartRef names one multipart upload on the backend: the key and
+// uploadId every Companion-compatible backend needs, and the upload token a
+// Ferry backend hands out on create ("" from other backends).
+type MultipartRef struct {
+	Key, UploadID, Token string
+}
+
+// query is the ?key= (and ?token=) of every follow-up multipart call.
+func (r MultipartRef) query() url.Values {
+	q := url.Values{"key": {r.Key}}
+	if r.Token != "" {
+		q.Set("token", r.Token)
+	}
+	return q
+}
+
 func multipartPath(uploadID string, rest ...string) string {
 	p := api.RouteMultipart + "/" + url.PathEscape(uploadID)
 	for _, r := range rest {
@@ -145,27 +161,28 @@ func multipartPath(uploadID string, rest ...string) string {
 
 // SignPart presigns one part. checksum is the part's base64 SHA-256, required
 // when discovery says checksum = "sha256" and refused otherwise.
-func (c *Client) SignPart(ctx context.Context, key, uploadID string, n int, checksum string) (*api.SignPartResponse, error) {
-	q := url.Values{"key": {key}}
+func (c *Client) SignPart(ctx context.Context, ref MultipartRef, n int, checksum string) (*api.SignPartResponse, error) {
+	q := ref.query()
 	if checksum != "" {
 		q.Set("checksum", checksum)
 	}
 	var out api.SignPartResponse
-	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID, strconv.Itoa(n)), q, nil, &out, true); err != nil {
+	if err := c.call(ctx, http.MethodGet, multipartPath(ref.UploadID, strconv.Itoa(n)), q, nil, &out, true); err != nil {
 		return nil, err
 	}
 	return &out, checkStorageURL(out.URL)
 }
 
 // SignParts presigns several parts at once (no checksums).
-func (c *Client) SignParts(ctx context.Context, key, uploadID string, nums []int) (*api.BatchSignResponse, error) {
+func (c *Client) SignParts(ctx context.Context, ref MultipartRef, nums []int) (*api.BatchSignResponse, error) {
 	s := make([]string, len(nums))
 	for i, n := range nums {
 		s[i] = strconv.Itoa(n)
 	}
-	q := url.Values{"key": {key}, "partNumbers": {strings.Join(s, ",")}}
+	q := ref.query()
+	q.Set("partNumbers", strings.Join(s, ","))
 	var out api.BatchSignResponse
-	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID, "batch"), q, nil, &out, true); err != nil {
+	if err := c.call(ctx, http.MethodGet, multipartPath(ref.UploadID, "batch"), q, nil, &out, true); err != nil {
 		return nil, err
 	}
 	for _, u := range out.PresignedURLs {
@@ -177,26 +194,26 @@ func (c *Client) SignParts(ctx context.Context, key, uploadID string, nums []int
 }
 
 // ListParts returns the parts the storage holds for an upload, ascending.
-func (c *Client) ListParts(ctx context.Context, key, uploadID string) ([]api.Part, error) {
+func (c *Client) ListParts(ctx context.Context, ref MultipartRef) ([]api.Part, error) {
 	var out []api.Part
-	if err := c.call(ctx, http.MethodGet, multipartPath(uploadID), url.Values{"key": {key}}, nil, &out, true); err != nil {
+	if err := c.call(ctx, http.MethodGet, multipartPath(ref.UploadID), ref.query(), nil, &out, true); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // Complete assembles the parts (ascending) into the object.
-func (c *Client) Complete(ctx context.Context, key, uploadID string, parts []api.Part) (*api.CompleteResponse, error) {
+func (c *Client) Complete(ctx context.Context, ref MultipartRef, parts []api.Part) (*api.CompleteResponse, error) {
 	var out api.CompleteResponse
-	if err := c.call(ctx, http.MethodPost, multipartPath(uploadID, "complete"), url.Values{"key": {key}}, api.CompleteRequest{Parts: parts}, &out, true); err != nil {
+	if err := c.call(ctx, http.MethodPost, multipartPath(ref.UploadID, "complete"), ref.query(), api.CompleteRequest{Parts: parts}, &out, true); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
 // Abort discards a multipart upload and its parts.
-func (c *Client) Abort(ctx context.Context, key, uploadID string) error {
-	return c.call(ctx, http.MethodDelete, multipartPath(uploadID), url.Values{"key": {key}}, nil, nil, true)
+func (c *Client) Abort(ctx context.Context, ref MultipartRef) error {
+	return c.call(ctx, http.MethodDelete, multipartPath(ref.UploadID), ref.query(), nil, nil, true)
 }
 
 // checkStorageURL refuses anything but an absolute https URL from the

@@ -94,7 +94,7 @@ wait:
 	// What the backend holds now. Parts cut off by the kill may be listed
 	// at full length with garbage (versitygw keeps them): only parts whose
 	// ETag is the MD5 of the right bytes count as stored.
-	listed, err := r.client.ListParts(context.Background(), ent.Key, ent.UploadID)
+	listed, err := r.client.ListParts(context.Background(), ent.ref())
 	require.NoError(t, err)
 	valid := map[int]bool{}
 	for _, p := range listed {

@@ -56,7 +56,9 @@ func Reason(err error) string {
 		case ae.Code == api.CodeTypeNotAllowed:
 			return "Your organisation does not accept this type of file."
 		case ae.Code == api.CodeTooManyFiles:
-			return "Too many files in one batch for your organisation's limit."
+			return "Your organisation's file limit is reached: " + ae.Message
+		case ae.Code == api.CodeUnavailable:
+			return "The upload service is unavailable right now. Try again in a few minutes."
 		case ae.StorageFault():
 			return StorageAdvice(ae)
 		case ae.NeedsSignIn():

@@ -61,10 +61,13 @@ type JournalEntry struct {
 	Protocol string `json:"protocol,omitempty"`
 
 	// S3 multipart.
-	Key      string     `json:"key,omitempty"`
-	UploadID string     `json:"upload_id,omitempty"`
-	PartSize int64      `json:"part_size,omitempty"`
-	Parts    []api.Part `json:"parts,omitempty"` // finished, with ETags
+	Key      string `json:"key,omitempty"`
+	UploadID string `json:"upload_id,omitempty"`
+	// UploadToken is the backend's upload token for Key/UploadID (not a
+	// credential without the user's sign-in).
+	UploadToken string     `json:"upload_token,omitempty"`
+	PartSize    int64      `json:"part_size,omitempty"`
+	Parts       []api.Part `json:"parts,omitempty"` // finished, with ETags
 	// Checksums says the parts were signed with x-amz-checksum-sha256.
 	Checksums bool `json:"checksums,omitempty"`
 
@@ -249,4 +252,9 @@ func (j *Journal) Forget(backend, origin string) error {
 		return nil
 	}
 	return err
+}
+
+// ref names the entry's multipart upload for the backend client.
+func (e *JournalEntry) ref() MultipartRef {
+	return MultipartRef{Key: e.Key, UploadID: e.UploadID, Token: e.UploadToken}
 }

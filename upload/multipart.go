@@ -120,14 +120,14 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 	}
 	j.setCleanup(func(ctx context.Context) {
 		m.mu.Lock()
-		key, id := m.ent.Key, m.ent.UploadID
+		ref := m.ent.ref()
 		m.mu.Unlock()
-		if err := q.client.Abort(ctx, key, id); err != nil {
+		if err := q.client.Abort(ctx, ref); err != nil {
 			q.log.Warn("aborting a cancelled multipart upload failed", "name", src.Name(), "err", err)
 		}
 		_ = q.opts.Journal.Forget(q.backendID(), src.Origin())
 	})
-	m.sign = &partSigner{c: q.client, key: m.ent.Key, id: m.ent.UploadID, batch: !m.sums,
+	m.sign = &partSigner{c: q.client, ref: m.ent.ref(), batch: !m.sums,
 		ahead: 2 * q.opts.PartConcurrency, nparts: m.n, isNeeded: func(n int) bool { return !m.isDone(n) },
 		cache: map[int]signedURL{}}
 
@@ -148,7 +148,7 @@ func (q *Queue) uploadMultipart(ctx context.Context, j *job) (*Result, error) {
 	start = time.Now()
 	var res *api.CompleteResponse
 	err = q.pacer.call(ctx, func() (err error) {
-		res, err = q.client.Complete(ctx, m.ent.Key, m.ent.UploadID, parts)
+		res, err = q.client.Complete(ctx, m.ent.ref(), parts)
 		return err
 	})
 	if err != nil {
@@ -173,7 +173,7 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 		var err error
 		if same {
 			err = q.pacer.call(ctx, func() (err error) {
-				listed, err = q.client.ListParts(ctx, e.Key, e.UploadID)
+				listed, err = q.client.ListParts(ctx, e.ref())
 				return err
 			})
 			var ae *api.Error
@@ -216,7 +216,7 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 		if !same && e.Protocol != "" {
 			q.log.Info("the file changed since its upload was interrupted; starting over", "name", src.Name())
 			if e.UploadID != "" && e.Key != "" {
-				_ = q.client.Abort(ctx, e.Key, e.UploadID)
+				_ = q.client.Abort(ctx, e.ref())
 			}
 		}
 		if e.Protocol != "" {
@@ -233,7 +233,7 @@ func (m *multipart) resumeOrCreate(ctx context.Context) error {
 	}
 	m.ent = &JournalEntry{Backend: backend, Origin: src.Origin(), Identity: src.Identity(), Name: src.Name(),
 		Size: m.size, Type: src.ContentType(), Protocol: api.ProtocolS3, Key: cr.Key, UploadID: cr.UploadID,
-		PartSize: m.ps, Checksums: m.sums}
+		UploadToken: cr.Token, PartSize: m.ps, Checksums: m.sums}
 	if e := q.opts.Journal.load(backend, src.Origin()); e != nil {
 		m.ent.Created = e.Created // keeps its place among the unfinished
 	}

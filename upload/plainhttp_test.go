@@ -36,9 +36,9 @@ func TestPlainHTTPUploadURLsRefused(t *testing.T) {
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "https")
 		assert.NotContains(t, err.Error(), "secret")
-		_, err = c.SignPart(ctx, "k", "u1", 1, "")
+		_, err = c.SignPart(ctx, MultipartRef{Key: "k", UploadID: "u1"}, 1, "")
 		assert.Error(t, err, bad)
-		_, err = c.SignParts(ctx, "k", "u1", []int{1})
+		_, err = c.SignParts(ctx, MultipartRef{Key: "k", UploadID: "u1"}, []int{1})
 		assert.Error(t, err, bad)
 	}
 	for _, good := range []string{"https://s3.example/bucket/k", "http://127.0.0.1:9000/k", "http://localhost:9000/k"} {

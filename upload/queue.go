@@ -128,6 +128,7 @@ type Queue struct {
 	rules  Restrictions
 	pacer  *pacer
 	log    *slog.Logger
+	batch  *paramsBatcher // nil unless the backend announces batch signing
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -198,9 +199,13 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 		d = &api.Discovery{Version: api.Version, Upload: api.UploadInfo{Protocol: api.ProtocolS3}}
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
+	q := &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
 		rules: RestrictionsFrom(d.Upload).Merge(opts.Restrictions),
 		ctx:   ctx, cancel: cancel, turns: newTurns(opts.Concurrency), jobs: map[JobID]*job{}}
+	if d.Upload.ParamsBatch > 1 {
+		q.batch = newParamsBatcher(q, d.Upload.ParamsBatch)
+	}
+	return q
 }
 
 // Add queues sources and returns their job IDs in order. Restrictions (size,
@@ -515,6 +520,15 @@ func (q *Queue) transfer(ctx context.Context, j *job) (*Result, error) {
 	}
 }
 
+// params signs j's single PUT: in a batch with the files queued after it
+// when the backend announces batch signing, else alone.
+func (q *Queue) params(ctx context.Context, j *job) (*api.ParamsResponse, error) {
+	if q.batch != nil {
+		return q.batch.params(ctx, j)
+	}
+	return q.client.Params(ctx, j.src.Name(), j.src.ContentType(), j.src.Size(), nil)
+}
+
 // uploadSingle sends the whole file with one presigned PUT, hashing it with
 // SHA-256 as it is read (no second pass over the data). A retry re-opens the
 // source and starts the hash over.
@@ -527,7 +541,7 @@ func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
 	j.prog.sent.Store(0)
 	err := q.pacer.call(ctx, func() error {
 		if params == nil {
-			p, err := q.client.Params(ctx, src.Name(), ctype, size, nil)
+			p, err := q.params(ctx, j)
 			if err != nil {
 				return err
 			}

@@ -28,9 +28,12 @@ type Restrictions struct {
 	also []string // a second allowed list (from Merge): both must admit a file
 }
 
-// RestrictionsFrom reads the limits of a discovery document.
+// RestrictionsFrom reads the limits of a discovery document. Its max_files
+// is the backend's quota per window (a day by default), not a limit on one
+// Add: the backend counts it and refuses the file past it with the reset
+// time, so it is not checked here.
 func RestrictionsFrom(u api.UploadInfo) Restrictions {
-	return Restrictions{MaxFileSize: u.MaxFileSize, MinFileSize: u.MinFileSize, MaxFiles: u.MaxFiles,
+	return Restrictions{MaxFileSize: u.MaxFileSize, MinFileSize: u.MinFileSize,
 		MaxTotalSize: u.MaxTotalSize, AllowedTypes: u.AllowedTypes}
 }
 

@@ -26,19 +26,21 @@ type pacer struct {
 	attempts  int           // retries for transient failures, per call
 	busy      int           // retries for 429/503, per call
 	expired   int           // re-signs, per call
+	down      int           // retries while the service is unavailable, per call
 }
 
 func defaultPacer() *pacer {
-	return &pacer{base: 500 * time.Millisecond, max: 30 * time.Second, attempts: 8, busy: 30, expired: 5}
+	return &pacer{base: 500 * time.Millisecond, max: 30 * time.Second, attempts: 8, busy: 30, expired: 5, down: 4}
 }
 
 type retryKind int
 
 const (
-	permanent  retryKind = iota
-	transient            // network or 5xx: exponential backoff
-	busy                 // 429/503: honour Retry-After
-	expiredURL           // 403 Request has expired: re-sign and go again
+	permanent   retryKind = iota
+	transient             // network or 5xx: exponential backoff
+	busy                  // 429/503: honour Retry-After
+	expiredURL            // 403 Request has expired: re-sign and go again
+	unavailable           // the service takes no new files now: a few tries, then say so
 )
 
 // call runs fn until it succeeds, fails permanently, runs out of retries or
@@ -46,7 +48,7 @@ const (
 // Each kind of failure has its own budget; busy answers back off no further
 // than the fourth step, so a long run of 429s is paced by Retry-After.
 func (p *pacer) call(ctx context.Context, fn func() error) error {
-	var nTransient, nBusy, nExpired int
+	var nTransient, nBusy, nExpired, nDown int
 	policy := retry.Policy{Backoff: p.backoff()}
 	return policy.Do(ctx, fn, func(err error) retry.Verdict {
 		kind, after := classify(err)
@@ -58,6 +60,11 @@ func (p *pacer) call(ctx context.Context, fn func() error) error {
 		case busy:
 			nBusy++
 			return retry.Verdict{Retry: nBusy <= p.busy, Step: min(nBusy, 4), After: after}
+		case unavailable:
+			// Under 10 s in all (four backoffs of 0.5–4 s), so a person hears
+			// within a minute that the service is down instead of a silent wait.
+			nDown++
+			return retry.Verdict{Retry: nDown <= p.down, Step: nDown, After: min(after, 5*time.Second)}
 		case transient:
 			nTransient++
 			return retry.Verdict{Retry: nTransient <= p.attempts, Step: nTransient, After: after}
@@ -85,6 +92,12 @@ func classify(err error) (retryKind, time.Duration) {
 			return permanent, 0 // the storage refuses every write until someone acts
 		case ae.Expired():
 			return expiredURL, 0
+		case ae.Code == api.CodeTooManyFiles:
+			// A quota refusal is final for the file; waiting hours in a
+			// retry loop would only hide it.
+			return permanent, 0
+		case ae.Code == api.CodeUnavailable:
+			return unavailable, ae.RetryAfter
 		case ae.Busy():
 			return busy, ae.RetryAfter
 		case ae.Temporary():

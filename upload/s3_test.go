@@ -311,7 +311,7 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	assert.Equal(t, path, pending[0].LocalPath())
-	listed, err := r.client.ListParts(context.Background(), pending[0].Key, pending[0].UploadID)
+	listed, err := r.client.ListParts(context.Background(), pending[0].ref())
 	require.NoError(t, err)
 	// A part Close cut off mid-body may be listed at full length with
 	// garbage (versitygw keeps it): only parts holding the right bytes
@@ -362,7 +362,7 @@ func TestCloseKeepsUploadAndChangedFileStartsOver(t *testing.T) {
 	r.events.on = nil
 	e = r.upload(t, path, Options{PartConcurrency: 2})
 	r.requireStored(t, e, size, sum2)
-	_, err = r.client.ListParts(context.Background(), old.Key, old.UploadID)
+	_, err = r.client.ListParts(context.Background(), old.ref())
 	require.Error(t, err, "the stale upload was aborted")
 }
 

@@ -52,7 +52,7 @@ func urlExpiry(raw string, expiresIn int64, now time.Time) (time.Time, time.Dura
 // With checksums every part is signed alone, bound to its SHA-256.
 type partSigner struct {
 	c        *Client
-	key, id  string
+	ref      MultipartRef
 	batch    bool
 	ahead    int
 	nparts   int
@@ -65,7 +65,7 @@ type partSigner struct {
 func (s *partSigner) get(ctx context.Context, n int, checksum string) (signedURL, error) {
 	now := time.Now()
 	if checksum != "" || !s.batch {
-		r, err := s.c.SignPart(ctx, s.key, s.id, n, checksum)
+		r, err := s.c.SignPart(ctx, s.ref, n, checksum)
 		if err != nil {
 			return signedURL{}, err
 		}
@@ -87,7 +87,7 @@ func (s *partSigner) get(ctx context.Context, n int, checksum string) (signedURL
 		}
 	}
 	s.mu.Unlock()
-	r, err := s.c.SignParts(ctx, s.key, s.id, nums)
+	r, err := s.c.SignParts(ctx, s.ref, nums)
 	if err != nil {
 		return signedURL{}, err
 	}

@@ -23,10 +23,13 @@ const WellKnownPath = "/.well-known/ferry"
 
 // Routes of the contract, relative to the backend URL.
 const (
-	RouteParams    = "/s3/params"
-	RouteMultipart = "/s3/multipart"
-	RouteHealth    = "/healthz"
-	RouteOAuth     = "/oauth/" // + {provider}/token or {provider}/revoke
+	RouteParams = "/s3/params"
+	// RouteParamsBatch is a Ferry extension, announced by
+	// UploadInfo.ParamsBatch: POST BatchParamsRequest → BatchParamsResponse.
+	RouteParamsBatch = "/s3/params/batch"
+	RouteMultipart   = "/s3/multipart"
+	RouteHealth      = "/healthz"
+	RouteOAuth       = "/oauth/" // + {provider}/token or {provider}/revoke
 )
 
 // Auth types announced by discovery.
@@ -76,6 +79,9 @@ type UploadInfo struct {
 	MaxTotalSize       int64    `json:"max_total_size,omitempty"`
 	AllowedTypes       []string `json:"allowed_types,omitempty"`
 	Checksum           string   `json:"checksum,omitempty"` // "" or "sha256"
+	// ParamsBatch, when set, announces POST /s3/params/batch and is the
+	// most files one such request may name.
+	ParamsBatch int `json:"params_batch,omitempty"`
 }
 
 // ProviderInfo is a cloud source's public OAuth client configuration.
@@ -105,6 +111,34 @@ type ParamsResponse struct {
 	Location string `json:"location,omitempty"`
 }
 
+// BatchParamsRequest is the body of POST /s3/params/batch: single PUTs for
+// several files at once (each needs its size, which a PUT binds).
+type BatchParamsRequest struct {
+	Files []BatchFile `json:"files"`
+}
+
+// BatchFile is one file of a BatchParamsRequest.
+type BatchFile struct {
+	Filename string            `json:"filename"`
+	Type     string            `json:"type"`
+	Size     int64             `json:"size"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// BatchParamsResponse answers POST /s3/params/batch with one result per
+// file, in the order asked.
+type BatchParamsResponse struct {
+	Files []BatchParamsResult `json:"files"`
+}
+
+// BatchParamsResult is either Params (Status 200) or Error with the status
+// a single /s3/params would have answered.
+type BatchParamsResult struct {
+	Status int             `json:"status"`
+	Params *ParamsResponse `json:"params,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
 // CreateMultipartRequest is the body of POST /s3/multipart.
 type CreateMultipartRequest struct {
 	Filename string   `json:"filename"`
@@ -117,6 +151,11 @@ type CreateMultipartRequest struct {
 type CreateMultipartResponse struct {
 	Key      string `json:"key"`
 	UploadID string `json:"uploadId"`
+	// Token is a Ferry extension: an opaque upload token binding the caller,
+	// key, uploadId, declared size and type. A client that has it sends it
+	// back as ?token= on sign, list, complete and abort; Companion-compatible
+	// clients ignore it and are checked by the key's user prefix alone.
+	Token string `json:"token,omitempty"`
 }
 
 // SignPartResponse answers GET /s3/multipart/{uploadId}/{partNumber}?key=.
@@ -234,4 +273,7 @@ const (
 	// a read-only disk, and a full disk or quota. Retrying cannot help.
 	CodeStorageUnwritable = "storage_unwritable"
 	CodeStorageFull       = "storage_full"
+	// CodeUnavailable: the service cannot take new files right now (its
+	// shared limits store is down); not worth retrying at once.
+	CodeUnavailable = "unavailable"
 )
