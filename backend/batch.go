@@ -81,7 +81,7 @@ func (s *Server) handleParamsBatch(w http.ResponseWriter, r *http.Request, user 
 			}
 			out.Files[i] = api.BatchParamsResult{Status: http.StatusOK, Params: &api.ParamsResponse{
 				Method: http.MethodPut, URL: u, Fields: map[string]string{}, Headers: headers,
-				Expires: int64(lt / time.Second), Key: key}}
+				Expires: int64(lt / time.Second), Key: key, Location: s.location(key)}}
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -260,7 +260,7 @@ func TestErrors(t *testing.T) {
 		{"provider type", "[providers.x]\ntype = \"ftp\"\n", "2: providers.x.type: must be one of local, webdav, gdrive, dropbox, onedrive, box (got \"ftp\")"},
 		{"provider type missing", "\n[providers.acme]\nurl = \"https://a.example/dav\"\n", "2: providers.acme.type: required: one of local, webdav, gdrive, dropbox, onedrive, box"},
 		{"webdav url missing", "[providers.acme]\ntype = \"webdav\"\n", "1: providers.acme.url: required for type webdav"},
-		{"provider url", "[providers.acme]\ntype = \"webdav\"\nurl = \"dav.example\"\n", "3: providers.acme.url: must be an http or https URL (got \"dav.example\")"},
+		{"provider url", "[providers.acme]\ntype = \"webdav\"\nurl = \"dav.example\"\n", "3: providers.acme.url: must be an absolute https URL such as https://uploads.example.org"},
 		{"ports", "[providers.dropbox]\nports = [53682, 70000]\n", "2: providers.dropbox.ports: ports must be between 1 and 65535 (got 70000)"},
 		{"ports type", "[providers.dropbox]\nports = [\"53682\"]\n", "2: providers.dropbox.ports: must be an array of integers (got an array)"},
 		{"provider unknown field", "[providers.box]\nsecret = \"x\"\n", "2: providers.box.secret: unknown key"},

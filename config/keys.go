@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,8 +41,10 @@ var keys = []keyDef{
 
 	enumKey("providers.*.type", "kind of source; defaults to the provider's name when that is a kind", "",
 		ProviderTypes, provider(func(p *Provider) *string { return &p.Type })),
+	// A WebDAV server gets a password with every request: https, as for
+	// bearer tokens (http only on a loopback address).
 	urlKey("providers.*.url", "server URL (webdav)",
-		provider(func(p *Provider) *string { return &p.URL }), validateHTTPURL),
+		provider(func(p *Provider) *string { return &p.URL }), ValidateBackendURL),
 	stringKey("providers.*.client_id", "public OAuth client ID",
 		provider(func(p *Provider) *string { return &p.ClientID })),
 	enumKey("providers.*.exchange", "who exchanges the OAuth code: pkce (the app) or backend", "",
@@ -351,14 +352,6 @@ func checkAllowedType(s string) error {
 		return nil
 	}
 	return fmt.Errorf("must be a MIME type such as image/* or an extension such as .pdf (got %q)", s)
-}
-
-func validateHTTPURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("must be an http or https URL (got %q)", s)
-	}
-	return nil
 }
 
 var sizeUnits = []struct {

@@ -197,6 +197,22 @@ type fakeAccounts struct {
 	forgetAll      func(context.Context) error
 	serviceSignsIn func() bool
 	notKept        string // why sign-ins are not kept; "" when they are
+	addWebDAV      func(ctx context.Context, address string) (string, error)
+	withPassword   func(ctx context.Context, remote, user, password string) (string, error)
+}
+
+func (f *fakeAccounts) AddWebDAV(ctx context.Context, address string) (string, error) {
+	if f.addWebDAV == nil {
+		return "", errors.New("adding servers is not set up in this test")
+	}
+	return f.addWebDAV(ctx, address)
+}
+
+func (f *fakeAccounts) SignInWithPassword(ctx context.Context, remote, user, password string) (string, error) {
+	if f.withPassword == nil {
+		return "", errors.New("password sign-in is not set up in this test")
+	}
+	return f.withPassword(ctx, remote, user, password)
 }
 
 func (f *fakeAccounts) Accounts(ctx context.Context) ([]app.Account, error) {

@@ -36,7 +36,7 @@ func TestQueueStateMachine(t *testing.T) {
 		{ev(1, upload.Paused, 40, nil), rowActions{Resume: true, Cancel: true}, false},
 		{ev(1, upload.Queued, 40, nil), rowActions{Pause: true, Cancel: true}, false},
 		{ev(1, upload.Uploading, 70, nil), rowActions{Pause: true, Cancel: true}, false},
-		{ev(1, upload.Failed, 70, &api.Error{Status: 503, Code: "unavailable"}), rowActions{Retry: true, Details: true}, true},
+		{ev(1, upload.Failed, 70, &api.Error{Status: 503, Code: "SlowDown"}), rowActions{Retry: true, Details: true}, true},
 	}
 	q.remember(1, src)
 	for i, s := range steps {

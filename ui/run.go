@@ -184,6 +184,14 @@ func (a sessionAccounts) SignInsNotKept(ctx context.Context) string {
 	return ""
 }
 
+func (a sessionAccounts) SignInWithPassword(ctx context.Context, remote, user, password string) (string, error) {
+	acct, err := a.SignInWebDAVPassword(ctx, remote, user, password)
+	if err != nil {
+		return "", err
+	}
+	return acct.Name(), nil
+}
+
 func (a sessionAccounts) SignOut(ctx context.Context, remote, account string) error {
 	_, err := a.Session.SignOut(ctx, remote, account)
 	return err

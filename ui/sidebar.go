@@ -237,15 +237,12 @@ func (s *sidebar) showAddMenu() {
 
 func (s *sidebar) presentAddMenu(srcs []app.Remote, err error) {
 	m := s.m
-	if err != nil || len(srcs) == 0 {
-		msg := T("No cloud sources are set up. Your administrator can enable Google Drive, Dropbox, OneDrive, Box or WebDAV in Ferry's configuration.")
-		if err != nil {
-			msg = T("The list of sources cannot be read now.") + " " + oneLine(err)
-		}
-		m.showInfo(T("Add account"), msg)
-		return
-	}
 	var items []*fyne.MenuItem
+	if err != nil {
+		items = append(items, fyne.NewMenuItem(T("Other sources cannot be listed now"), func() {
+			m.showInfo(T("Add account"), T("The list of sources cannot be read now.")+" "+oneLine(err))
+		}))
+	}
 	for _, src := range srcs {
 		var unavailable string
 		switch {
@@ -269,6 +266,13 @@ func (s *sidebar) presentAddMenu(srcs []app.Remote, err error) {
 			m.requestSignIn(src.Name, src.Title)
 		}))
 	}
+	// A WebDAV or Nextcloud server needs nobody's setup: always offered.
+	items = append(items, fyne.NewMenuItem(T("WebDAV or Nextcloud server…"), m.askWebDAVAddress))
+	if !offersCloud(srcs) {
+		items = append(items, fyne.NewMenuItem(T("Google Drive, Dropbox, OneDrive, Box…"), func() {
+			m.showInfo(T("Cloud drives need your administrator"), T("Google Drive, Dropbox, OneDrive and Box let an app in only after the organisation registers it with them. Ask your administrator to set Ferry up (see the Configuration section of Ferry's README: https://github.com/ferry-app/ferry#configuration-for-admins). A WebDAV or Nextcloud server works without that."))
+		}))
+	}
 	s.menu = fyne.NewMenu(T("Add account"), items...)
 	m.addMenu = widget.NewPopUpMenu(s.menu, m.win.Canvas())
 	m.addMenu.ShowAtPosition(fyne.NewPos(20, m.win.Canvas().Size().Height/2))
@@ -276,4 +280,15 @@ func (s *sidebar) presentAddMenu(srcs []app.Remote, err error) {
 
 func needsSetupText(title, remote string) string {
 	return T("Your administrator must register an app with {{.Title}} and set its client ID in Ferry's configuration (providers.{{.Type}}.client_id) before accounts can be added.", "Title", title, "Type", remote)
+}
+
+// offersCloud reports whether any OAuth cloud drive is among the remotes
+// (set up or not): then each says for itself what it needs.
+func offersCloud(srcs []app.Remote) bool {
+	for _, r := range srcs {
+		if r.Kind != "webdav" {
+			return true
+		}
+	}
+	return false
 }

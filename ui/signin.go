@@ -167,6 +167,11 @@ func (s *signInDialog) finish(who string, err error, cancelled bool) {
 		s.d.Hide()
 		return
 	}
+	if needsPassword(err) { // a WebDAV server without browser sign-in
+		s.d.Hide()
+		m.askPassword(s.remote, s.title)
+		return
+	}
 	if err == nil {
 		text := T("You are signed in to {{.Title}}. Its files are listed on the left.", "Title", s.title)
 		if who != "" {

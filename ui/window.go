@@ -107,6 +107,12 @@ type Accounts interface {
 	// ServiceSignsIn reports, without waiting, whether the upload service
 	// signs people in (the menu then offers it). Called on the UI goroutine.
 	ServiceSignsIn() bool
+	// AddWebDAV adds a WebDAV or Nextcloud server by its address to the
+	// person's configuration and returns its remote name.
+	AddWebDAV(ctx context.Context, address string) (remote string, err error)
+	// SignInWithPassword checks a login name and password at a WebDAV
+	// remote and keeps them, returning who signed in.
+	SignInWithPassword(ctx context.Context, remote, user, password string) (who string, err error)
 	// SignInsNotKept says why sign-ins last only until Ferry quits (no
 	// reachable keychain), or "" when they are kept; the window then shows
 	// a banner the person can dismiss.
@@ -139,6 +145,7 @@ type Main struct {
 	menuBtn  *widget.Button
 	thumbs   *thumbs.Loader
 	signIn   *signInDialog   // the sign-in in progress, if any
+	webdav   webdavDialogs   // the last WebDAV address and password forms
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
 	addFiles *addFilesDialog // the last "Add files…" dialog opened

@@ -50,6 +50,7 @@ type Account struct {
 type Remote struct {
 	Name  string // the remote's name, passed to SignIn
 	Title string // "Google Drive"
+	Kind  string // its kind: "gdrive", "webdav", …
 	// NeedsSetup marks an OAuth source without a client ID from the
 	// administrator; Err is another reason it cannot be used yet.
 	NeedsSetup bool
@@ -123,7 +124,7 @@ func (s *Session) Remotes(ctx context.Context) ([]Remote, error) {
 		if k.SignIn == nil && st.Type != "webdav" {
 			continue
 		}
-		r := Remote{Name: n, Title: k.Title}
+		r := Remote{Name: n, Title: k.Title, Kind: st.Type}
 		switch {
 		case err != nil && k.NeedsClientID && st.ClientID == "":
 			r.NeedsSetup = true

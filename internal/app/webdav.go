@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -139,4 +140,66 @@ func (s *Session) webdavDeps(ctx context.Context, name, account string, d *provi
 func (s *Session) IsWebDAV(ctx context.Context, remote string) bool {
 	st, _, err := s.RemoteSettings(ctx, remote)
 	return err == nil && st.Type == "webdav"
+}
+
+// AddWebDAV adds a WebDAV or Nextcloud server the person typed to their
+// configuration (the user file) and returns the remote's name, made from
+// the server's host ("cloud.acme.example" → "cloud-acme-example"). An
+// address already configured returns that remote. The address must be
+// https (http only on this computer), as for every server URL.
+func (s *Session) AddWebDAV(ctx context.Context, address string) (string, error) {
+	address = strings.TrimSpace(address)
+	if !strings.Contains(address, "://") {
+		address = "https://" + address
+	}
+	u, err := url.Parse(address)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("%q is not a server address like https://cloud.example.org", address)
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		return "", err
+	}
+	base := webdavRemoteName(u.Hostname())
+	name := base
+	for i := 2; ; i++ {
+		p, taken := cfg.Providers[name]
+		if !taken {
+			break
+		}
+		if p.Type == "webdav" && strings.TrimSuffix(p.URL, "/") == strings.TrimSuffix(u.String(), "/") {
+			return name, nil
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	err = s.SaveSettings(map[string]string{"providers." + name + ".type": "webdav", "providers." + name + ".url": u.String()})
+	if err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// webdavRemoteName is a remote name from a host: lower-case letters,
+// digits and '-', at most 40 bytes.
+func webdavRemoteName(host string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(host) {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteRune(c)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if len(name) > 40 {
+		name = strings.Trim(name[:40], "-")
+	}
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		name = "webdav-" + name
+	}
+	return strings.TrimSuffix(name, "-")
 }
