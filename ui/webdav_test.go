@@ -68,7 +68,9 @@ func TestAddAccountWithoutAdministratorAddsAWebDAVServer(t *testing.T) {
 	assert.Equal(t, []string{"WebDAV or Nextcloud server…", "Google Drive, Dropbox, OneDrive, Box…"}, labels)
 
 	withUI(func() { m.sidebar.menu.Items[1].Action() })
-	withUI(func() { assert.Contains(t, allText(w.Canvas().Overlays().Top()), "Ask your administrator to set Ferry up") })
+	withUI(func() {
+		assert.Contains(t, allText(w.Canvas().Overlays().Top()), "Ask your administrator to set Ferry up")
+	})
 
 	withUI(func() { m.sidebar.menu.Items[0].Action() })
 	require.NotNil(t, m.webdav.addressForm)
