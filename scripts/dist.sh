@@ -43,6 +43,14 @@ base=ferry-$VERSION
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$DIST"
+# Shipped binaries carry no symbol table or DWARF (as dh_strip would do);
+# Go's own tables keep panics readable. bin/ itself stays as make build left it.
+if want linux || want deb; then
+  mkdir -p "$stage/bin"
+  for b in ferry ferry-backend; do
+    strip --strip-unneeded --remove-section=.comment -o "$stage/bin/$b" "$BIN/$b"
+  done
+fi
 
 # Files every Linux package shares: freedesktop icons and AppStream metadata.
 share=$stage/share
@@ -63,7 +71,7 @@ fyne_src=$stage/fyne
 mkdir -p "$fyne_src/$(dirname "$icon")"
 cp FyneApp.toml "$fyne_src/"
 cp "$icon" "$fyne_src/$icon"
-cp "$BIN/ferry" "$fyne_src/ferry"
+cp "$stage/bin/ferry" "$fyne_src/ferry"
 cp main.go "$fyne_src/" # the packager insists on seeing Go code, even with --exe
 (cd "$fyne_src" && "$BIN/fyne" package --target linux --exe ferry --src . \
   --app-version "$numeric" >/dev/null)
@@ -110,7 +118,7 @@ if want deb; then
   cp "$stage/$id.desktop" "$stage/ferry/share/applications/"
   for pkg in ferry ferry-backend; do
     # nfpm expands ${VERSION} itself but no variables in file paths.
-    sed -e "s|\${BIN}|$BIN|g" -e "s|\${STAGE}|$stage|g" "packaging/nfpm-$pkg.yaml" >"$stage/nfpm-$pkg.yaml"
+    sed -e "s|\${BIN}|$stage/bin|g" -e "s|\${STAGE}|$stage|g" "packaging/nfpm-$pkg.yaml" >"$stage/nfpm-$pkg.yaml"
     "$BIN/nfpm" package --packager deb --config "$stage/nfpm-$pkg.yaml" --target "$DIST/" | sed 's/^/dist: /'
   done
 fi
