@@ -13,7 +13,7 @@
 #            ls local:C:/, upload --json through the Linux ferry-backend, and
 #            the window opens (screenshot; kept when FERRY_SCREENSHOT_DIR is set)
 # It reuses bin/ferry and bin/ferry-backend (make build); only ferry.exe is
-# compiled. Prints "N passed, N failed" last; exits non-zero on any failure.
+# compiled (FERRY_DIST=DIR checks a dist/ made before instead). Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -38,7 +38,7 @@ fail() { echo "--- FAIL: $1"; shift; printf '    %s\n' "$@"; failed=$((failed + 
 check() {
   local name=$1; shift
   local out
-  if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$ "*"$*" "$out"; fi
+  if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "\$ $*" "$out"; fi
 }
 # wait_for DESC SECONDS CMD...: polls a condition until it holds or time is up.
 wait_for() {
@@ -77,16 +77,22 @@ start_backend() {
   backend_url=http://$(sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' "$2" | head -1)
 }
 
-echo "=== make dist into $work/dist (version $VERSION)"
+dist=$work/dist
+if [ -n "${FERRY_DIST:-}" ]; then
+  # Checking artifacts made before (FERRY_DIST=dir), e.g. a release's dist/.
+  dist=$(realpath "$FERRY_DIST")
+  echo "=== checking $dist (version $VERSION)"
+else
+echo "=== make dist into $dist (version $VERSION)"
 start=$SECONDS
-if ! DIST=$work/dist scripts/dist.sh >"$work/dist.log" 2>&1; then
+if ! DIST=$dist scripts/dist.sh >"$work/dist.log" 2>&1; then
   fail TestDist "scripts/dist.sh failed:" "$(tail -30 "$work/dist.log")"
   echo "$passed passed, $failed failed"
   exit 1
 fi
 ok TestDist
 echo "    make dist took $((SECONDS - start)) s"
-dist=$work/dist
+fi
 tarball=$dist/ferry-$VERSION-linux-amd64.tar.xz
 deb_app=$(ls "$dist"/ferry_*_amd64.deb)
 deb_backend=$(ls "$dist"/ferry-backend_*_amd64.deb)
@@ -173,10 +179,11 @@ else
   fail TestWindowsResource "no icon, or ProductVersion is not $VERSION:" "$(grep -i version "$work/win/res/winres.json" 2>&1 | head)"
 fi
 export WINEPREFIX=$work/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-Xvfb :97 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# Xvfb picks a free display and writes its number once it accepts clients.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
 pids+=($!)
-export DISPLAY=:97
-wait_for "Xvfb" 30 xdpyinfo
+wait_for "Xvfb" 30 grep -q . "$work/display"
+export DISPLAY=:$(head -1 "$work/display")
 wineboot -i >"$work/wineboot.log" 2>&1
 wineserver -w
 got=$(wine "$exe" --version 2>&1 | tr -d '\r')
@@ -204,16 +211,14 @@ drawn() {
   local w
   w=$(xdotool search --onlyvisible --name '^Ferry' | head -1) || return 1
   [ -n "$w" ] || return 1
-  import -window root "$shot" 2>/dev/null || return 1
+  import -window "$w" "$shot" 2>/dev/null || return 1
   # A window that has drawn its content is not one flat colour.
   [ "$(convert "$shot" -format '%[fx:standard_deviation>0.05]' info:)" = 1 ]
 }
 if wait_for "the Ferry window under Wine" 120 drawn; then
   ok TestWineWindowOpens
   if [ -n "${FERRY_SCREENSHOT_DIR:-}" ]; then
-    # Let the first frames settle is not something to wait on: take the picture
-    # again once the window has been found drawn.
-    import -window root "$FERRY_SCREENSHOT_DIR/windows-wine.png"
+    cp "$shot" "$FERRY_SCREENSHOT_DIR/windows-wine.png"
     echo "    screenshot: $FERRY_SCREENSHOT_DIR/windows-wine.png"
   fi
 else
