@@ -31,13 +31,14 @@ tools:
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/go-winres github.com/tc-hib/go-winres
 
+# The last line is macOS's check: vet every package that builds without cgo,
+# i.e. all but those that use Fyne (its macOS driver is cgo; the window is
+# built on a Mac, see docs/install.md).
 lint:
 	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet -tags ci ./...
 	CGO_ENABLED=0 $(GO) build -tags ci -o /dev/null .
-	# macOS: vet every package that builds without cgo, i.e. all but those that
-	# use Fyne (its macOS driver is cgo; the window is built on a Mac).
 	GOOS=darwin CGO_ENABLED=0 $(GO) vet -tags ci $$(GOOS=darwin CGO_ENABLED=0 $(GO) list -tags ci \
 	  -f '{{.ImportPath}}{{range .Deps}}{{if eq . "fyne.io/fyne/v2"}} fyne{{end}}{{end}}' ./... | grep -v ' fyne$$')
 

@@ -52,6 +52,7 @@ if want linux || want deb; then
   done
 fi
 
+if want linux || want deb; then
 # Files every Linux package shares: freedesktop icons and AppStream metadata.
 share=$stage/share
 hicolor=$share/icons/hicolor
@@ -80,6 +81,7 @@ tar -C "$stage/tar" -xJf "$fyne_src/$name.tar.xz"
 desktop=$(find "$stage/tar" -name "$id.desktop")
 [ -n "$desktop" ] || { echo "dist: fyne package made no $id.desktop" >&2; exit 1; }
 cp "$desktop" "$stage/$id.desktop"
+fi
 
 if want linux; then
   top=$(ls "$stage/tar")
