@@ -67,8 +67,10 @@ bench: tools
 	scripts/bench.sh
 
 # Regenerates docs/screenshots/ from the real window under Xvfb.
-screenshots: build
+# windows-wine.png comes from the packaging test's ferry.exe under Wine.
+screenshots: build tools
 	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -run 'TestGUISmoke' -count=1 .
+	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots VERSION=$(VERSION) BIN=$(BIN) scripts/test-packages.sh
 
 clean:
 	rm -rf $(BIN) dist

@@ -8,6 +8,7 @@
 # checkout that `make test` is testing at the same time. The exe is a console
 # program: `ferry.exe upload --json` must print where a script can read it,
 # and a GUI-subsystem exe has no stdout in cmd.exe (see docs/install.md).
+# Without symbol table and DWARF (-s -w), like the stripped Linux packages.
 set -euo pipefail
 out=$(realpath -m "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,4 +38,4 @@ mkdir -p "$src"
 mkdir -p "$(dirname "$out")"
 cd "$src"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=${CC_WINDOWS:-x86_64-w64-mingw32-gcc} \
-  $GO build -trimpath -tags netgo,osusergo -ldflags "-X main.version=$VERSION" -o "$out" .
+  $GO build -trimpath -tags netgo,osusergo -ldflags "-s -w -X main.version=$VERSION" -o "$out" .
