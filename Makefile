@@ -1,12 +1,12 @@
 # Ferry — `make run` starts the app, `make test` runs everything CI runs.
 GO        ?= go
 BIN       := bin
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION   ?= $(shell scripts/version.sh)
 LDFLAGS   := -X main.version=$(VERSION)
 GOFILES    = $(shell git ls-files '*.go')
 export LANG := en_US.UTF-8
 
-.PHONY: all build run test deps deps-test tools uppy bench-tools lint unit bench screenshots clean
+.PHONY: all build run test deps deps-test tools uppy bench-tools lint unit test-packages dist bench screenshots clean
 
 all: build
 
@@ -27,6 +27,9 @@ run: build
 tools:
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/versitygw github.com/versity/versitygw/cmd/versitygw
 	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/tusd github.com/tus/tusd/v2/cmd/tusd
+	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/fyne fyne.io/tools/cmd/fyne
+	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm
+	cd tools && CGO_ENABLED=0 $(GO) build -o ../$(BIN)/go-winres github.com/tc-hib/go-winres
 
 # The real Uppy the browser tests drive: npm ci from the pinned lock file
 # (backend/testdata/uppy) into bin/uppy, bundled with the pinned esbuild.
@@ -46,21 +49,41 @@ lint:
 	CGO_ENABLED=0 $(GO) vet $$($(GO) list -f '{{.ImportPath}}{{range .Imports}}{{if eq . "fyne.io/fyne/v2/app"}} gui{{end}}{{end}}' ./... | grep -v ' gui$$')
 	@bad=$$($(GO) list -deps ./internal/... ./auth/... ./backend/... ./config/... ./providers/... ./upload/... ./cmd/... | grep '^fyne.io/' | head -1); \
 	  if [ -n "$$bad" ]; then echo "Fyne imported outside main and ui: $$bad"; exit 1; fi
+	@# macOS: vet every package that builds without cgo for darwin, i.e. all
+	@# but those that use Fyne (its macOS driver is cgo; the window is built
+	@# on a Mac, see the README's Install section).
+	GOOS=darwin CGO_ENABLED=0 $(GO) vet $$(GOOS=darwin CGO_ENABLED=0 $(GO) list \
+	  -f '{{.ImportPath}}{{range .Deps}}{{if eq . "fyne.io/fyne/v2"}} fyne{{end}}{{end}}' ./... | grep -v ' fyne$$')
 
 # Unit, integration and GUI smoke tests, inside a D-Bus session with an
 # unlocked gnome-keyring so the vault talks to the real Secret Service.
 unit:
 	scripts/with-keyring.sh $(GO) test -race -timeout 40m ./...
 
-test: deps-test tools uppy lint unit
+# Builds and checks every artifact of make dist (scripts/test-packages.sh):
+# the packages install and run, ferry.exe runs under Wine.
+test-packages:
+	VERSION=$(VERSION) BIN=$(BIN) scripts/test-packages.sh
+
+# The packaging test reuses bin/ferry and bin/ferry-backend and runs beside
+# the unit tests; only ferry.exe is compiled for it.
+test: deps-test tools uppy build lint
+	$(MAKE) --no-print-directory -j2 -Oline unit test-packages
+
+# Release artifacts in dist/ (docs/install.md lists them).
+dist: build tools
+	@scripts/install-deps.sh dist
+	VERSION=$(VERSION) BIN=$(BIN) DIST=dist scripts/dist.sh
 
 bench: tools bench-tools
 	@scripts/install-deps.sh bench
 	scripts/bench.sh
 
 # Regenerates docs/screenshots/ from the real window under Xvfb.
-screenshots: build
+# windows-wine.png comes from the packaging test's ferry.exe under Wine.
+screenshots: build tools
 	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -run 'TestGUISmoke' -count=1 .
+	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots VERSION=$(VERSION) BIN=$(BIN) scripts/test-packages.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

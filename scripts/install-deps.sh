@@ -2,16 +2,26 @@
 # Installs the Debian/Ubuntu packages Ferry needs to build, run and test,
 # skipping those already present. Uses sudo when not root.
 #   scripts/install-deps.sh run    # build and run the GUI
+#   scripts/install-deps.sh dist   # plus what make dist packs with
 #   scripts/install-deps.sh test   # plus what the test suite drives
 #   scripts/install-deps.sh bench  # plus what the benchmarks compare against
 set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev ca-certificates)
-test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time redis-server nginx-light systemd)
+# make dist: icons, archives, and the Windows cross-compiler.
+dist_pkgs=(imagemagick xz-utils zip mingw-w64)
+# scripts/test-packages.sh: validators for what make dist made, and Wine to run ferry.exe.
+pkg_test_pkgs=(desktop-file-utils appstream lintian systemd wine64 wine)
+# the fleet test: Redis and nginx from Debian.
+fleet_pkgs=(redis-server nginx-light)
+test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time
+  "${fleet_pkgs[@]}"
+  "${dist_pkgs[@]}" "${pkg_test_pkgs[@]}")
 pkgs=("${run_pkgs[@]}")
 bench_pkgs=(libvips-tools)
 case "$what" in
+  dist) pkgs+=("${dist_pkgs[@]}") ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 esac
