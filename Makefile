@@ -70,7 +70,7 @@ test-packages:
 test: deps-test tools uppy build lint
 	$(MAKE) --no-print-directory -j2 -Oline unit test-packages
 
-# Release artifacts in dist/ (docs/install.md lists them).
+# Release artifacts in dist/ (the README's Releasing section lists them).
 dist: build tools
 	@scripts/install-deps.sh dist
 	VERSION=$(VERSION) BIN=$(BIN) DIST=dist scripts/dist.sh

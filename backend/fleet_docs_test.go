@@ -14,13 +14,13 @@ import (
 	"github.com/ferry-app/ferry/internal/testenv"
 )
 
-// fence returns the first fenced block of lang in docs/fleet.md.
+// fence returns the first fenced block of lang in backend/README-config.md.
 func fence(t *testing.T, lang string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "fleet.md"))
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "backend", "README-config.md"))
 	require.NoError(t, err)
 	m := regexp.MustCompile("(?s)```" + lang + "\n(.*?)```").FindStringSubmatch(string(data))
-	require.NotNil(t, m, "no ```%s block in docs/fleet.md", lang)
+	require.NotNil(t, m, "no ```%s block in backend/README-config.md", lang)
 	return m[1]
 }
 

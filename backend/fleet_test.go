@@ -153,7 +153,7 @@ func (r *replica) kill() {
 	<-r.done
 }
 
-// nginxConfig is the load balancer config of docs/fleet.md with the paths
+// nginxConfig is the load balancer config of backend/README-config.md ("Running several replicas") with the paths
 // of a test: round robin over the replicas, the request ID passed on, and a
 // replica that fails to answer skipped for a few seconds.
 func nginxConfig(dir, listen string, upstreams []string, runAs string) string {

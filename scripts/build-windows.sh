@@ -7,7 +7,7 @@
 # built in a copy of the source tree so that nothing is ever added to the
 # checkout that `make test` is testing at the same time. The exe is a console
 # program: `ferry.exe upload --json` must print where a script can read it,
-# and a GUI-subsystem exe has no stdout in cmd.exe (see docs/install.md).
+# and a GUI-subsystem exe has no stdout in cmd.exe (see the README's Install section).
 # Without symbol table and DWARF (-s -w), like the stripped Linux packages.
 set -euo pipefail
 out=$(realpath -m "$1")

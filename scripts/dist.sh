@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make dist: the release artifacts in dist/ (docs/install.md describes them).
+# make dist: the release artifacts in dist/ (the README's Releasing section describes them).
 #   scripts/dist.sh [linux] [deb] [windows]     (default: all three)
 # Packages the binaries that `make build` left in $BIN (bin/ferry,
 # bin/ferry-backend) instead of building them again; only ferry.exe is built

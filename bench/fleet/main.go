@@ -1,6 +1,6 @@
 // Command backend benchmarks ferry-backend as a fleet: the real binary,
 // replicas behind Debian's nginx (round robin), limits in Redis, versitygw
-// as S3 — the setup of docs/fleet.md and the fleet test.
+// as S3 — the setup of backend/README-config.md ("Running several replicas") and the fleet test.
 //
 //	go run ./bench/backend [-runs 3] [-files 2000] [-file-size 100KB] [-signs 20000]
 //
