@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ferry-app/ferry/providers"
@@ -15,33 +17,34 @@ import (
 // Journal opens the upload journal once; nil with the reason when uploads
 // cannot resume after a crash (the folder is not writable, say).
 func (s *Session) Journal() (*upload.Journal, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.journalDone {
-		s.journalDone = true
-		s.journal, s.journalErr = upload.OpenJournal(upload.DefaultJournalDir())
-		if s.journalErr != nil {
-			s.Log.Warn("uploads cannot resume after a crash", "err", s.journalErr)
-			s.journal = nil
-		}
-	}
-	return s.journal, s.journalErr
+	return s.journal.get(func() (*upload.Journal, error) { return upload.OpenJournal(upload.DefaultJournalDir()) },
+		s.Log, "uploads cannot resume after a crash")
 }
 
 // History opens the history of finished uploads once; nil with the reason
 // when it cannot be kept.
 func (s *Session) History() (*upload.History, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.historyDone {
-		s.historyDone = true
-		s.history, s.historyErr = upload.OpenHistory(upload.DefaultHistoryPath())
-		if s.historyErr != nil {
-			s.Log.Warn("finished uploads are not kept in a history", "err", s.historyErr)
-			s.history = nil
+	return s.history.get(func() (*upload.History, error) { return upload.OpenHistory(upload.DefaultHistoryPath()) },
+		s.Log, "finished uploads are not kept in a history")
+}
+
+// opened is a file-backed store the session opens once, on first use.
+type opened[T any] struct {
+	once sync.Once
+	v    *T
+	err  error
+}
+
+// get opens the store the first time (a failure is logged as why, and
+// remembered: the store is then nil) and returns it.
+func (o *opened[T]) get(open func() (*T, error), log *slog.Logger, why string) (*T, error) {
+	o.once.Do(func() {
+		if o.v, o.err = open(); o.err != nil {
+			log.Warn(why, "err", o.err)
+			o.v = nil
 		}
-	}
-	return s.history, s.historyErr
+	})
+	return o.v, o.err
 }
 
 // BuiltInStorageDir is where the built-in upload service (the embedded

@@ -66,13 +66,8 @@ type Session struct {
 	vaultMu sync.Mutex
 	vault   *vault.Vault
 
-	journal     *upload.Journal
-	journalErr  error
-	journalDone bool
-
-	history     *upload.History
-	historyErr  error
-	historyDone bool
+	journal opened[upload.Journal]
+	history opened[upload.History]
 }
 
 // Conn is a ready connection to the configured (or embedded) backend.
