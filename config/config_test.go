@@ -256,6 +256,7 @@ func TestErrors(t *testing.T) {
 		{"size", "[upload]\nmultipart_threshold = \"lots\"\n", "2: upload.multipart_threshold: must be a size such as 104857600 or \"100MiB\" (got \"lots\")"},
 		{"size range", "[upload]\nmultipart_threshold = \"10GiB\"\n", "2: upload.multipart_threshold: must be between 1MiB and 5GiB (got 10GiB)"},
 		{"allowed types", "[upload]\nallowed_types = [\"image/*\", \"pdf\"]\n", "2: upload.allowed_types: must be a MIME type such as image/* or an extension such as .pdf (got \"pdf\")"},
+		{"allowed type with a comma", "[upload]\nallowed_types = [\".a,b\"]\n", "2: upload.allowed_types: must be a MIME type such as image/* or an extension such as .pdf (got \".a,b\")"},
 		{"list type", "[upload]\nallowed_types = \"image/*\"\n", "2: upload.allowed_types: must be an array of strings (got a string)"},
 		{"provider type", "[providers.x]\ntype = \"ftp\"\n", "2: providers.x.type: must be one of local, webdav, gdrive, dropbox, onedrive, box (got \"ftp\")"},
 		{"provider type missing", "\n[providers.acme]\nurl = \"https://a.example/dav\"\n", "2: providers.acme.type: required: one of local, webdav, gdrive, dropbox, onedrive, box"},

@@ -345,7 +345,9 @@ func tomlTypeName(v any) string {
 }
 
 func checkAllowedType(s string) error {
-	if strings.HasPrefix(s, ".") && len(s) > 1 && !strings.ContainsAny(s, "/ ") {
+	// No comma in either form: the text form of the list is comma-separated,
+	// and ".a,b" would read back as two types.
+	if strings.HasPrefix(s, ".") && len(s) > 1 && !strings.ContainsAny(s, "/ ,") {
 		return nil
 	}
 	if typ, sub, ok := strings.Cut(s, "/"); ok && typ != "" && sub != "" && !strings.ContainsAny(s, " ,") {

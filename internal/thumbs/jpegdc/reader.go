@@ -339,6 +339,11 @@ func (d *decoder) processSOF(n int) error {
 	}
 	d.height = int(d.tmp[1])<<8 + int(d.tmp[2])
 	d.width = int(d.tmp[3])<<8 + int(d.tmp[4])
+	if d.width == 0 || d.height == 0 {
+		// Height 0 means "given later by a DNL marker", which this decoder
+		// (like image/jpeg) does not read: there is no picture to show.
+		return UnsupportedError("zero-sized frame (DNL marker)")
+	}
 	if d.maxPixels > 0 && d.width*d.height > d.maxPixels {
 		// Checked here, before any scan allocates the image or (for a
 		// progressive file) 256 bytes of coefficients per block.
