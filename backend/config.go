@@ -291,26 +291,51 @@ func decodeError(err error, data []byte, filename string) error {
 }
 
 // validate checks cross-key rules and values go-toml cannot check by type.
+// badFunc builds the error for a bad value of key, with its line.
+type badFunc func(key, format string, args ...any) error
+
 func (c *Config) validate(data []byte) error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{File: c.Filename, Line: keyLine(data, key), Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
+	loopback, err := c.validateListen(bad)
+	if err != nil {
+		return err
+	}
+	for _, check := range []func(badFunc) error{
+		func(bad badFunc) error { return c.validateAuth(bad, loopback) },
+		c.validateStorage, c.validateUpload, c.validateLimits, c.validateProviders,
+	} {
+		if err := check(bad); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateListen checks listen and public_url, and says whether the
+// backend listens on a loopback address only.
+func (c *Config) validateListen(bad badFunc) (loopback bool, err error) {
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {
-		return bad("listen", "want host:port, got %q", c.Listen)
+		return false, bad("listen", "want host:port, got %q", c.Listen)
 	}
-	loopback := isLoopbackHost(host)
+	loopback = isLoopbackHost(host)
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return bad("public_url", "want an absolute http(s) URL, got %q", c.PublicURL)
+			return false, bad("public_url", "want an absolute http(s) URL, got %q", c.PublicURL)
 		}
 		if u.Scheme != "https" && !isLoopbackHost(u.Hostname()) {
-			return bad("public_url", "must be https unless it is a loopback address")
+			return false, bad("public_url", "must be https unless it is a loopback address")
 		}
 	} else if !loopback {
-		return bad("public_url", "required when listen is not a loopback address")
+		return false, bad("public_url", "required when listen is not a loopback address")
 	}
+	return loopback, nil
+}
+
+func (c *Config) validateAuth(bad badFunc, loopback bool) error {
 	switch c.Auth.Type {
 	case "none":
 		if !loopback {
@@ -327,6 +352,10 @@ func (c *Config) validate(data []byte) error {
 	default:
 		return bad("auth.type", `want "oidc" or "none", got %q`, c.Auth.Type)
 	}
+	return nil
+}
+
+func (c *Config) validateStorage(bad badFunc) error {
 	switch c.Storage.Driver {
 	case "local":
 		if c.Storage.Dir == "" {
@@ -347,6 +376,10 @@ func (c *Config) validate(data []byte) error {
 	default:
 		return bad("storage.driver", `want "s3" or "local", got %q`, c.Storage.Driver)
 	}
+	return nil
+}
+
+func (c *Config) validateUpload(bad badFunc) error {
 	up := c.Upload
 	if lt := time.Duration(up.URLLifetime); lt <= 0 || lt > MaxURLLifetime {
 		return bad("upload.url_lifetime", "must be more than 0 and at most 15m, got %s", lt)
@@ -375,6 +408,11 @@ func (c *Config) validate(data []byte) error {
 	default:
 		return bad("upload.checksum", `want "" or "sha256", got %q`, up.Checksum)
 	}
+	return nil
+}
+
+// validateLimits checks [limits], [cors] and [state].
+func (c *Config) validateLimits(bad badFunc) error {
 	if c.Limits.RequestsPerSecond <= 0 {
 		return bad("limits.requests_per_second", "must be positive")
 	}
@@ -395,9 +433,10 @@ func (c *Config) validate(data []byte) error {
 			return bad("cors.allowed_origins", "%q: %v", o, err)
 		}
 	}
-	if err := c.State.validate(bad); err != nil {
-		return err
-	}
+	return c.State.validate(bad)
+}
+
+func (c *Config) validateProviders(bad badFunc) error {
 	for name, p := range c.Providers {
 		key := "providers." + name
 		if !validProviderName(name) {
