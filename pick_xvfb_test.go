@@ -27,14 +27,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/backend"
+	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/testenv"
 	"github.com/ferry-app/ferry/upload"
 )
 
 // slowBackend is the embedded backend behind a proxy that adds its bearer
 // token, sends storage uploads at about rate bytes a second (so the queue
-// can be seen mid-upload) and refuses the file named refuse the way an
-// organisation refusing a type would.
+// can be seen mid-upload), refuses the file named refuse the way an
+// organisation refusing a type would, and offers no batch signing.
 func slowBackend(t *testing.T, rate int, refuse string) string {
 	t.Helper()
 	emb, err := backend.StartEmbedded(context.Background(), t.TempDir(), nil)
@@ -64,6 +65,18 @@ func slowBackend(t *testing.T, rate int, refuse string) string {
 			return err
 		}
 		b = bytes.ReplaceAll(b, []byte(emb.URL), []byte(self))
+		if resp.Request.URL.Path == "/.well-known/ferry" {
+			// Announce no batch signing, as a Companion-only backend would:
+			// every file asks /s3/params on its own, where the refusal is.
+			var d api.Discovery
+			if err := json.Unmarshal(b, &d); err != nil {
+				return err
+			}
+			d.Upload.ParamsBatch = 0
+			if b, err = json.Marshal(d); err != nil {
+				return err
+			}
+		}
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 		resp.ContentLength = int64(len(b))
 		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,12 +119,12 @@ func TestLimitAnswersSayLimitAndReset(t *testing.T) {
 	clock.Advance(-clock.Now().Sub(clock.Now().Truncate(time.Hour))) // on the hour, for a predictable reset time
 	cfg := oidcConfig(iss, t.TempDir())
 	cfg.Upload.MaxFiles = 2
+	cfg.Upload.FilesWindow = Duration(time.Hour)
 	cfg.Limits.RequestsPerSecond = 2
 	cfg.Limits.Burst = 4
 	_, base := serve(t, cfg, WithClock(clock.Now))
 	alice := &apiClient{t: t, base: base, token: iss.token(t, "alice")}
 	q := url.Values{"filename": {"a.txt"}, "type": {"text/plain"}, "size": {"1"}}
-	start := clock.Now()
 	alice.json(http.MethodGet, api.RouteParams, q, nil, nil)
 	clock.Advance(5 * time.Minute)
 	alice.json(http.MethodGet, api.RouteParams, q, nil, nil)
@@ -130,8 +132,13 @@ func TestLimitAnswersSayLimitAndReset(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, string(data))
 	e := decodeAPIError(t, resp, data)
 	assert.Equal(t, api.CodeTooManyFiles, e.Code)
-	assert.Equal(t, "2 files per hour; more from "+start.Add(time.Hour).UTC().Format("15:04:05")+" UTC", e.Message)
-	assert.Equal(t, "3300", resp.Header.Get("Retry-After"))
+	m := regexp.MustCompile(`^the limit is 2 files per hour; the next file can start at (\d{4}-\d\d-\d\d \d\d:\d\d) UTC \(in (\S+)\)$`).FindStringSubmatch(e.Message)
+	require.NotNil(t, m, "the message names the limit, its window and the reset: %q", e.Message)
+	wait, err := time.ParseDuration(m[2])
+	require.NoError(t, err)
+	assert.Equal(t, clock.Now().Add(wait).UTC().Format("2006-01-02 15:04"), m[1])
+	assert.Equal(t, strconv.Itoa(int(wait.Seconds())), resp.Header.Get("Retry-After"), "Retry-After agrees with the message")
+	assert.Greater(t, wait, time.Duration(0))
 
 	// Within the same second the request rate runs out after the burst.
 	for range cfg.Limits.Burst {

@@ -210,20 +210,6 @@ func (s *Server) checkFile(fr *fileRequest) (contentType string, err error) {
 	return contentType, nil
 }
 
-// windowName says a quota window the way people do: "hour", "day", else
-// the duration ("30m0s").
-func windowName(d time.Duration) string {
-	switch d {
-	case time.Hour:
-		return "hour"
-	case 24 * time.Hour:
-		return "day"
-	case time.Minute:
-		return "minute"
-	}
-	return d.String()
-}
-
 func (s *Server) lifetime() time.Duration {
 	lt := time.Duration(s.cfg.Upload.URLLifetime)
 	if lt <= 0 || lt > MaxURLLifetime {

@@ -180,9 +180,11 @@ func (s *Server) takeFiles(ctx context.Context, user string, n int) (int, error)
 func (s *Server) quotaError(retry time.Duration) error {
 	retry = max(retry.Round(time.Second), time.Second)
 	at := s.now().Add(retry).UTC()
-	return errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
+	he := errorf(http.StatusTooManyRequests, api.CodeTooManyFiles,
 		"the limit is %d files per %s; the next file can start at %s UTC (in %s)",
 		s.cfg.Upload.MaxFiles, windowText(filesWindow(s.cfg)), at.Format("2006-01-02 15:04"), retry)
+	he.retryAfter = retry
+	return he
 }
 
 // windowText says a window the way people do: "day", "3 hours", "90m0s".

@@ -170,12 +170,16 @@ func TestMultipartPartURLsBindTheDeclaredSize(t *testing.T) {
 	c := &apiClient{t: t, base: e.URL, token: e.Token}
 	var cr api.CreateMultipartResponse
 	c.json(http.MethodPost, api.RouteMultipart, nil, api.CreateMultipartRequest{Filename: "tiny.bin", Type: "application/octet-stream", Size: 10}, &cr)
-	kq := url.Values{"key": {cr.Key}}
+	// The declared size travels in the upload token the create answer
+	// carries (Ferry's client sends it back; without it the bound is
+	// max_file_size, see TestMultipartPartURLsBindMaxFileSizeWhenUndeclared).
+	require.NotEmpty(t, cr.Token)
+	kq := url.Values{"key": {cr.Key}, "token": {cr.Token}}
 
 	ae := c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/2"), kq, nil)
 	assert.Equal(t, api.CodeTooLarge, ae.Code)
 	assert.Contains(t, ae.Message, "10 bytes")
-	ae = c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/batch"), url.Values{"key": {cr.Key}, "partNumbers": {"1,2,3"}}, nil)
+	ae = c.apiError(http.StatusBadRequest, http.MethodGet, partPath(cr.UploadID, "/batch"), url.Values{"key": {cr.Key}, "token": {cr.Token}, "partNumbers": {"1,2,3"}}, nil)
 	assert.Equal(t, api.CodeTooLarge, ae.Code)
 
 	var sp api.SignPartResponse

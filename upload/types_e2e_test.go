@@ -1,7 +1,10 @@
 package upload
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,11 +39,23 @@ func TestAllowedTypesClientAndBackendAgree(t *testing.T) {
 	var mu sync.Mutex
 	var named []string // the filename of every request that carried one
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := r.URL.Query().Get("filename"); f != "" {
-			mu.Lock()
-			named = append(named, f)
-			mu.Unlock()
+		names := []string{r.URL.Query().Get("filename")}
+		if r.URL.Path == api.RouteParamsBatch { // the files of a batch are in its body
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var req api.BatchParamsRequest
+			_ = json.Unmarshal(body, &req)
+			for _, f := range req.Files {
+				names = append(names, f.Filename)
+			}
 		}
+		mu.Lock()
+		for _, f := range names {
+			if f != "" {
+				named = append(named, f)
+			}
+		}
+		mu.Unlock()
 		srv.Handler().ServeHTTP(w, r)
 	})}
 	go func() { _ = hs.Serve(l) }()
