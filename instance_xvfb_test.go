@@ -5,9 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,21 +20,8 @@ func TestSecondStartUsesTheRunningWindow(t *testing.T) {
 	home := sampleHome(t)
 	env := append(guiEnv(home), "DISPLAY="+display, "XDG_RUNTIME_DIR="+shortRuntimeDir(t))
 
-	first := exec.Command(bin, "--verbose")
-	first.Env = env
 	logs := &syncBuffer{}
-	first.Stdout, first.Stderr = logs, logs
-	require.NoError(t, first.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- first.Wait() }()
-	t.Cleanup(func() {
-		_ = first.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = first.Process.Kill()
-		}
-	})
+	exited := startBinary(t, bin, env, logs, logs, "--verbose")
 	waitWindow(t, display, "^Ferry$", exited, logs)
 	waitLog(t, logs, `msg="folder listed"`)
 

@@ -19,7 +19,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -116,21 +115,8 @@ func (s *slowBody) Close() error { return s.r.Close() }
 // its stdout and a channel with its exit.
 func startPick(t *testing.T, bin, display string, env []string, args ...string) (id string, stdout *bytes.Buffer, exited chan error, logs *syncBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"--verbose", "pick"}, args...)...)
-	cmd.Env = append(env, "DISPLAY="+display)
 	stdout, logs = &bytes.Buffer{}, &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = stdout, logs
-	require.NoError(t, cmd.Start())
-	exited = make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	exited = startBinary(t, bin, append(env, "DISPLAY="+display), stdout, logs, append([]string{"--verbose", "pick"}, args...)...)
 	id = waitWindow(t, display, "choose files$", exited, logs)
 	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Home`)
 	xdo(t, display, "windowfocus", "--sync", id)

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -31,21 +32,8 @@ func TestGUISmoke(t *testing.T) {
 	display := startXvfb(t)
 	home := sampleHome(t)
 
-	cmd := exec.Command(bin, "--verbose")
-	cmd.Env = append(guiEnv(home), "DISPLAY="+display)
 	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	exited := startBinary(t, bin, append(guiEnv(home), "DISPLAY="+display), logs, logs, "--verbose")
 
 	id := waitWindow(t, display, "^Ferry$", exited, logs)
 	require.NotEmpty(t, id)
@@ -79,6 +67,28 @@ func TestGUISmoke(t *testing.T) {
 		t.Fatalf("ferry exited early: %v\n%s", err, logs.String())
 	default:
 	}
+}
+
+// startBinary starts the real ferry with args and env, output to stdout
+// and stderr, and returns a channel that gets its exit. When the test ends
+// it is asked to quit (SIGTERM) and killed if it has not within 10 s.
+func startBinary(t *testing.T, bin string, env []string, stdout, stderr io.Writer, args ...string) chan error {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return exited
 }
 
 // xdo runs xdotool against the private display.
