@@ -3,7 +3,6 @@ package upload
 import (
 	"context"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -147,19 +146,9 @@ func (q *Queue) queuedSmall(j *job, n int, skip func(JobID) bool) []*job {
 	if n <= 0 {
 		return nil
 	}
-	q.mu.Lock()
-	var out []*job
-	for id, o := range q.jobs {
-		if id > j.id && o.reject == nil && !skip(id) && o.currentState() == Queued && q.single(o.src.Size()) {
-			out = append(out, o)
-		}
-	}
-	q.mu.Unlock()
-	sort.Slice(out, func(a, b int) bool { return out[a].id < out[b].id })
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out
+	return q.turns.after(j, n, func(o *job) bool {
+		return !skip(o.id) && o.currentState() == Queued && q.single(o.src.Size())
+	})
 }
 
 // single reports whether a file of size goes up in one PUT.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,7 +154,8 @@ type job struct {
 	paused  bool
 	attempt context.CancelCauseFunc // the running attempt, nil when none
 	cleanup func(context.Context)   // aborts the upload on the backend (Cancel)
-	wake    chan struct{}
+
+	owned bool // a goroutine runs the job or it is being ended (turns.mu)
 
 	emitMu sync.Mutex // serialises OnEvent calls of this job
 }
@@ -162,13 +164,6 @@ func (j *job) setCleanup(f func(context.Context)) {
 	j.mu.Lock()
 	j.cleanup = f
 	j.mu.Unlock()
-}
-
-func (j *job) poke() {
-	select {
-	case j.wake <- struct{}{}:
-	default:
-	}
 }
 
 // NewQueue returns a queue that uploads through client under the rules of
@@ -201,7 +196,8 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	q := &Queue{client: client, disc: d, opts: opts, pacer: defaultPacer(), log: opts.Logger,
 		rules: RestrictionsFrom(d.Upload).Merge(opts.Restrictions),
-		ctx:   ctx, cancel: cancel, turns: newTurns(opts.Concurrency), jobs: map[JobID]*job{}}
+		ctx:   ctx, cancel: cancel, jobs: map[JobID]*job{}}
+	q.turns = newTurns(opts.Concurrency, func(j *job) { go q.run(j) })
 	if d.Upload.ParamsBatch > 1 {
 		q.batch = newParamsBatcher(q, d.Upload.ParamsBatch)
 	}
@@ -238,20 +234,37 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 	for i, s := range srcs {
 		id := JobID(q.nextID.Add(1))
 		ctx, cancel := context.WithCancelCause(q.ctx)
-		j := &job{id: id, src: s, ctx: ctx, cancel: cancel, state: Queued, reject: verdicts[i], wake: make(chan struct{}, 1)}
+		j := &job{id: id, src: s, ctx: ctx, cancel: cancel, state: Queued, reject: verdicts[i]}
 		j.prog = newProgress(s.Size(), q.opts.ProgressInterval, func(int64, float64, time.Duration) { q.emitProgress(j) })
 		q.mu.Lock()
 		q.jobs[id] = j
 		q.mu.Unlock()
 		ids = append(ids, id)
-		if j.reject == nil {
-			q.turns.join(j) // in the order added
-		}
-		q.emit(j, Event{State: Queued})
 		q.wg.Add(1)
-		go q.run(j)
+		q.emit(j, Event{State: Queued})
+		if j.reject != nil {
+			j.owned = true // never in line: ended here
+			q.emit(j, Event{State: Failed, Err: j.reject})
+			q.done(j)
+			continue
+		}
+		if !q.turns.join(j) { // in the order added
+			q.finish(j, nil, nil) // the queue closed meanwhile
+		}
 	}
 	return ids
+}
+
+// done releases what an ended job holds.
+func (q *Queue) done(j *job) {
+	j.cancel(nil)
+	q.wg.Done()
+}
+
+// finish ends a job the caller owns and has no slot for.
+func (q *Queue) finish(j *job, res *Result, err error) {
+	q.end(j, res, err)
+	q.done(j)
 }
 
 // Cancel stops one job and discards what it stored (the multipart upload is
@@ -259,17 +272,35 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 // as it is.
 func (q *Queue) Cancel(id JobID) {
 	if j := q.job(id); j != nil {
-		j.cancel(context.Canceled)
-		j.poke()
+		q.cancelJobs([]*job{j})
 	}
 }
 
 // CancelAll cancels every unfinished job.
-func (q *Queue) CancelAll() {
-	for _, j := range q.all() {
+func (q *Queue) CancelAll() { q.cancelJobs(q.all()) }
+
+// cancelJobs cancels jobs: a running one ends on its goroutine, the ones
+// waiting (or paused) without one are ended on a new goroutine, in order.
+func (q *Queue) cancelJobs(jobs []*job) {
+	var idle []*job
+	for _, j := range jobs {
+		if j.currentState().Final() {
+			continue
+		}
 		j.cancel(context.Canceled)
-		j.poke()
+		if q.turns.claim(j) {
+			idle = append(idle, j)
+		}
 	}
+	if len(idle) == 0 {
+		return
+	}
+	slices.SortFunc(idle, func(a, b *job) int { return cmpID(a.id, b.id) })
+	go func() {
+		for _, j := range idle {
+			q.finish(j, nil, nil)
+		}
+	}()
 }
 
 // Pause stops a job's transfer, keeping what it stored; Resume continues it.
@@ -300,27 +331,39 @@ func (q *Queue) ResumeAll() {
 	}
 }
 
+// pause marks j paused: a running transfer stops (its goroutine parks the
+// job and gives up the slot); a waiting job leaves the line.
 func (q *Queue) pause(j *job) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.state.Final() || j.paused {
+		j.mu.Unlock()
 		return
 	}
 	j.paused = true
 	if j.attempt != nil {
 		j.attempt(errPaused)
 	}
-	j.poke()
+	j.mu.Unlock()
+	if q.turns.leave(j) {
+		q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
+	}
 }
 
+// resume puts a paused job back in line (a running one that has not parked
+// yet just carries on).
 func (q *Queue) resume(j *job) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	if !j.paused {
+	if !j.paused || j.ctx.Err() != nil {
+		j.mu.Unlock()
 		return
 	}
 	j.paused = false
-	j.poke()
+	parked := j.state == Paused
+	j.mu.Unlock()
+	if parked {
+		q.emit(j, Event{State: Queued, Sent: j.prog.sent.Load()})
+		q.turns.join(j)
+	}
 }
 
 func (q *Queue) backendID() string {
@@ -354,6 +397,13 @@ func (q *Queue) Wait() { q.wg.Wait() }
 // Cancel it keeps journaled uploads, so they resume next time.
 func (q *Queue) Close() {
 	q.cancel(ErrClosed)
+	idle := q.turns.close(q.all())
+	slices.SortFunc(idle, func(a, b *job) int { return cmpID(a.id, b.id) })
+	for _, j := range idle {
+		if !j.currentState().Final() {
+			q.finish(j, nil, nil)
+		}
+	}
 	q.wg.Wait()
 }
 
@@ -391,35 +441,25 @@ func (q *Queue) emitProgress(j *job) {
 	q.opts.OnEvent(Event{ID: j.id, Name: j.src.Name(), State: Uploading, Sent: sent, Total: j.src.Size(), BytesPerSec: speed, ETA: eta})
 }
 
-// run drives one job through its states until it is final.
+// run drives one job that holds a slot until it is final or parked
+// (paused: it gives the slot back and its goroutine ends; resume puts it in
+// line again).
 func (q *Queue) run(j *job) {
-	defer q.wg.Done()
-	defer j.cancel(nil)
-	defer q.turns.leave(j) // however it ends, it no longer waits in line
-	if j.reject != nil {
-		q.emit(j, Event{State: Failed, Err: j.reject})
-		return
-	}
 	for {
-		if !q.waitUnpaused(j) {
-			q.end(j, nil, nil)
+		if j.ctx.Err() != nil {
+			q.turns.give(j)
+			q.finish(j, nil, nil)
 			return
 		}
-		if !q.turns.take(j) {
-			if j.ctx.Err() != nil {
-				q.end(j, nil, nil)
-				return
-			}
-			continue // paused while waiting for its turn
-		}
-		actx, stop := context.WithCancelCause(j.ctx)
 		j.mu.Lock()
 		if j.paused {
 			j.mu.Unlock()
-			stop(nil)
-			q.turns.give()
+			if q.park(j) {
+				return
+			}
 			continue
 		}
+		actx, stop := context.WithCancelCause(j.ctx)
 		j.attempt = stop
 		j.mu.Unlock()
 		q.emit(j, Event{State: Uploading, Sent: j.prog.sent.Load()})
@@ -429,42 +469,33 @@ func (q *Queue) run(j *job) {
 		j.attempt = nil
 		j.mu.Unlock()
 		stop(nil)
-		q.turns.give()
 		if err != nil && paused && j.ctx.Err() == nil {
 			continue
 		}
-		q.end(j, res, err)
+		q.turns.give(j)
+		q.finish(j, res, err)
 		return
 	}
 }
 
-// waitUnpaused blocks while the job is paused; false when it ended meanwhile.
-func (q *Queue) waitUnpaused(j *job) bool {
-	announced := false
-	for {
-		if j.ctx.Err() != nil {
-			return false
-		}
-		j.mu.Lock()
-		paused := j.paused
-		j.mu.Unlock()
-		if !paused {
-			if announced {
-				q.emit(j, Event{State: Queued, Sent: j.prog.sent.Load()})
-			}
-			return true
-		}
-		if !announced {
-			q.turns.leave(j) // a paused file lets the next one go
-			q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
-			announced = true
-		}
-		select {
-		case <-j.wake:
-		case <-j.ctx.Done():
-			return false
-		}
+// park reports a paused job as Paused and gives up its slot; false when
+// it was resumed meanwhile (it keeps the slot and carries on).
+func (q *Queue) park(j *job) bool {
+	q.emit(j, Event{State: Paused, Sent: j.prog.sent.Load()})
+	q.turns.mu.Lock()
+	j.mu.Lock()
+	stay := j.paused && j.ctx.Err() == nil
+	j.mu.Unlock()
+	if stay {
+		q.turns.free++
+		j.owned = false
+		q.turns.dispatchLocked()
 	}
+	q.turns.mu.Unlock()
+	if !stay && j.ctx.Err() == nil {
+		q.emit(j, Event{State: Queued, Sent: j.prog.sent.Load()})
+	}
+	return stay
 }
 
 // end emits the job's final event; a cancelled job's upload is aborted.

@@ -7,79 +7,129 @@ import (
 
 // turns hands out the queue's upload slots in the order files were added
 // (by job ID), so the files a person queued go in that order and a resumed
-// batch keeps the order it was first queued in. A channel semaphore would
-// serve waiting goroutines in no particular order.
+// batch keeps the order it was first queued in.
+//
+// Only a job that holds a slot has a goroutine: a file waiting for its turn
+// (or paused before it had one) is an entry in a slice, so a folder of
+// 20 000 files costs 20 000 small structs, not 20 000 goroutine stacks all
+// woken whenever a slot frees.
 type turns struct {
 	mu      sync.Mutex
 	free    int
-	waiting []*job        // sorted by ID
-	changed chan struct{} // closed and replaced when a slot or the line changes
+	waiting []*job // sorted by ID; neither paused nor ended nor owned
+	closed  bool   // the queue closed: nothing starts any more
+	start   func(*job)
 }
 
-func newTurns(n int) *turns { return &turns{free: n, changed: make(chan struct{})} }
+func newTurns(n int, start func(*job)) *turns { return &turns{free: n, start: start} }
 
-// join puts j in line by its ID. Queue.Add calls it as it adds, in order,
-// before j's goroutine runs: goroutines start in no particular order.
-func (t *turns) join(j *job) {
+// join puts j in line by its ID and starts whoever is first while slots are
+// free. It reports false when the queue closed: j is the caller's to end.
+func (t *turns) join(j *job) bool {
 	t.mu.Lock()
-	t.joinLocked(j)
-	t.mu.Unlock()
-}
-
-func (t *turns) joinLocked(j *job) {
-	i, found := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return int(w.id - id) })
+	defer t.mu.Unlock()
+	if t.closed || j.owned {
+		return !t.closed
+	}
+	i, found := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
 	if !found {
 		t.waiting = slices.Insert(t.waiting, i, j)
 	}
+	t.dispatchLocked()
+	return true
 }
 
-// take waits until j is first in line and a slot is free, and takes it.
-// It returns false, without a slot, when j ends or is woken (paused or
-// cancelled) while waiting; j then leaves the line (take puts it back).
-func (t *turns) take(j *job) bool {
-	t.mu.Lock()
-	t.joinLocked(j)
-	for {
-		if t.free > 0 && t.waiting[0] == j {
-			t.free--
-			t.waiting = t.waiting[1:]
-			t.signalLocked() // the next in line may take a slot too
-			t.mu.Unlock()
-			return true
-		}
-		ch := t.changed
-		t.mu.Unlock()
-		select {
-		case <-ch:
-			t.mu.Lock()
-		case <-j.wake:
-			t.leave(j)
-			return false
-		case <-j.ctx.Done():
-			t.leave(j)
-			return false
-		}
+// dispatchLocked gives free slots to the first in line, each started on
+// its own goroutine with the slot.
+func (t *turns) dispatchLocked() {
+	for t.free > 0 && len(t.waiting) > 0 && !t.closed {
+		j := t.waiting[0]
+		t.waiting = t.waiting[1:]
+		t.free--
+		j.owned = true
+		t.start(j)
 	}
 }
 
-// give returns a slot.
-func (t *turns) give() {
+// give returns j's slot; j no longer has a goroutine (it ended, or it is
+// parked while paused).
+func (t *turns) give(j *job) {
 	t.mu.Lock()
 	t.free++
-	t.signalLocked()
+	j.owned = false
+	t.dispatchLocked()
 	t.mu.Unlock()
 }
 
-func (t *turns) leave(j *job) {
+// claim takes j out of line when no goroutine runs it, and reports whether
+// it did: the caller then owns j (to end it).
+func (t *turns) claim(j *job) bool {
 	t.mu.Lock()
-	if i := slices.Index(t.waiting, j); i >= 0 {
-		t.waiting = slices.Delete(t.waiting, i, i+1)
-		t.signalLocked()
+	defer t.mu.Unlock()
+	if j.owned {
+		return false
 	}
-	t.mu.Unlock()
+	j.owned = true
+	t.removeLocked(j)
+	return true
 }
 
-func (t *turns) signalLocked() {
-	close(t.changed)
-	t.changed = make(chan struct{})
+// leave takes j out of line (it was paused while waiting); it reports
+// whether j was waiting.
+func (t *turns) leave(j *job) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.removeLocked(j)
+}
+
+func (t *turns) removeLocked(j *job) bool {
+	i, found := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
+	if found {
+		t.waiting = slices.Delete(t.waiting, i, i+1)
+	}
+	return found
+}
+
+// close stops all starting and returns every job no goroutine owns (they
+// are the caller's to end).
+func (t *turns) close(all []*job) []*job {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	t.waiting = nil
+	var out []*job
+	for _, j := range all {
+		if !j.owned {
+			j.owned = true
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// after returns up to n waiting jobs after j that keep, in line order.
+func (t *turns) after(j *job, n int, keep func(*job) bool) []*job {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
+	var out []*job
+	for _, o := range t.waiting[i:] {
+		if len(out) >= n {
+			break
+		}
+		if o.id > j.id && keep(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func cmpID(a, b JobID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
