@@ -73,6 +73,13 @@ func TestGUISmoke(t *testing.T) {
 // and stderr, and returns a channel that gets its exit. When the test ends
 // it is asked to quit (SIGTERM) and killed if it has not within 10 s.
 func startBinary(t *testing.T, bin string, env []string, stdout, stderr io.Writer, args ...string) chan error {
+	_, exited := startBinaryCmd(t, bin, env, stdout, stderr, args...)
+	return exited
+}
+
+// startBinaryCmd is startBinary that also returns the process, for tests
+// that signal it.
+func startBinaryCmd(t *testing.T, bin string, env []string, stdout, stderr io.Writer, args ...string) (*exec.Cmd, chan error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
@@ -81,14 +88,16 @@ func startBinary(t *testing.T, bin string, env []string, stdout, stderr io.Write
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if cmd.Process.Signal(syscall.SIGTERM) != nil {
+			return // it has ended (and the test took its status)
+		}
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 		}
 	})
-	return exited
+	return cmd, exited
 }
 
 // xdo runs xdotool against the private display.

@@ -82,6 +82,34 @@ type queueModel struct {
 	retrying map[string][]int // rows waiting for the job a Retry added, by name
 	inBatch  bool             // some row has not finished since the last batch ended
 	srcs     map[upload.JobID]upload.Source
+	// sums are the rows' totals, kept as rows change: a folder of 20 000
+	// files sends about 80 000 events, and summing every row for each
+	// would make the window crawl.
+	sums queueTotals
+}
+
+// count adds (sign 1) or removes (sign -1) a row's part of the totals.
+func (t *queueTotals) count(r queueRow, sign int) {
+	switch r.State {
+	case upload.Done:
+		t.Done += sign
+	case upload.Failed:
+		t.Failed += sign
+	case upload.Cancelled:
+		t.Cancelled += sign
+	case upload.Paused:
+		t.Paused += sign
+	default:
+		t.Active += sign
+		t.BytesPerSec += float64(sign) * r.BytesPerSec
+	}
+	t.Sent += int64(sign) * r.Sent
+	if r.Total > 0 {
+		t.Total += int64(sign) * r.Total
+	}
+	if t.Active == 0 {
+		t.BytesPerSec = 0 // no float residue once nothing moves
+	}
 }
 
 func newQueueModel() *queueModel {
@@ -120,6 +148,7 @@ func (q *queueModel) apply(e upload.Event) (i int, added, batchEnded bool) {
 		row.Reason = row.Problem.Text()
 	}
 	if ok {
+		q.sums.count(q.rows[i], -1)
 		q.rows[i] = row
 	} else {
 		i = len(q.rows)
@@ -127,6 +156,7 @@ func (q *queueModel) apply(e upload.Event) (i int, added, batchEnded bool) {
 		q.rows = append(q.rows, row)
 		added = true
 	}
+	q.sums.count(row, 1)
 	if !e.State.Final() {
 		q.inBatch = true
 		return i, added, false
@@ -139,10 +169,8 @@ func (q *queueModel) apply(e upload.Event) (i int, added, batchEnded bool) {
 }
 
 func (q *queueModel) allFinal() bool {
-	for _, r := range q.rows {
-		if !r.State.Final() {
-			return false
-		}
+	if q.sums.Active+q.sums.Paused > 0 {
+		return false
 	}
 	for _, w := range q.retrying {
 		if len(w) > 0 {
@@ -161,7 +189,9 @@ func (q *queueModel) startRetry(i int) (upload.Source, bool) {
 	}
 	r := &q.rows[i]
 	q.retrying[r.Name] = append(q.retrying[r.Name], i)
+	q.sums.count(*r, -1)
 	r.State, r.Sent, r.Err, r.Reason, r.Problem = upload.Queued, 0, nil, "", problem{}
+	q.sums.count(*r, 1)
 	q.inBatch = true
 	return r.Src, true
 }
@@ -169,27 +199,7 @@ func (q *queueModel) startRetry(i int) (upload.Source, bool) {
 func (q *queueModel) totals() queueTotals {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var t queueTotals
-	for _, r := range q.rows {
-		switch r.State {
-		case upload.Done:
-			t.Done++
-		case upload.Failed:
-			t.Failed++
-		case upload.Cancelled:
-			t.Cancelled++
-		case upload.Paused:
-			t.Paused++
-		default:
-			t.Active++
-			t.BytesPerSec += r.BytesPerSec
-		}
-		t.Sent += r.Sent
-		if r.Total > 0 {
-			t.Total += r.Total
-		}
-	}
-	return t
+	return q.sums
 }
 
 func (q *queueModel) row(i int) (queueRow, bool) {
@@ -437,12 +447,27 @@ func (q *queueView) retryRowWith(i int, change func(upload.Source) upload.Source
 }
 
 // apply folds an event into the view. It must run on the UI goroutine.
-func (q *queueView) apply(e upload.Event) {
-	i, added, ended := q.queueModel.apply(e)
-	if added {
+func (q *queueView) apply(e upload.Event) { q.applyAll([]upload.Event{e}) }
+
+// applyAll folds events into the view and redraws it once. It must run on
+// the UI goroutine.
+func (q *queueView) applyAll(events []upload.Event) {
+	var ended, added bool
+	var changed []int
+	for _, e := range events {
+		i, a, end := q.queueModel.apply(e)
+		added = added || a
+		ended = ended || end
+		if !added && len(changed) < 64 {
+			changed = append(changed, i)
+		}
+	}
+	if added || len(changed) >= 64 {
 		q.list.Refresh()
 	} else {
-		q.list.RefreshItem(i)
+		for _, i := range changed {
+			q.list.RefreshItem(i)
+		}
 	}
 	q.updateTotals()
 	if ended && q.ended != nil {

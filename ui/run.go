@@ -93,6 +93,7 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
+	watchStalls(ctx, s.Log)
 	w.ShowAndRun()
 	return nil
 }
@@ -111,12 +112,17 @@ func keepUploadingInTray(a fyne.App, w fyne.Window, m *Main) (raise func()) {
 	// Registering with the desktop's tray host (D-Bus) takes about 100 ms:
 	// done once the window is up, so it does not delay the first frame.
 	a.Lifecycle().SetOnStarted(func() {
-		go fyne.Do(func() {
-			da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
-				fyne.NewMenuItem(T("Show Ferry"), raise),
-			))
-			da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
-		})
+		go func() {
+			if !trayHostReachable() {
+				return
+			}
+			fyne.Do(func() {
+				da.SetSystemTrayMenu(fyne.NewMenu("Ferry",
+					fyne.NewMenuItem(T("Show Ferry"), raise),
+				))
+				da.SetSystemTrayIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+			})
+		}()
 	})
 	w.SetCloseIntercept(func() {
 		if m.Busy() {

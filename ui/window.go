@@ -573,17 +573,36 @@ func (m *Main) connect() (*upload.Queue, error) {
 	})
 	opts.Concurrency = cmp.Or(m.deps.Concurrency, opts.Concurrency)
 	states := map[upload.JobID]upload.State{} // UI goroutine only
-	opts.OnEvent = func(e upload.Event) {
-		if e.State == upload.Done && e.Result != nil && m.deps.History != nil {
-			_ = m.deps.History.Add(*e.Result) // a lost entry only shortens the history
-		}
-		onMain(func() {
+	// Events are applied in batches: one redraw for all that arrived since
+	// the last, never one UI call per event (a 20 000-file folder sends
+	// about 80 000), so the window keeps up and a quit is not queued behind
+	// them.
+	var evMu sync.Mutex
+	var pending []upload.Event
+	flush := func() {
+		evMu.Lock()
+		evs := pending
+		pending = nil
+		evMu.Unlock()
+		for _, e := range evs {
 			if prev, ok := states[e.ID]; !ok || prev != e.State {
 				states[e.ID] = e.State
 				m.log.Debug("upload", "name", e.Name, "state", e.State.String())
 			}
-			m.queue.apply(e)
-		})
+		}
+		m.queue.applyAll(evs)
+	}
+	opts.OnEvent = func(e upload.Event) {
+		if e.State == upload.Done && e.Result != nil && m.deps.History != nil {
+			_ = m.deps.History.Add(*e.Result) // a lost entry only shortens the history
+		}
+		evMu.Lock()
+		pending = append(pending, e)
+		first := len(pending) == 1
+		evMu.Unlock()
+		if first {
+			onMain(flush)
+		}
 	}
 	q := upload.NewQueue(client, d, opts)
 	m.q = q

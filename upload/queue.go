@@ -135,6 +135,11 @@ type Queue struct {
 	cancel context.CancelCauseFunc
 	turns  *turns
 	wg     sync.WaitGroup
+	// adding is read-held by each Add: Close waits for an Add in progress,
+	// so every file it was given is journalled before Close returns (and
+	// the process may exit) even when a big folder was still being queued.
+	adding sync.RWMutex
+	puts   inFlight // single PUTs under way: Close lets them finish
 	nextID atomic.Int64
 
 	mu   sync.Mutex
@@ -208,6 +213,8 @@ func NewQueue(client *Client, d *api.Discovery, opts Options) *Queue {
 // type, count, total size, duplicates) are checked here, before any byte is
 // sent: a refused source gets a Failed event whose Err says why (Reason).
 func (q *Queue) Add(srcs ...Source) []JobID {
+	q.adding.RLock()
+	defer q.adding.RUnlock()
 	q.mu.Lock()
 	var active []Source
 	for _, j := range q.jobs {
@@ -217,42 +224,60 @@ func (q *Queue) Add(srcs ...Source) []JobID {
 	}
 	q.mu.Unlock()
 	verdicts := q.rules.Check(srcs, active)
-	// Journal what will be uploaded before anything else happens to it, so
-	// a crash from here on leaves every accepted file to resume.
-	if q.opts.Journal != nil {
-		var accepted []Source
-		for i, s := range srcs {
-			if verdicts[i] == nil {
-				accepted = append(accepted, s)
-			}
-		}
-		if err := q.opts.Journal.queued(q.backendID(), accepted); err != nil {
-			q.log.Warn("upload journal not written; queued files cannot resume after a crash", "err", err)
-		}
-	}
 	ids := make([]JobID, 0, len(srcs))
-	for i, s := range srcs {
-		id := JobID(q.nextID.Add(1))
-		ctx, cancel := context.WithCancelCause(q.ctx)
-		j := &job{id: id, src: s, ctx: ctx, cancel: cancel, state: Queued, reject: verdicts[i]}
-		j.prog = newProgress(s.Size(), q.opts.ProgressInterval, func(int64, float64, time.Duration) { q.emitProgress(j) })
-		q.mu.Lock()
-		q.jobs[id] = j
-		q.mu.Unlock()
-		ids = append(ids, id)
-		q.wg.Add(1)
-		q.emit(j, Event{State: Queued})
-		if j.reject != nil {
-			j.owned = true // never in line: ended here
-			q.emit(j, Event{State: Failed, Err: j.reject})
-			q.done(j)
-			continue
-		}
-		if !q.turns.join(j) { // in the order added
-			q.finish(j, nil, nil) // the queue closed meanwhile
+	// A chunk at a time: its files are journalled, then queued, so a crash
+	// from then on leaves each of them to resume, and the first files of a
+	// big folder start while the later ones are still being journalled.
+	const chunk = 256
+	for lo := 0; lo < len(srcs); lo += chunk {
+		hi := min(lo+chunk, len(srcs))
+		q.journalQueued(srcs[lo:hi], verdicts[lo:hi])
+		for i := lo; i < hi; i++ {
+			ids = append(ids, q.add(srcs[i], verdicts[i]))
 		}
 	}
 	return ids
+}
+
+// journalQueued journals the sources that passed the restrictions.
+func (q *Queue) journalQueued(srcs []Source, verdicts []error) {
+	if q.opts.Journal == nil {
+		return
+	}
+	var accepted []Source
+	for i, s := range srcs {
+		if verdicts[i] == nil {
+			accepted = append(accepted, s)
+		}
+	}
+	if err := q.opts.Journal.queued(q.backendID(), accepted); err != nil {
+		q.log.Warn("upload journal not written; queued files cannot resume after a crash", "err", err)
+	}
+}
+
+// add creates the job for one source and puts it in line (or ends it at
+// once when a restriction refused it).
+func (q *Queue) add(s Source, reject error) JobID {
+	id := JobID(q.nextID.Add(1))
+	ctx, cancel := context.WithCancelCause(q.ctx)
+	j := &job{id: id, src: s, ctx: ctx, cancel: cancel, state: Queued, reject: reject}
+	j.prog = newProgress(s.Size(), q.opts.ProgressInterval, func(int64, float64, time.Duration) { q.emitProgress(j) })
+	q.wg.Add(1)
+	q.emit(j, Event{State: Queued}) // before Cancel can see it, so it is the first event
+	q.mu.Lock()
+	q.jobs[id] = j
+	q.mu.Unlock()
+	if j.reject != nil {
+		j.owned = true // never in line: ended here
+		q.emit(j, Event{State: Failed, Err: j.reject})
+		q.done(j)
+		return id
+	}
+	if !q.turns.join(j) { // in the order added
+		j.cancel(ErrClosed) // the queue closed meanwhile: kept to resume
+		q.finish(j, nil, nil)
+	}
+	return id
 }
 
 // done releases what an ended job holds.
@@ -394,17 +419,61 @@ func (q *Queue) all() []*job {
 func (q *Queue) Wait() { q.wg.Wait() }
 
 // Close stops every unfinished job and waits for the workers to stop. Unlike
-// Cancel it keeps journaled uploads, so they resume next time.
+// Cancel it keeps journaled uploads, so they resume next time. Nothing starts
+// once Close is called; single PUTs under way get closeGrace to finish (one
+// that reached the storage but whose answer was cut off would be stored
+// twice when resumed, where a multipart or tus upload resumes in place),
+// then everything is stopped.
 func (q *Queue) Close() {
-	q.cancel(ErrClosed)
-	idle := q.turns.close(q.all())
-	slices.SortFunc(idle, func(a, b *job) int { return cmpID(a.id, b.id) })
-	for _, j := range idle {
+	for _, j := range q.turns.close(q.all()) {
 		if !j.currentState().Final() {
+			j.cancel(ErrClosed)
 			q.finish(j, nil, nil)
 		}
 	}
+	select {
+	case <-q.puts.none():
+	case <-time.After(closeGrace):
+	}
+	q.cancel(ErrClosed)
+	q.adding.Lock() // an Add in progress journals and ends the rest of its files
+	defer q.adding.Unlock()
 	q.wg.Wait()
+}
+
+// closeGrace is how long Close lets single PUTs under way finish.
+const closeGrace = time.Second
+
+// inFlight counts transfers under way and says when there are none.
+type inFlight struct {
+	mu    sync.Mutex
+	n     int
+	empty chan struct{} // while n > 0: closed when n returns to 0
+}
+
+func (f *inFlight) add(d int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 && d > 0 {
+		f.empty = make(chan struct{}) // open while any is under way
+	}
+	f.n += d
+	if f.n == 0 && f.empty != nil {
+		close(f.empty)
+		f.empty = nil
+	}
+}
+
+// none is closed once no transfer is under way (at the time of the call or later).
+func (f *inFlight) none() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.empty == nil {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return f.empty
 }
 
 func (j *job) currentState() State {
@@ -564,6 +633,8 @@ func (q *Queue) params(ctx context.Context, j *job) (*api.ParamsResponse, error)
 // SHA-256 as it is read (no second pass over the data). A retry re-opens the
 // source and starts the hash over.
 func (q *Queue) uploadSingle(ctx context.Context, j *job) (*Result, error) {
+	q.puts.add(1)
+	defer q.puts.add(-1)
 	src := j.src
 	size := src.Size()
 	ctype := src.ContentType()
