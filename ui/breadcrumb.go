@@ -27,7 +27,7 @@ type breadcrumb struct {
 	// hidden is how many folders of the trail the "…" menu holds now
 	// (set by the layout).
 	hidden int
-	menu   *widget.PopUpMenu // the last "…" menu shown
+	menu   *fyne.Menu // the last "…" menu shown
 }
 
 func newBreadcrumb(b *browser) *breadcrumb {
@@ -85,9 +85,9 @@ func (c *breadcrumb) showHidden() {
 	if len(items) == 0 || cv == nil {
 		return
 	}
-	c.menu = widget.NewPopUpMenu(fyne.NewMenu("", items...), cv)
+	c.menu = fyne.NewMenu("", items...)
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c.more)
-	c.menu.ShowAtPosition(pos.Add(fyne.NewPos(0, c.more.Size().Height)))
+	widget.ShowPopUpMenuAtPosition(c.menu, cv, pos.Add(fyne.NewPos(0, c.more.Size().Height)))
 }
 
 // crumbLayout lays the bar out left to right. Objects: title, separator,

@@ -101,6 +101,7 @@ type browser struct {
 	grid                  *widget.GridWrap
 	nav                   *navArea
 	status                *widget.Label
+	bar                   *fyne.Container // back, forward, up, breadcrumb, list/grid
 	root                  fyne.CanvasObject
 
 	onSelectionChanged func([]*item)
@@ -146,10 +147,10 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	b.nav = newNavArea(b, container.NewStack(b.list, b.grid))
 	b.updateButtons()
 
-	nav := container.NewBorder(nil, nil, container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
+	b.bar = container.NewBorder(nil, nil, container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
 		container.NewHBox(b.listBtn, b.gridBtn), b.crumbs.box)
 	tools := container.NewBorder(nil, nil, nil, container.NewHBox(b.sortSel, b.orderBtn), b.search)
-	toolbar := container.NewVBox(nav, tools)
+	toolbar := container.NewVBox(b.bar, tools)
 	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
 	return b
 }
