@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -186,34 +185,6 @@ func TestUpWorksFromASidebarPlaceAndBackspaceReturnsToTheFolderLeft(t *testing.T
 	b.goUp()
 	b.Wait()
 	assert.Equal(t, "Music", b.itemAt(b.cursor).Name)
-}
-
-// TestEnteringAFolderPutsTheCursorOnItsFirstItemAndScrollsThere.
-func TestEnteringAFolderPutsTheCursorOnItsFirstItemAndScrollsThere(t *testing.T) {
-	test.NewTempApp(t)
-	dir := t.TempDir()
-	var files []string
-	for i := range 200 {
-		files = append(files, fmt.Sprintf("zz%03d.txt", i), fmt.Sprintf("sub/f%03d.txt", i))
-	}
-	mkdirs(t, dir, files...)
-	b, w := newTestBrowser(t, nil, restrictions{})
-	b.openSource(localSource(t, dir), dir)
-	b.Wait()
-	w.Canvas().Focus(b.nav)
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
-	require.Equal(t, 200, b.cursor)
-	require.Greater(t, b.list.GetScrollOffset(), float32(0))
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyHome}) // sub is first
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyPageDown})
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyPageDown})
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyHome})
-	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	b.Wait()
-	require.Equal(t, "sub", b.loc.folder().Name)
-	assert.Equal(t, 0, b.cursor)
-	assert.Equal(t, float32(0), b.list.GetScrollOffset())
-	assert.True(t, b.navFocused)
 }
 
 // TestTypeToFindJumpsToTheNextNameStartingWithTheLetters uses its own
