@@ -94,7 +94,7 @@ type browser struct {
 	crumbs                *breadcrumb
 	backBtn, fwdBtn, upBt *focusButton
 	search                *searchEntry
-	sortSel               *widget.Select
+	sortSel               *escSelect
 	orderBtn              *focusButton
 	listBtn, gridBtn      *focusButton
 	list                  *widget.List
@@ -128,10 +128,10 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	b.search.OnChanged = b.setFilter
 	b.search.OnSubmitted = b.submitSearch
 	sortLabels := []string{T("Name"), T("Size"), T("Modified")}
-	b.sortSel = widget.NewSelect(sortLabels, func(s string) {
+	b.sortSel = newEscSelect(sortLabels, func(s string) {
 		f := map[string]sortField{sortLabels[0]: sortName, sortLabels[1]: sortSize, sortLabels[2]: sortDate}[s]
 		b.setSort(sortSpec{Field: f, Desc: b.spec.Desc})
-	})
+	}, b.escape)
 	b.sortSel.SetSelected(sortLabels[0])
 	b.orderBtn = newFocusButton("", theme.MenuDropDownIcon(), widget.LowImportance, func() {
 		b.setSort(sortSpec{Field: b.spec.Field, Desc: !b.spec.Desc})
@@ -269,6 +269,48 @@ func resolveTrail(ctx context.Context, src *source, folderID string) ([]provider
 		return nil, err
 	}
 	return trail, nil
+}
+
+// openByPath opens a cloud folder found by search with the folders above
+// it (found by its Path), so Up and the breadcrumb work as if it had been
+// reached by browsing. When they cannot be found it opens on its own.
+func (b *browser) openByPath(src *source, e providers.Entry) {
+	b.gen++
+	gen := b.gen
+	b.status.SetText(T("Opening {{.Title}}…", "Title", SafeName(e.Name)))
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		trail, err := trailByPath(b.ctx, src.Prov, e)
+		onMain(func() {
+			if gen != b.gen {
+				return
+			}
+			if err != nil {
+				trail = []providers.Entry{e}
+			}
+			b.open(location{src: src, trail: trail})
+		})
+	}()
+}
+
+// trailByPath finds the folders from the default root down to e by e.Path
+// ("/Reports/2026"), one providers.ResolvePath per folder.
+func trailByPath(ctx context.Context, p providers.Provider, e providers.Entry) ([]providers.Entry, error) {
+	root, err := providers.ResolvePath(ctx, p, "/")
+	if err != nil {
+		return nil, err
+	}
+	trail := []providers.Entry{root}
+	parts := strings.Split(strings.Trim(e.Path, "/"), "/")
+	for i := 1; i < len(parts); i++ {
+		f, err := providers.ResolvePath(ctx, p, "/"+strings.Join(parts[:i], "/"))
+		if err != nil {
+			return nil, err
+		}
+		trail = append(trail, f)
+	}
+	return append(trail, e), nil
 }
 
 // show replaces what the browser lists with loc and starts loading it.
@@ -584,7 +626,11 @@ func (b *browser) activate(i int) {
 				b.openSource(b.loc.src, it.ID)
 				return
 			}
-			trail = nil // a cloud search result's own folders are not known
+			if it.Path != "" {
+				b.openByPath(b.loc.src, it.Entry)
+				return
+			}
+			trail = nil // the folders above a result without a path are not known
 		}
 		b.open(location{src: b.loc.src, trail: append(append([]providers.Entry{}, trail...), it.Entry)})
 		return

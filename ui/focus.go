@@ -127,3 +127,24 @@ func (e *searchEntry) TypedKey(ev *fyne.KeyEvent) {
 	}
 	e.Entry.TypedKey(ev)
 }
+
+// escSelect is a drop-down that hands Esc to esc while it has the focus.
+type escSelect struct {
+	widget.Select
+	esc func()
+}
+
+func newEscSelect(options []string, changed func(string), esc func()) *escSelect {
+	s := &escSelect{esc: esc}
+	s.Options, s.OnChanged = options, changed
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *escSelect) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && s.esc != nil {
+		s.esc()
+		return
+	}
+	s.Select.TypedKey(ev)
+}

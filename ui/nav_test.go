@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"image/color"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/providers"
 	"github.com/ferry-app/ferry/providers/local"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -242,7 +245,15 @@ func TestEscClearsTheFilterThenClosesADialogThenCancelsThePick(t *testing.T) {
 	assert.Empty(t, m.dialogs, "Esc closes the dialog")
 	assert.Zero(t, cancelled, "and only the dialog")
 
-	// From a toolbar button, from the sidebar: the picker is cancelled.
+	// From the sort drop-down a selection is cleared first.
+	b.click(2, 0)
+	require.Len(t, b.Selection(), 1)
+	w.Canvas().Focus(b.sortSel)
+	b.sortSel.TypedKey(esc)
+	assert.Empty(t, b.Selection(), "Esc clears the selection before it cancels")
+	assert.Zero(t, cancelled)
+
+	// From a toolbar button: the picker is cancelled.
 	w.Canvas().Focus(b.gridBtn)
 	b.gridBtn.TypedKey(esc)
 	assert.Equal(t, 1, cancelled, "Esc on a focused button cancels the pick")
@@ -558,4 +569,65 @@ func TestSidebarAndBreadcrumbSnapshots(t *testing.T) {
 			})
 		}
 	}
+}
+
+// treeDrive is a cloud drive with nested folders and paths, searchable:
+// My Drive / Reports / 2026 / q1.pdf. Search returns the "2026" folder.
+type treeDrive struct{}
+
+var treeEntries = map[string][]providers.Entry{
+	"root": {{ID: "f1", Name: "Reports", Path: "/Reports", IsDir: true, Size: -1}, {ID: "x", Name: "a.txt", Path: "/a.txt", Size: 1}},
+	"f1":   {{ID: "f2", Name: "2026", Path: "/Reports/2026", IsDir: true, Size: -1}, {ID: "y", Name: "b.txt", Path: "/Reports/b.txt", Size: 1}},
+	"f2":   {{ID: "q1", Name: "q1.pdf", Path: "/Reports/2026/q1.pdf", Size: 1}},
+}
+
+func (treeDrive) Roots(context.Context) ([]providers.Entry, error) {
+	return []providers.Entry{{ID: "root", Name: "My Drive", Path: "/", IsDir: true, Size: -1}}, nil
+}
+
+func (treeDrive) List(_ context.Context, id, _ string) (providers.Page, error) {
+	return providers.Page{Entries: treeEntries[id]}, nil
+}
+
+func (treeDrive) Stat(_ context.Context, id string) (providers.Entry, error) {
+	if id == "" || id == "root" {
+		return providers.Entry{ID: "root", Name: "My Drive", Path: "/", IsDir: true, Size: -1}, nil
+	}
+	for _, es := range treeEntries {
+		for _, e := range es {
+			if e.ID == id {
+				return e, nil
+			}
+		}
+	}
+	return providers.Entry{}, providers.ErrNotFound
+}
+
+func (treeDrive) Open(context.Context, string, int64) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader("x")), nil
+}
+
+func (treeDrive) Search(_ context.Context, q, _ string) (providers.Page, error) {
+	return providers.Page{Entries: []providers.Entry{treeEntries["f1"][0]}}, nil
+}
+
+// TestUpWorksInACloudFolderFoundBySearch: a folder opened from search
+// results has the folders above it, so Up and Backspace lead there.
+func TestUpWorksInACloudFolderFoundBySearch(t *testing.T) {
+	b, w := newTestBrowser(t, nil, restrictions{})
+	b.openSource(cloudSource(treeDrive{}), "")
+	b.Wait()
+	b.submitSearch("2026")
+	b.Wait()
+	require.Equal(t, []string{"2026"}, names(b.shown))
+	b.activate(0)
+	b.Wait()
+	require.Equal(t, "f2", b.loc.folder().ID)
+	assert.Equal(t, []string{"Fake Drive", "›", "My Drive", "›", "Reports", "›", "2026"}, visibleCrumbs(b))
+	assert.False(t, b.upBt.Disabled())
+	w.Canvas().Focus(b.nav)
+	b.nav.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	b.Wait()
+	assert.Equal(t, "f1", b.loc.folder().ID)
+	assert.Equal(t, "2026", b.itemAt(b.cursor).Name)
 }
