@@ -440,7 +440,7 @@ func TestRecentListsTheFilesPickedThroughFerry(t *testing.T) {
 // TestBookmarkAddedPersistsToASecondWindow: "Add to sidebar" on a folder
 // keeps it in bookmarks.json (0600); a second window lists it; it can be
 // removed; a folder dropped onto the sidebar is added too; GTK's
-// bookmarks are listed and cannot be removed.
+// bookmarks are listed (those Ferry can open) and cannot be removed.
 func TestBookmarkAddedPersistsToASecondWindow(t *testing.T) {
 	test.NewTempApp(t)
 	cfg := t.TempDir()
@@ -495,11 +495,14 @@ func TestBookmarkAddedPersistsToASecondWindow(t *testing.T) {
 	// GTK's bookmarks are listed (read-only).
 	require.NoError(t, os.MkdirAll(filepath.Join(cfg, "gtk-3.0"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(cfg, "gtk-3.0", "bookmarks"),
-		[]byte(storage.NewFileURI(filepath.Join(dir, "Alpha")).String()+" Project A\nsftp://example.com/x Remote\n"), 0o600))
+		[]byte(storage.NewFileURI(filepath.Join(dir, "Alpha")).String()+" Project A\nsftp://example.com/x Remote\n"+
+			storage.NewFileURI(t.TempDir()).String()+" Outside\n"), 0o600))
 	m3, _ := newMain(t, fyne.NewSize(1000, 700), deps)
 	labels = sideLabels(m3.sidebar)
 	assert.Equal(t, []string{"This Computer", "Test", "Bookmarks", "beta", "Project A", "Add account…"}, labels)
 	assert.Nil(t, m3.sidebar.rowMenu(4), "GTK's bookmarks are not Ferry's to remove")
+	// (Not listed: a remote location, and a folder outside This Computer's
+	// places, which could not be opened.)
 }
 
 // TestDamagedBookmarksFileIsNeverOverwritten: a bookmarks file that cannot

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -227,7 +229,7 @@ func (s *sidebar) reload() {
 			rows = append(rows, sideRow{kind: sideHeader, label: T("Devices"), icon: theme.StorageIcon()})
 			rows = append(rows, volumes...)
 		}
-		rows = append(rows, s.bookmarkRows()...)
+		rows = append(rows, s.bookmarkRows(roots)...)
 		if acctErr != nil {
 			rows = append(rows, sideRow{kind: sideNotice, label: T("Accounts cannot be read now"), icon: theme.WarningIcon()})
 		}
@@ -427,8 +429,9 @@ func isVolume(e providers.Entry, places []local.Place) bool {
 // bookmarkRows are the folders the person added, then GTK's bookmarks not
 // among them, under a "Bookmarks" heading; off the UI goroutine. Folders
 // that no longer exist are left out (and kept in the file: a volume may be
-// unplugged).
-func (s *sidebar) bookmarkRows() []sideRow {
+// unplugged), and so are folders outside This Computer's places (roots),
+// which browsing never leaves.
+func (s *sidebar) bookmarkRows(roots []providers.Entry) []sideRow {
 	var rows []sideRow
 	own, err := loadBookmarks(s.bookmarksFile)
 	if err != nil {
@@ -436,7 +439,7 @@ func (s *sidebar) bookmarkRows() []sideRow {
 	}
 	seen := map[string]bool{}
 	for _, b := range append(own, loadGTKBookmarks(s.gtkFile)...) {
-		if seen[b.Path] || !isDir(b.Path) {
+		if seen[b.Path] || !isDir(b.Path) || !insideAny(b.Path, roots) {
 			continue
 		}
 		seen[b.Path] = true
@@ -451,4 +454,14 @@ func (s *sidebar) bookmarkRows() []sideRow {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// insideAny reports whether path is one of the roots or lies inside one.
+func insideAny(path string, roots []providers.Entry) bool {
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r.ID, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
