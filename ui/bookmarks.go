@@ -115,7 +115,7 @@ func loadGTKBookmarks(path string) []bookmark {
 // addBookmark adds a folder of This Computer to the sidebar and keeps it
 // in bookmarks.json.
 func (s *sidebar) addBookmark(src *source, folder providers.Entry) {
-	if src == nil || !src.Local || !folder.IsDir {
+	if src == nil || !src.Local || !folder.IsDir || !isDir(folder.ID) { // not Recent
 		return
 	}
 	s.addBookmarkPaths([]string{folder.ID})

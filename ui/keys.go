@@ -11,12 +11,14 @@ import (
 
 // Browser shortcuts: Ctrl+F (Cmd+F on macOS) focuses the search box,
 // Ctrl+1 shows the list and Ctrl+2 the grid, Ctrl+H shows or hides hidden
-// files (as GNOME's Files does).
+// files and Ctrl+D adds the folder shown to the sidebar (as in GNOME's
+// Files).
 var (
 	shortcutFind   = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
 	shortcutList   = &desktop.CustomShortcut{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault}
 	shortcutGrid   = &desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault}
 	shortcutHidden = &desktop.CustomShortcut{KeyName: fyne.KeyH, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutMark   = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // findReset is the pause after which type-to-find starts a new name
@@ -180,6 +182,10 @@ func (n *navArea) TypedShortcut(s fyne.Shortcut) {
 		n.b.setGrid(true)
 	case shortcutHidden.ShortcutName():
 		n.b.toggleHidden()
+	case shortcutMark.ShortcutName():
+		if b := n.b; b.onBookmark != nil && b.loc.src != nil && b.loc.query == "" {
+			b.onBookmark(b.loc.src, b.loc.folder())
+		}
 	default:
 		if n.b.onShortcut != nil {
 			n.b.onShortcut(s)

@@ -468,6 +468,13 @@ func TestBookmarkAddedPersistsToASecondWindow(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &saved))
 	assert.Equal(t, []bookmark{{Path: filepath.Join(dir, "Alpha")}}, saved.Bookmarks)
 
+	// Ctrl+D in the file list adds the folder shown.
+	m.browser.nav.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault})
+	m.browser.Wait()
+	assert.Equal(t, []string{"This Computer", "Test", "Bookmarks", "Alpha", filepath.Base(dir), "Add account…"}, sideLabels(m.sidebar))
+	m.sidebar.rowMenu(4).Items[0].Action()
+	m.browser.Wait()
+
 	// A second window lists it, and opens it.
 	m2, _ := newMain(t, fyne.NewSize(1000, 700), deps)
 	labels := sideLabels(m2.sidebar)
