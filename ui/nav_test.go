@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -244,6 +245,14 @@ func TestEscClearsTheFilterThenClosesADialogThenCancelsThePick(t *testing.T) {
 	withUI(func() { w.Canvas().OnTypedKey()(esc) })
 	assert.Empty(t, m.dialogs, "Esc closes the dialog")
 	assert.Zero(t, cancelled, "and only the dialog")
+
+	// A dialog Ferry did not open through showDialog (Fyne's folder
+	// dialog, which "Add folder…" used) closes too.
+	dialog.NewFolderOpen(func(fyne.ListableURI, error) {}, w).Show()
+	require.NotNil(t, w.Canvas().Overlays().Top())
+	withUI(func() { w.Canvas().OnTypedKey()(esc) })
+	assert.Nil(t, w.Canvas().Overlays().Top(), "Esc closes the folder dialog")
+	assert.Zero(t, cancelled)
 
 	// From the sort drop-down a selection is cleared first.
 	b.click(2, 0)
