@@ -34,9 +34,8 @@ type Place struct {
 }
 
 // DefaultPlaces returns home, Desktop, Documents, Downloads, Pictures, Music
-// and Videos (the XDG user
-// directories where configured) that exist, then mounted removable and
-// extra volumes (Linux: real file systems under /media, /mnt and
+// and Videos (the XDG user directories where configured) that exist, then
+// mounted removable and extra volumes (Linux: real file systems under /media, /mnt and
 // /run/media; macOS: /Volumes; Windows: drive letters).
 func DefaultPlaces() []Place {
 	var places []Place
