@@ -39,6 +39,9 @@ type location struct {
 	src   *source
 	trail []providers.Entry // root first; the last is the folder listed
 	query string
+	// focus is the ID of the item the cursor goes to once it is listed
+	// (the folder Up or Back came from); "" for the first item.
+	focus string
 }
 
 func (l location) folder() providers.Entry {
@@ -80,49 +83,61 @@ type browser struct {
 	cursor     int              // keyboard cursor, index in view
 	navFocused bool
 
+	// Type-to-find: the letters typed in quick succession and when the
+	// last came; now is the clock (tests set their own).
+	findPrefix string
+	findAt     time.Time
+	now        func() time.Time
+
 	jobs sync.WaitGroup // listing, search and thumbnail goroutines (tests wait on it)
 
-	crumbs                *fyne.Container
-	backBtn, fwdBtn, upBt *widget.Button
-	search                *widget.Entry
-	sortSel               *widget.Select
-	orderBtn              *widget.Button
-	listBtn, gridBtn      *widget.Button
+	crumbs                *breadcrumb
+	backBtn, fwdBtn, upBt *focusButton
+	search                *searchEntry
+	sortSel               *escSelect
+	orderBtn              *focusButton
+	listBtn, gridBtn      *focusButton
 	list                  *widget.List
 	grid                  *widget.GridWrap
 	nav                   *navArea
 	status                *widget.Label
+	bar                   *fyne.Container // back, forward, up, breadcrumb, list/grid
 	root                  fyne.CanvasObject
 
 	onSelectionChanged func([]*item)
 	onCursorChanged    func(*item) // the preview follows the cursor
 	// onShortcut receives the window's shortcuts the browser does not
 	// handle while it has focus (Ctrl+U, Ctrl+,); onEscape an Esc with
-	// nothing selected.
+	// no filter and nothing selected.
 	onShortcut func(fyne.Shortcut)
 	onEscape   func()
+	// onBookmark adds a folder to the sidebar ("Add to sidebar"); nil
+	// leaves the entry out of the context menu.
+	onBookmark func(src *source, folder providers.Entry)
 }
 
 func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {
 	b := &browser{ctx: ctx, thumbs: loader, log: slog.New(slog.DiscardHandler), rules: rules, selected: map[string]*item{}, anchor: -1,
-		crumbs: container.NewHBox(), status: &widget.Label{Truncation: fyne.TextTruncateEllipsis}}
-	b.backBtn = &widget.Button{Icon: theme.NavigateBackIcon(), Importance: widget.LowImportance, OnTapped: b.goBack}
-	b.fwdBtn = &widget.Button{Icon: theme.NavigateNextIcon(), Importance: widget.LowImportance, OnTapped: b.goForward}
-	b.upBt = &widget.Button{Icon: theme.MoveUpIcon(), Importance: widget.LowImportance, OnTapped: b.goUp}
-	b.search = &widget.Entry{PlaceHolder: T("Filter this folder"), ActionItem: widget.NewIcon(theme.SearchIcon())}
+		status: &widget.Label{Truncation: fyne.TextTruncateEllipsis}, now: time.Now}
+	b.crumbs = newBreadcrumb(b)
+	b.backBtn = newFocusButton("", theme.NavigateBackIcon(), widget.LowImportance, b.goBack, b.escape)
+	b.fwdBtn = newFocusButton("", theme.NavigateNextIcon(), widget.LowImportance, b.goForward, b.escape)
+	b.upBt = newFocusButton("", theme.MoveUpIcon(), widget.LowImportance, b.goUp, b.escape)
+	b.search = newSearchEntry(T("Filter this folder"))
+	b.search.esc = b.escape
 	b.search.OnChanged = b.setFilter
 	b.search.OnSubmitted = b.submitSearch
 	sortLabels := []string{T("Name"), T("Size"), T("Modified")}
-	b.sortSel = widget.NewSelect(sortLabels, func(s string) {
+	b.sortSel = newEscSelect(sortLabels, func(s string) {
 		f := map[string]sortField{sortLabels[0]: sortName, sortLabels[1]: sortSize, sortLabels[2]: sortDate}[s]
 		b.setSort(sortSpec{Field: f, Desc: b.spec.Desc})
-	})
+	}, b.escape)
 	b.sortSel.SetSelected(sortLabels[0])
-	b.orderBtn = &widget.Button{Icon: theme.MenuDropDownIcon(), Importance: widget.LowImportance, OnTapped: func() {
+	b.orderBtn = newFocusButton("", theme.MenuDropDownIcon(), widget.LowImportance, func() {
 		b.setSort(sortSpec{Field: b.spec.Field, Desc: !b.spec.Desc})
-	}}
-	b.listBtn = &widget.Button{Icon: theme.ListIcon(), Importance: widget.HighImportance, OnTapped: func() { b.setGrid(false) }}
-	b.gridBtn = &widget.Button{Icon: theme.GridIcon(), Importance: widget.LowImportance, OnTapped: func() { b.setGrid(true) }}
+	}, b.escape)
+	b.listBtn = newFocusButton("", theme.ListIcon(), widget.HighImportance, func() { b.setGrid(false) }, b.escape)
+	b.gridBtn = newFocusButton("", theme.GridIcon(), widget.LowImportance, func() { b.setGrid(true) }, b.escape)
 
 	b.list = widget.NewList(b.length, func() fyne.CanvasObject { return newFileRow(b, false) },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fileRow).bind(i, b.itemAt(i)) })
@@ -132,10 +147,10 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	b.nav = newNavArea(b, container.NewStack(b.list, b.grid))
 	b.updateButtons()
 
-	nav := container.NewBorder(nil, nil, container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
-		container.NewHBox(b.listBtn, b.gridBtn), container.NewHScroll(b.crumbs))
+	b.bar = container.NewBorder(nil, nil, container.NewHBox(b.backBtn, b.fwdBtn, b.upBt),
+		container.NewHBox(b.listBtn, b.gridBtn), b.crumbs.box)
 	tools := container.NewBorder(nil, nil, nil, container.NewHBox(b.sortSel, b.orderBtn), b.search)
-	toolbar := container.NewVBox(nav, tools)
+	toolbar := container.NewVBox(b.bar, tools)
 	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
 	return b
 }
@@ -217,15 +232,21 @@ func resolveTrail(ctx context.Context, src *source, folderID string) ([]provider
 	if folderID == "" {
 		return []providers.Entry{roots[0]}, nil
 	}
+	// A local folder's trail starts at the outermost place holding it, so
+	// Documents opened from the sidebar reads Home › Documents and Up
+	// leads to Home.
 	var best *providers.Entry
 	for i, r := range roots {
-		if r.ID == folderID {
+		if r.ID == folderID && !src.Local {
 			return []providers.Entry{r}, nil
 		}
-		if src.Local && strings.HasPrefix(folderID, strings.TrimSuffix(r.ID, string(filepath.Separator))+string(filepath.Separator)) &&
-			(best == nil || len(r.ID) > len(best.ID)) {
+		if src.Local && (r.ID == folderID || strings.HasPrefix(folderID, strings.TrimSuffix(r.ID, string(filepath.Separator))+string(filepath.Separator))) &&
+			(best == nil || len(r.ID) < len(best.ID)) {
 			best = &roots[i]
 		}
+	}
+	if best != nil && best.ID == folderID {
+		return []providers.Entry{*best}, nil
 	}
 	if best == nil {
 		e, err := src.Prov.Stat(ctx, folderID)
@@ -250,6 +271,48 @@ func resolveTrail(ctx context.Context, src *source, folderID string) ([]provider
 	return trail, nil
 }
 
+// openByPath opens a cloud folder found by search with the folders above
+// it (found by its Path), so Up and the breadcrumb work as if it had been
+// reached by browsing. When they cannot be found it opens on its own.
+func (b *browser) openByPath(src *source, e providers.Entry) {
+	b.gen++
+	gen := b.gen
+	b.status.SetText(T("Opening {{.Title}}…", "Title", SafeName(e.Name)))
+	b.jobs.Add(1)
+	go func() {
+		defer b.jobs.Done()
+		trail, err := trailByPath(b.ctx, src.Prov, e)
+		onMain(func() {
+			if gen != b.gen {
+				return
+			}
+			if err != nil {
+				trail = []providers.Entry{e}
+			}
+			b.open(location{src: src, trail: trail})
+		})
+	}()
+}
+
+// trailByPath finds the folders from the default root down to e by e.Path
+// ("/Reports/2026"), one providers.ResolvePath per folder.
+func trailByPath(ctx context.Context, p providers.Provider, e providers.Entry) ([]providers.Entry, error) {
+	root, err := providers.ResolvePath(ctx, p, "/")
+	if err != nil {
+		return nil, err
+	}
+	trail := []providers.Entry{root}
+	parts := strings.Split(strings.Trim(e.Path, "/"), "/")
+	for i := 1; i < len(parts); i++ {
+		f, err := providers.ResolvePath(ctx, p, "/"+strings.Join(parts[:i], "/"))
+		if err != nil {
+			return nil, err
+		}
+		trail = append(trail, f)
+	}
+	return append(trail, e), nil
+}
+
 // show replaces what the browser lists with loc and starts loading it.
 func (b *browser) show(loc location) {
 	if b.cancel != nil {
@@ -272,7 +335,7 @@ func (b *browser) show(loc location) {
 	} else {
 		b.search.SetPlaceHolder(T("Filter this folder"))
 	}
-	b.buildCrumbs()
+	b.crumbs.set(loc)
 	b.updateButtons()
 	b.status.SetText("")
 	b.refreshRows()
@@ -357,9 +420,18 @@ func (b *browser) publish(all []*item) {
 	b.shown = filterItems(all, b.filter)
 	b.cursor = b.indexOf(cur)
 	b.anchor = -1
+	if b.loc.focus != "" {
+		for i, it := range b.shown {
+			if it.ID == b.loc.focus {
+				b.cursor, cur, b.loc.focus = i, nil, ""
+				break
+			}
+		}
+	}
 	b.refreshRows()
 	b.updateStatus()
 	if cur == nil {
+		b.scrollToCursor()
 		b.notifyCursor()
 	}
 }
@@ -485,6 +557,7 @@ func (b *browser) goBack() {
 	prev := b.back[len(b.back)-1]
 	b.back = b.back[:len(b.back)-1]
 	b.fwd = append(b.fwd, b.loc)
+	prev.focus = b.loc.folder().ID
 	b.show(prev)
 }
 
@@ -498,14 +571,31 @@ func (b *browser) goForward() {
 	b.show(next)
 }
 
-// goUp opens the parent folder; from search results, the folder searched from.
+// goUp opens the parent folder with the cursor on the folder it came
+// from; from search results, the folder searched from.
 func (b *browser) goUp() {
 	switch {
 	case b.loc.src == nil:
 	case b.loc.query != "":
 		b.open(location{src: b.loc.src, trail: b.loc.trail})
 	case len(b.loc.trail) > 1:
-		b.open(location{src: b.loc.src, trail: b.loc.trail[:len(b.loc.trail)-1]})
+		b.open(location{src: b.loc.src, trail: b.loc.trail[:len(b.loc.trail)-1], focus: b.loc.folder().ID})
+	}
+}
+
+// escape is Esc anywhere in the browser: it clears the filter (or leaves
+// search results) first, then the selection, then hands over to the
+// window (close a dialog, cancel the picker).
+func (b *browser) escape() {
+	switch {
+	case b.loc.query != "":
+		b.open(location{src: b.loc.src, trail: b.loc.trail})
+	case b.search.Text != "":
+		b.search.SetText("")
+	case len(b.selected) > 0:
+		b.clearSelection()
+	case b.onEscape != nil:
+		b.onEscape()
 	}
 }
 
@@ -523,28 +613,6 @@ func setEnabled(w fyne.Disableable, on bool) {
 	}
 }
 
-func (b *browser) buildCrumbs() {
-	b.crumbs.RemoveAll()
-	if b.loc.src == nil {
-		return
-	}
-	b.crumbs.Add(&widget.Label{Text: b.loc.src.Title, TextStyle: fyne.TextStyle{Bold: true}})
-	for i, e := range b.loc.trail {
-		b.crumbs.Add(widget.NewLabel("›"))
-		n := i + 1
-		b.crumbs.Add(&widget.Button{Text: DisplayName(e.Name, 28), Importance: widget.LowImportance, OnTapped: func() {
-			if n < len(b.loc.trail) || b.loc.query != "" {
-				b.open(location{src: b.loc.src, trail: b.loc.trail[:n]})
-			}
-		}})
-	}
-	if b.loc.query != "" {
-		b.crumbs.Add(widget.NewLabel("›"))
-		b.crumbs.Add(widget.NewLabel(T("Search: “{{.Query}}”", "Query", SafeName(b.loc.query))))
-	}
-	b.crumbs.Refresh()
-}
-
 // activate opens a folder, or moves the preview to a file.
 func (b *browser) activate(i int) {
 	it := b.itemAt(i)
@@ -554,7 +622,15 @@ func (b *browser) activate(i int) {
 	if it.IsDir {
 		trail := b.loc.trail
 		if b.loc.query != "" {
-			trail = nil // a search result's own folders are not known
+			if b.loc.src.Local { // its path tells the folders above it
+				b.openSource(b.loc.src, it.ID)
+				return
+			}
+			if it.Path != "" {
+				b.openByPath(b.loc.src, it.Entry)
+				return
+			}
+			trail = nil // the folders above a result without a path are not known
 		}
 		b.open(location{src: b.loc.src, trail: append(append([]providers.Entry{}, trail...), it.Entry)})
 		return

@@ -17,11 +17,13 @@ type picker struct {
 	opts    app.Pick
 	over    bool // Done or Cancelled was called
 	waitSrc bool // the batch ended before every row knew its source
-	cancel  *widget.Button
+	cancel  *focusButton
 }
 
 func (p *picker) cancelBtn(m *Main) fyne.CanvasObject {
-	p.cancel = &widget.Button{Text: T("Cancel"), Icon: theme.CancelIcon(), OnTapped: func() { p.finishCancelled(m) }}
+	// Esc on the focused Cancel button cancels too (the browser's order
+	// first: a filter, a selection).
+	p.cancel = newFocusButton(T("Cancel"), theme.CancelIcon(), widget.MediumImportance, func() { p.finishCancelled(m) }, m.escape)
 	return p.cancel
 }
 

@@ -3,6 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -36,7 +39,9 @@ const (
 	sideAccount
 	sideAdd
 	sideNotice
-	sideRoot // one of an opened account's roots (Shared with me, a team space, a SharePoint library)
+	sideRoot     // one of an opened account's roots (Shared with me, a team space, a SharePoint library)
+	sideRecent   // the files picked or uploaded through Ferry
+	sideBookmark // a folder the person added (or GTK's bookmarks, read-only)
 )
 
 type sideRow struct {
@@ -46,30 +51,96 @@ type sideRow struct {
 	icon   fyne.Resource
 	place  providers.Entry // a This Computer place, or an account's root
 	acct   app.Account
+	mark   bookmark
 }
 
-// sidebar lists This Computer's places, then the accounts grouped by
-// provider with their status, then "Add account".
+// sidebar lists This Computer's places and Recent, the mounted volumes,
+// the folders the person added, then the accounts grouped by provider with
+// their status, then "Add account".
 type sidebar struct {
 	m    *Main
 	rows []sideRow
-	list *widget.List
-	menu *fyne.Menu // the last "Add account" menu shown
+	list *sideList
+	menu *fyne.Menu // the last "Add account" or row menu shown
 	// service holds the upload service's own sign-ins, for the menu.
 	service []app.Account
+	// bookmarksFile is Ferry's bookmarks.json; gtkFile GTK's bookmarks.
+	bookmarksFile, gtkFile string
+	recent                 *source // the Recent folder; nil without a history
 }
 
 func newSidebar(m *Main) *sidebar {
-	s := &sidebar{m: m}
-	s.list = widget.NewList(func() int { return len(s.rows) }, s.createRow, s.updateRow)
+	s := &sidebar{m: m, bookmarksFile: bookmarksPath(), gtkFile: gtkBookmarksPath()}
+	s.list = &sideList{esc: m.escape}
+	s.list.Length = func() int { return len(s.rows) }
+	s.list.CreateItem = s.createRow
+	s.list.UpdateItem = s.updateRow
+	s.list.ExtendBaseWidget(s.list)
 	s.list.OnSelected = s.onSelected
+	m.browser.onBookmark = s.addBookmark
+	if m.deps.History != nil && m.local != nil {
+		rp := recentProvider{hist: m.deps.History, local: m.local.Prov}
+		s.recent = &source{Key: "local", Title: T("Recent"), Prov: rp, Feat: providers.FeaturesOf(rp), Local: true}
+	}
 	return s
 }
+
+// sideList is the sidebar's list; Esc on it does what Esc does elsewhere.
+type sideList struct {
+	widget.List
+	esc func()
+}
+
+func (l *sideList) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && l.esc != nil {
+		l.esc()
+		return
+	}
+	l.List.TypedKey(ev)
+}
+
+// sideItem is one row; a right click on it opens the row's menu.
+type sideItem struct {
+	widget.BaseWidget
+	s   *sidebar
+	idx int
+	c   *fyne.Container
+}
+
+func (r *sideItem) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.c) }
+
+func (r *sideItem) TappedSecondary(ev *fyne.PointEvent) { r.s.showRowMenu(r.idx, ev.AbsolutePosition) }
 
 func (s *sidebar) createRow() fyne.CanvasObject {
 	label := &widget.Label{Text: "Documents", Truncation: fyne.TextTruncateEllipsis}
 	detail := &widget.Label{Text: "Sign in again", Importance: widget.LowImportance}
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), detail, label)
+	r := &sideItem{s: s, idx: -1, c: container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), detail, label)}
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// rowMenu returns the context menu of row i: "Remove from sidebar" for a
+// folder the person added.
+func (s *sidebar) rowMenu(i int) *fyne.Menu {
+	if i < 0 || i >= len(s.rows) {
+		return nil
+	}
+	r := s.rows[i]
+	if r.kind != sideBookmark || r.mark.gtk {
+		return nil
+	}
+	path := r.mark.Path
+	return fyne.NewMenu("", fyne.NewMenuItem(T("Remove from sidebar"), func() { s.removeBookmark(path) }))
+}
+
+func (s *sidebar) showRowMenu(i int, at fyne.Position) {
+	menu := s.rowMenu(i)
+	c := fyne.CurrentApp().Driver().CanvasForObject(s.list)
+	if menu == nil || c == nil {
+		return
+	}
+	s.menu = menu
+	widget.ShowPopUpMenuAtPosition(menu, c, at)
 }
 
 func (s *sidebar) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -77,7 +148,9 @@ func (s *sidebar) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	r := s.rows[i]
-	c := o.(*fyne.Container)
+	item := o.(*sideItem)
+	item.idx = i
+	c := item.c
 	label, icon, detail := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Icon), c.Objects[2].(*widget.Label)
 	label.TextStyle = fyne.TextStyle{Bold: r.kind == sideHeader}
 	label.Importance = widget.MediumImportance
@@ -106,6 +179,12 @@ func placeIcon(e providers.Entry, places []local.Place) fyne.Resource {
 				return theme.DocumentIcon()
 			case local.KindDownloads:
 				return theme.DownloadIcon()
+			case local.KindPictures:
+				return theme.MediaPhotoIcon()
+			case local.KindMusic:
+				return theme.MediaMusicIcon()
+			case local.KindVideos:
+				return theme.MediaVideoIcon()
 			case local.KindVolume:
 				return theme.StorageIcon()
 			}
@@ -134,9 +213,23 @@ func (s *sidebar) reload() {
 			accts, acctErr = m.deps.Accounts.Accounts(ctx)
 		}
 		rows := []sideRow{{kind: sideHeader, label: T("This Computer"), icon: theme.ComputerIcon()}}
+		var volumes []sideRow
 		for _, r := range roots {
-			rows = append(rows, sideRow{kind: sidePlace, label: SafeName(r.Name), icon: placeIcon(r, places), place: r})
+			row := sideRow{kind: sidePlace, label: placeName(r, places), icon: placeIcon(r, places), place: r}
+			if isVolume(r, places) {
+				volumes = append(volumes, row)
+				continue
+			}
+			rows = append(rows, row)
 		}
+		if s.recent != nil {
+			rows = append(rows, sideRow{kind: sideRecent, label: T("Recent"), icon: theme.HistoryIcon()})
+		}
+		if len(volumes) > 0 {
+			rows = append(rows, sideRow{kind: sideHeader, label: T("Devices"), icon: theme.StorageIcon()})
+			rows = append(rows, volumes...)
+		}
+		rows = append(rows, s.bookmarkRows(roots)...)
 		if acctErr != nil {
 			rows = append(rows, sideRow{kind: sideNotice, label: T("Accounts cannot be read now"), icon: theme.WarningIcon()})
 		}
@@ -210,6 +303,10 @@ func (s *sidebar) onSelected(i widget.ListItemID) {
 	switch r.kind {
 	case sidePlace:
 		s.m.browser.openSource(s.m.local, r.place.ID)
+	case sideRecent:
+		s.m.browser.openSource(s.recent, "")
+	case sideBookmark:
+		s.m.browser.openSource(s.m.local, r.mark.Path)
 	case sideAccount:
 		s.m.openAccount(r.acct)
 	case sideRoot:
@@ -287,6 +384,82 @@ func needsSetupText(title, remote string) string {
 func offersCloud(srcs []app.Remote) bool {
 	for _, r := range srcs {
 		if r.Kind != "webdav" {
+			return true
+		}
+	}
+	return false
+}
+
+// placeName is a place's name in the sidebar: the known folders' names
+// translated, others (volumes, folders) as they are.
+func placeName(e providers.Entry, places []local.Place) string {
+	for _, p := range places {
+		if p.Path != e.ID {
+			continue
+		}
+		switch p.Kind {
+		case local.KindHome:
+			return T("Home")
+		case local.KindDesktop:
+			return T("Desktop")
+		case local.KindDocuments:
+			return T("Documents")
+		case local.KindDownloads:
+			return T("Downloads")
+		case local.KindPictures:
+			return T("Pictures")
+		case local.KindMusic:
+			return T("Music")
+		case local.KindVideos:
+			return T("Videos")
+		}
+	}
+	return SafeName(e.Name)
+}
+
+func isVolume(e providers.Entry, places []local.Place) bool {
+	for _, p := range places {
+		if p.Path == e.ID {
+			return p.Kind == local.KindVolume
+		}
+	}
+	return false
+}
+
+// bookmarkRows are the folders the person added, then GTK's bookmarks not
+// among them, under a "Bookmarks" heading; off the UI goroutine. Folders
+// that no longer exist are left out (and kept in the file: a volume may be
+// unplugged), and so are folders outside This Computer's places (roots),
+// which browsing never leaves.
+func (s *sidebar) bookmarkRows(roots []providers.Entry) []sideRow {
+	var rows []sideRow
+	own, err := loadBookmarks(s.bookmarksFile)
+	if err != nil {
+		rows = append(rows, sideRow{kind: sideNotice, label: T("Your sidebar folders cannot be read"), icon: theme.WarningIcon()})
+	}
+	seen := map[string]bool{}
+	for _, b := range append(own, loadGTKBookmarks(s.gtkFile)...) {
+		if seen[b.Path] || !isDir(b.Path) || !insideAny(b.Path, roots) {
+			continue
+		}
+		seen[b.Path] = true
+		rows = append(rows, sideRow{kind: sideBookmark, label: SafeName(b.label()), icon: theme.FolderIcon(), mark: b})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return append([]sideRow{{kind: sideHeader, label: T("Bookmarks"), icon: theme.FolderIcon()}}, rows...)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// insideAny reports whether path is one of the roots or lies inside one.
+func insideAny(path string, roots []providers.Entry) bool {
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r.ID, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			return true
 		}
 	}

@@ -237,13 +237,14 @@ func Create(w fyne.Window, deps Deps) *Main {
 	w.Canvas().AddShortcut(shortcutFind, func(fyne.Shortcut) { m.browser.focusSearch() })
 	w.Canvas().AddShortcut(shortcutList, func(fyne.Shortcut) { m.browser.setGrid(false) })
 	w.Canvas().AddShortcut(shortcutGrid, func(fyne.Shortcut) { m.browser.setGrid(true) })
+	w.Canvas().AddShortcut(shortcutHidden, func(fyne.Shortcut) { m.browser.toggleHidden() })
 	w.Canvas().AddShortcut(shortcutUpload, m.onShortcut)
 	w.Canvas().AddShortcut(shortcutSettings, m.onShortcut)
 	m.browser.onShortcut = m.onShortcut
 	m.browser.onEscape = m.onEscape
 	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyEscape {
-			m.onEscape()
+			m.escape()
 		}
 	})
 	w.Canvas().Focus(m.browser.nav) // the keyboard works from the start
@@ -402,7 +403,10 @@ func (m *Main) sources(ctx context.Context) ([]app.Remote, error) {
 // RefreshAccounts re-reads the account list (after a sign-in or sign-out).
 func (m *Main) RefreshAccounts() { m.sidebar.reload() }
 
-func (m *Main) onDropped(_ fyne.Position, uris []fyne.URI) {
+func (m *Main) onDropped(pos fyne.Position, uris []fyne.URI) {
+	if m.sidebar.dropped(pos, uris) {
+		return
+	}
 	var paths []string
 	for _, u := range uris {
 		if u.Scheme() == "file" {

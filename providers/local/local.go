@@ -129,6 +129,9 @@ func New(opts Options) (*Provider, error) {
 // SetShowHidden switches hidden files on or off for later List calls.
 func (p *Provider) SetShowHidden(show bool) { p.showHidden.Store(show) }
 
+// ShowsHidden reports whether hidden files are listed.
+func (p *Provider) ShowsHidden() bool { return p.showHidden.Load() }
+
 // Places returns the places the provider shows, in order.
 func (p *Provider) Places() []Place {
 	out := make([]Place, len(p.roots))

@@ -18,6 +18,9 @@ const (
 	KindDesktop   PlaceKind = "desktop"
 	KindDocuments PlaceKind = "documents"
 	KindDownloads PlaceKind = "downloads"
+	KindPictures  PlaceKind = "pictures"
+	KindMusic     PlaceKind = "music"
+	KindVideos    PlaceKind = "videos"
 	KindVolume    PlaceKind = "volume"
 	KindFolder    PlaceKind = "folder"
 )
@@ -30,9 +33,9 @@ type Place struct {
 	Kind PlaceKind // for the icon
 }
 
-// DefaultPlaces returns home, Desktop, Documents and Downloads (the XDG user
-// directories where configured) that exist, then mounted removable and
-// extra volumes (Linux: real file systems under /media, /mnt and
+// DefaultPlaces returns home, Desktop, Documents, Downloads, Pictures, Music
+// and Videos (the XDG user directories where configured) that exist, then
+// mounted removable and extra volumes (Linux: real file systems under /media, /mnt and
 // /run/media; macOS: /Volumes; Windows: drive letters).
 func DefaultPlaces() []Place {
 	var places []Place
@@ -47,6 +50,9 @@ func DefaultPlaces() []Place {
 			{"DESKTOP", "Desktop", "Desktop", KindDesktop},
 			{"DOCUMENTS", "Documents", "Documents", KindDocuments},
 			{"DOWNLOAD", "Downloads", "Downloads", KindDownloads},
+			{"PICTURES", "Pictures", "Pictures", KindPictures},
+			{"MUSIC", "Music", "Music", KindMusic},
+			{"VIDEOS", "Videos", "Videos", KindVideos},
 		} {
 			p, ok := dirs[d.key]
 			if !ok {
