@@ -121,7 +121,9 @@ func TestAddFolderOpensTheDesktopChooserForFolders(t *testing.T) {
 
 	test.Tap(buttonIn(t, w.Content(), "Add folder"))
 	m.Wait()
-	c := fake.Calls()[0]
+	calls := fake.Calls()
+	require.Len(t, calls, 1, "the desktop's chooser was asked once")
+	c := calls[0]
 	assert.True(t, c.Bool("directory"), "folders, not files")
 	assert.True(t, c.Bool("multiple"))
 	assert.Equal(t, "Add folder", c.Title)
@@ -158,7 +160,8 @@ func TestCancelInTheDesktopChooserAddsNothing(t *testing.T) {
 
 // TestWithoutADesktopChooserAddFilesShowsFerrysOwn: with no portal on the
 // session bus (or one that ends the chooser without an answer), "Add
-// files…" shows Ferry's own chooser, where several files can be chosen.
+// files…" shows Ferry's own chooser, in the folder being browsed, where
+// several files can be chosen.
 func TestWithoutADesktopChooserAddFilesShowsFerrysOwn(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -168,12 +171,13 @@ func TestWithoutADesktopChooserAddFilesShowsFerrysOwn(t *testing.T) {
 			test.NewTempApp(t)
 			connect, _ := embeddedConnect(t)
 			src := t.TempDir()
-			writeRandom(t, filepath.Join(src, "a.txt"), 10)
-			writeRandom(t, filepath.Join(src, "b.txt"), 10)
-			writeRandom(t, filepath.Join(src, "c.txt"), 10)
+			writeRandom(t, filepath.Join(src, "docs", "a.txt"), 10)
+			writeRandom(t, filepath.Join(src, "docs", "b.txt"), 10)
+			writeRandom(t, filepath.Join(src, "docs", "c.txt"), 10)
 			bus := portaltest.StartBus(t)
+			var fake *portaltest.Fake
 			if tc.portal {
-				portaltest.Start(t, bus, func(portaltest.Call) portaltest.Reply {
+				fake = portaltest.Start(t, bus, func(portaltest.Call) portaltest.Reply {
 					return portaltest.Reply{Response: portal.ResponseEnded}
 				})
 			}
@@ -183,9 +187,13 @@ func TestWithoutADesktopChooserAddFilesShowsFerrysOwn(t *testing.T) {
 				Chooser: portal.FileChooser{Address: bus}})
 			defer m.Close()
 			m.browser.Wait()
+			enterFolder(t, m, "docs")
 
 			test.Tap(buttonIn(t, w.Content(), "Add files"))
 			m.Wait()
+			if fake != nil {
+				assert.Len(t, fake.Calls(), 1, "the desktop's chooser was asked first")
+			}
 			over := topOverlay(t, w)
 			require.NotNil(t, m.addFiles, "Ferry's own chooser is shown")
 			assert.Contains(t, allText(over), "Add files")
