@@ -158,3 +158,38 @@ func TestLocalPath(t *testing.T) {
 		assert.False(t, ok, uri)
 	}
 }
+
+// TestOpenFileThroughXdgDesktopPortal runs Debian's real xdg-desktop-portal
+// frontend, with a backend that answers without a person: the options
+// Ferry sends pass the real frontend's checks and reach the backend, and
+// the frontend's Response is understood.
+func TestOpenFileThroughXdgDesktopPortal(t *testing.T) {
+	bus := portaltest.StartBus(t)
+	backend := portaltest.StartXdgDesktopPortal(t, bus, func(portaltest.ImplCall) portaltest.Reply {
+		return portaltest.Reply{URIs: []string{"file:///srv/photos/a%20b.jpg", "file:///srv/photos/c.jpg"}}
+	})
+	sel, err := portal.FileChooser{Address: bus}.OpenFile(context.Background(), portal.OpenOptions{
+		Title: "Add files", AcceptLabel: "Add", Multiple: true, CurrentFolder: "/srv/photos",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/srv/photos/a b.jpg", "/srv/photos/c.jpg"}, sel.Paths)
+	calls := backend.Calls()
+	require.Len(t, calls, 1)
+	c := calls[0]
+	assert.Equal(t, "Add files", c.Title)
+	assert.True(t, c.Bool("multiple"))
+	assert.Equal(t, "Add", c.Options["accept_label"].Value())
+
+	// current_folder came to OpenFile in version 4 of the interface; an
+	// older frontend (Debian 12's 1.16 is version 3) drops it.
+	conn, err := dbus.Connect(bus)
+	require.NoError(t, err)
+	defer conn.Close()
+	v, err := conn.Object(portal.BusName, portal.ObjectPath).GetProperty(portal.FileChooserIf + ".version")
+	require.NoError(t, err)
+	if v.Value().(uint32) >= 4 {
+		assert.Equal(t, append([]byte("/srv/photos"), 0), c.Bytes("current_folder"))
+	} else {
+		assert.Nil(t, c.Bytes("current_folder"), "version %v has no current_folder for OpenFile", v)
+	}
+}
