@@ -193,3 +193,17 @@ func TestOpenFileThroughXdgDesktopPortal(t *testing.T) {
 		assert.Nil(t, c.Bytes("current_folder"), "version %v has no current_folder for OpenFile", v)
 	}
 }
+
+// TestOpenFileFollowsAnOldPortalsHandle: portals before 0.9 choose their
+// own request handle; the Request documentation says to subscribe to the
+// handle returned then.
+func TestOpenFileFollowsAnOldPortalsHandle(t *testing.T) {
+	bus := portaltest.StartBus(t)
+	fake := portaltest.Start(t, bus, func(portaltest.Call) portaltest.Reply {
+		return portaltest.Reply{Legacy: true, URIs: []string{"file:///tmp/old.txt"}}
+	})
+	sel, err := portal.FileChooser{Address: bus}.OpenFile(context.Background(), portal.OpenOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/tmp/old.txt"}, sel.Paths)
+	assert.Contains(t, string(fake.Calls()[0].Handle), "/legacy")
+}

@@ -117,11 +117,16 @@ type Reply struct {
 	// Hold keeps the chooser open (no Response) until the caller calls
 	// Request.Close.
 	Hold bool
+	// Legacy answers as portals before 0.9 did: with a handle of the
+	// portal's own, not the one the caller's handle_token names. The
+	// Response is sent once the caller subscribes to that handle.
+	Legacy bool
 }
 
 // Fake is org.freedesktop.portal.Desktop with the FileChooser interface.
 type Fake struct {
-	conn *dbus.Conn
+	conn    *dbus.Conn
+	address string
 	// Answer decides each OpenFile's reply; it runs on the bus's goroutine.
 	answer func(Call) Reply
 
@@ -141,7 +146,7 @@ func Start(t testing.TB, address string, answer func(Call) Reply) *Fake {
 		t.Fatalf("fake portal: connect: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f := &Fake{conn: conn, answer: answer, done: make(chan struct{}), opened: make(chan Call, 64)}
+	f := &Fake{conn: conn, address: address, answer: answer, done: make(chan struct{}), opened: make(chan Call, 64)}
 	if err := conn.Export(fileChooser{f}, "/org/freedesktop/portal/desktop", "org.freedesktop.portal.FileChooser"); err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +227,15 @@ func (fc fileChooser) OpenFile(sender dbus.Sender, parent, title string, options
 	}
 	handle := dbus.ObjectPath("/org/freedesktop/portal/desktop/request/" +
 		strings.ReplaceAll(strings.TrimPrefix(string(sender), ":"), ".", "_") + "/" + token)
+	r := f.answer(Call{Sender: string(sender), ParentWindow: parent, Title: title, Options: options})
+	var subscribed <-chan struct{}
+	if r.Legacy {
+		handle = dbus.ObjectPath(fmt.Sprintf("/org/freedesktop/portal/desktop/request/legacy%d", len(f.Calls())))
+		var err error
+		if subscribed, err = f.watchSubscription(handle); err != nil {
+			return "", dbus.MakeFailedError(err)
+		}
+	}
 	c := Call{Sender: string(sender), ParentWindow: parent, Title: title, Options: options, Handle: handle}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
@@ -233,9 +247,13 @@ func (fc fileChooser) OpenFile(sender dbus.Sender, parent, title string, options
 	case f.opened <- c:
 	default:
 	}
-	r := f.answer(c)
 	switch {
 	case r.Hold:
+	case r.Legacy:
+		go func() {
+			<-subscribed
+			f.respond(handle, r)
+		}()
 	case r.Early:
 		f.respond(handle, r)
 	default:
@@ -253,6 +271,45 @@ func (f *Fake) respond(handle dbus.ObjectPath, r Reply) {
 	}
 	_ = f.conn.Emit(handle, "org.freedesktop.portal.Request.Response", r.Response, results)
 	_ = f.conn.Export(nil, handle, "org.freedesktop.portal.Request")
+}
+
+// watchSubscription reports when some connection asks the bus for the
+// Response signals on handle: a monitor connection (the bus's Monitoring
+// interface) sees the AddMatch call, and the bus adds the rule before it
+// handles any later message, so a signal sent after that is delivered.
+func (f *Fake) watchSubscription(handle dbus.ObjectPath) (<-chan struct{}, error) {
+	mon, err := dbus.Connect(f.address)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make(chan *dbus.Message, 1024)
+	mon.Eavesdrop(msgs) // from now on every message comes here, replies too
+	rule := "type='method_call',interface='org.freedesktop.DBus',member='AddMatch'"
+	call := mon.BusObject().Go("org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, nil, []string{rule}, uint32(0))
+	if call.Err != nil {
+		mon.Close()
+		return nil, call.Err
+	}
+	for m := range msgs { // the reply: the monitor is in place
+		if m.Type == dbus.TypeMethodReply || m.Type == dbus.TypeError {
+			if m.Type == dbus.TypeError {
+				mon.Close()
+				return nil, fmt.Errorf("BecomeMonitor: %v", m.Body)
+			}
+			break
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer mon.Close()
+		for m := range msgs {
+			if len(m.Body) == 1 && strings.Contains(fmt.Sprint(m.Body[0]), "path='"+string(handle)+"'") {
+				close(done)
+				return
+			}
+		}
+	}()
+	return done, nil
 }
 
 type request struct {
