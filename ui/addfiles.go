@@ -21,17 +21,18 @@ import (
 // it lists local folders and files, a click opens a folder or ticks a file,
 // and only its Add button queues the ticked files. For folders it lists
 // only folders, each with a tick box, and Add takes the ticked folders or,
-// with none ticked, the folder shown. Fyne's file dialog is not used because it uploads on the second
-// click of a double click on a folder: that click lands on whatever file the
-// opened folder shows under the pointer (issue 20). Here no click uploads,
-// and a click arriving within the double-click interval after the list
-// changed is ignored, since the person cannot have seen what it landed on.
+// with none ticked, the folder shown. Fyne's file dialog is not used: it
+// chooses one file, and it uploads on the second click of a double click on
+// a folder, since that click lands on whatever file the opened folder shows
+// under the pointer (issue 20). Here no click uploads, and a click arriving
+// within the double-click interval after the list changed is ignored, since
+// the person cannot have seen what it landed on.
 type addFilesDialog struct {
 	m       *Main
 	folders bool // choosing folders, not files
 	dir     string
 	entries []addEntry
-	chosen  map[string]int64 // ticked files by path, kept across folders
+	chosen  map[string]int64 // ticked files (or folders) by path, kept across folders
 	changed time.Time        // when the list last showed other content
 	now     func() time.Time // the clock; tests move it past the interval
 
