@@ -15,7 +15,9 @@ dist_pkgs=(imagemagick xz-utils zip mingw-w64)
 pkg_test_pkgs=(desktop-file-utils appstream lintian systemd wine64 wine)
 # the fleet test: Redis and nginx from Debian.
 fleet_pkgs=(redis-server nginx-light)
-test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time
+# dbus-daemon and xdg-desktop-portal: the private session bus and the real portal frontend of the
+# file chooser tests (internal/portal/portaltest).
+test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 dbus-daemon xdg-desktop-portal libsecret-tools chromium curl time
   "${fleet_pkgs[@]}"
   "${dist_pkgs[@]}" "${pkg_test_pkgs[@]}")
 pkgs=("${run_pkgs[@]}")

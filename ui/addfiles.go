@@ -16,18 +16,23 @@ import (
 	"github.com/ferry-app/ferry/internal/humanize"
 )
 
-// addFilesDialog is "Add files…": it lists local folders and files, a click
-// opens a folder or ticks a file, and only its Add button queues the ticked
-// files. Fyne's file dialog is not used because it uploads on the second
-// click of a double click on a folder: that click lands on whatever file the
-// opened folder shows under the pointer (issue 20). Here no click uploads,
-// and a click arriving within the double-click interval after the list
-// changed is ignored, since the person cannot have seen what it landed on.
+// addFilesDialog is Ferry's own chooser for "Add files…" and "Add
+// folder…", used where the desktop has no file chooser portal (portal.go):
+// it lists local folders and files, a click opens a folder or ticks a file,
+// and only its Add button queues the ticked files. For folders it lists
+// only folders, each with a tick box, and Add takes the ticked folders or,
+// with none ticked, the folder shown. Fyne's file dialog is not used: it
+// chooses one file, and it uploads on the second click of a double click on
+// a folder, since that click lands on whatever file the opened folder shows
+// under the pointer (issue 20). Here no click uploads, and a click arriving
+// within the double-click interval after the list changed is ignored, since
+// the person cannot have seen what it landed on.
 type addFilesDialog struct {
 	m       *Main
+	folders bool // choosing folders, not files
 	dir     string
 	entries []addEntry
-	chosen  map[string]int64 // ticked files by path, kept across folders
+	chosen  map[string]int64 // ticked files (or folders) by path, kept across folders
 	changed time.Time        // when the list last showed other content
 	now     func() time.Time // the clock; tests move it past the interval
 
@@ -45,9 +50,10 @@ type addEntry struct {
 	size       int64
 }
 
-// addFileDialog opens "Add files…" at the start folder.
-func (m *Main) addFileDialog() {
-	d := &addFilesDialog{m: m, chosen: map[string]int64{}, now: time.Now}
+// ownChooser opens Ferry's own "Add files…" (folders: "Add folder…")
+// dialog at start.
+func (m *Main) ownChooser(folders bool, start string) {
+	d := &addFilesDialog{m: m, folders: folders, chosen: map[string]int64{}, now: time.Now}
 	d.where = &widget.Label{Truncation: fyne.TextTruncateEllipsis}
 	d.count = widget.NewLabel("")
 	d.up = &widget.Button{Icon: theme.MoveUpIcon(), Importance: widget.LowImportance, OnTapped: func() {
@@ -62,17 +68,26 @@ func (m *Main) addFileDialog() {
 	}
 	top := container.NewBorder(nil, nil, d.up, nil, d.where)
 	body := container.NewBorder(top, d.count, nil, nil, d.list)
-	d.dialog = dialog.NewCustomWithoutButtons(T("Add files"), body, m.win)
+	title := T("Add files")
+	if folders {
+		title = T("Add folder")
+	}
+	d.dialog = dialog.NewCustomWithoutButtons(title, body, m.win)
 	d.dialog.SetButtons([]fyne.CanvasObject{cancel, d.add})
 	d.dialog.Resize(fyne.NewSize(560, 460))
 	m.addFiles = d
-	d.open(filepath.Clean(m.deps.StartDir))
+	d.open(filepath.Clean(start))
 	d.showCount()
 	m.showDialog(d.dialog)
 }
 
 func (d *addFilesDialog) newRow() fyne.CanvasObject {
-	tick := widget.NewIcon(nil)
+	// A file's row ticks it, so its tick is only a picture; a folder's row
+	// opens it, so choosing folders needs a tick box of its own.
+	var tick fyne.CanvasObject = widget.NewIcon(nil)
+	if d.folders {
+		tick = &widget.Button{Icon: theme.CheckButtonIcon(), Importance: widget.LowImportance}
+	}
 	icon := widget.NewIcon(theme.FileIcon())
 	size := widget.NewLabel("")
 	name := &widget.Label{Truncation: fyne.TextTruncateEllipsis}
@@ -86,8 +101,19 @@ func (d *addFilesDialog) bindRow(id widget.ListItemID, o fyne.CanvasObject) {
 	e := d.entries[id]
 	c := o.(*fyne.Container)
 	name, left, size := c.Objects[0].(*widget.Label), c.Objects[1].(*fyne.Container), c.Objects[2].(*widget.Label)
-	tick, icon := left.Objects[0].(*widget.Icon), left.Objects[1].(*widget.Icon)
+	icon := left.Objects[1].(*widget.Icon)
 	name.SetText(SafeName(e.name))
+	if box, ok := left.Objects[0].(*widget.Button); ok {
+		box.SetIcon(theme.CheckButtonIcon())
+		if _, ok := d.chosen[e.path]; ok {
+			box.SetIcon(theme.CheckButtonCheckedIcon())
+		}
+		box.OnTapped = func() { d.tick(id) }
+		icon.SetResource(theme.FolderIcon())
+		size.SetText("")
+		return
+	}
+	tick := left.Objects[0].(*widget.Icon)
 	if e.dir {
 		tick.SetResource(nil)
 		icon.SetResource(theme.FolderIcon())
@@ -106,10 +132,7 @@ func (d *addFilesDialog) bindRow(id widget.ListItemID, o fyne.CanvasObject) {
 // activate opens a folder or ticks/unticks a file, unless the click came
 // too soon after the list changed to have been aimed at what it shows now.
 func (d *addFilesDialog) activate(id int) {
-	if id < 0 || id >= len(d.entries) {
-		return
-	}
-	if d.now().Sub(d.changed) < fyne.CurrentApp().Driver().DoubleTapDelay() {
+	if !d.aimed(id) {
 		return
 	}
 	e := d.entries[id]
@@ -117,6 +140,26 @@ func (d *addFilesDialog) activate(id int) {
 		d.open(e.path)
 		return
 	}
+	d.toggle(id)
+}
+
+// tick is a folder's tick box: it ticks or unticks the folder.
+func (d *addFilesDialog) tick(id int) {
+	if d.aimed(id) {
+		d.toggle(id)
+	}
+}
+
+// aimed reports whether a click on row id can have been meant for what it
+// shows now: not one arriving within the double-click interval after the
+// list changed.
+func (d *addFilesDialog) aimed(id int) bool {
+	return id >= 0 && id < len(d.entries) &&
+		d.now().Sub(d.changed) >= fyne.CurrentApp().Driver().DoubleTapDelay()
+}
+
+func (d *addFilesDialog) toggle(id int) {
+	e := d.entries[id]
 	if _, ok := d.chosen[e.path]; ok {
 		delete(d.chosen, e.path)
 	} else {
@@ -144,6 +187,9 @@ func (d *addFilesDialog) open(dir string) {
 			continue
 		}
 		e.dir, e.size = info.IsDir(), info.Size()
+		if d.folders && !e.dir {
+			continue
+		}
 		entries = append(entries, e)
 	}
 	slices.SortFunc(entries, func(a, b addEntry) int {
@@ -163,12 +209,24 @@ func (d *addFilesDialog) open(dir string) {
 		d.up.Enable()
 	}
 	d.changed = d.now()
+	d.showCount()
 	d.list.UnselectAll()
 	d.list.Refresh()
 	d.list.ScrollToTop()
 }
 
 func (d *addFilesDialog) showCount() {
+	if d.folders {
+		if len(d.chosen) == 0 {
+			d.count.SetText(T("Add the folder shown, or tick folders to add several."))
+			d.add.SetText(T("Add this folder"))
+		} else {
+			d.count.SetText(N("{{.Count}} folders selected", len(d.chosen)))
+			d.add.SetText(N("Add {{.Count}} folders", len(d.chosen)))
+		}
+		d.add.Enable()
+		return
+	}
 	if len(d.chosen) == 0 {
 		d.count.SetText(T("Click files to choose them, then Add."))
 		d.add.SetText(T("Add"))
@@ -184,8 +242,14 @@ func (d *addFilesDialog) showCount() {
 	d.add.Enable()
 }
 
-// confirm is the Add button: it queues the ticked files, in name order.
+// confirm is the Add button: it queues the ticked files or folders, in
+// name order (choosing folders with none ticked: the folder shown).
 func (d *addFilesDialog) confirm() {
+	if d.folders && len(d.chosen) == 0 && d.dir != "" {
+		d.dialog.Hide()
+		d.m.AddPaths([]string{d.dir})
+		return
+	}
 	if len(d.chosen) == 0 {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/internal/portal"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -49,8 +50,9 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 			StorageDir: s.BuiltInStorageDir(),
 			Save:       s.SaveSettings,
 		},
-		About: About{Version: s.Version, Licenses: licenses()},
-		Log:   s.Log,
+		About:   About{Version: s.Version, Licenses: licenses()},
+		Chooser: portal.FileChooser{}, // the session bus's portal
+		Log:     s.Log,
 	}
 	if h, _ := s.History(); h != nil {
 		deps.History = h

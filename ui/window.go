@@ -69,6 +69,9 @@ type Deps struct {
 	About About
 	// Pick turns the window into a picker for another program (ferry pick).
 	Pick *app.Pick
+	// Chooser is the desktop's file chooser "Add files…" and "Add folder…"
+	// open first (portal.go). Nil: Ferry's own chooser.
+	Chooser FileChooser
 	// Log receives what the window shows as it changes (a folder listed, the
 	// view mode, a preview ready) at debug level — names, never secrets.
 	// Nil: discarded.
@@ -149,6 +152,7 @@ type Main struct {
 	dialogs  []dialog.Dialog // open dialogs, the top one last (Esc closes it)
 	pick     *picker
 	addFiles *addFilesDialog // the last "Add files…" dialog opened
+	chooser  chooserState    // the desktop's file chooser
 	banner   *banner
 
 	// AfterBatch, when set, runs on the UI goroutine after each batch of
@@ -306,8 +310,8 @@ func (m *Main) localSource() *source {
 }
 
 func (m *Main) content() fyne.CanvasObject {
-	addFiles := &widget.Button{Text: T("Add files…"), Icon: theme.FileIcon(), OnTapped: m.addFileDialog}
-	addFolder := &widget.Button{Text: T("Add folder…"), Icon: theme.FolderIcon(), OnTapped: m.addFolderDialog}
+	addFiles := &widget.Button{Text: T("Add files…"), Icon: theme.FileIcon(), OnTapped: func() { m.choose(false) }}
+	addFolder := &widget.Button{Text: T("Add folder…"), Icon: theme.FolderIcon(), OnTapped: func() { m.choose(true) }}
 	hint := container.NewBorder(nil, nil, widget.NewIcon(theme.UploadIcon()), container.NewHBox(addFiles, addFolder, m.menuBtn), m.status)
 
 	actions := fyne.CanvasObject(m.upBtn)
@@ -418,16 +422,6 @@ func (m *Main) onDropped(pos fyne.Position, uris []fyne.URI) {
 		return
 	}
 	m.AddPaths(paths)
-}
-
-func (m *Main) addFolderDialog() {
-	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-		if err != nil || l == nil {
-			return
-		}
-		m.AddPaths([]string{l.Path()})
-	}, m.win)
-	d.Show()
 }
 
 // uploadSelection queues the selected items: local files and folders by
