@@ -11,12 +11,24 @@ import (
 // serve waiting goroutines in no particular order.
 type turns struct {
 	mu      sync.Mutex
-	free    int
+	limit   int // slots in all
+	free    int // slots not taken; below zero after the limit was lowered
 	waiting []*job        // sorted by ID
 	changed chan struct{} // closed and replaced when a slot or the line changes
 }
 
-func newTurns(n int) *turns { return &turns{free: n, changed: make(chan struct{})} }
+func newTurns(n int) *turns { return &turns{limit: n, free: n, changed: make(chan struct{})} }
+
+// setLimit changes how many slots there are. Raising it lets the next in
+// line go at once; lowering it stops nobody: running files finish, and no
+// new one starts until fewer than n run.
+func (t *turns) setLimit(n int) {
+	t.mu.Lock()
+	t.free += n - t.limit
+	t.limit = n
+	t.signalLocked()
+	t.mu.Unlock()
+}
 
 // join puts j in line by its ID. Queue.Add calls it as it adds, in order,
 // before j's goroutine runs: goroutines start in no particular order.
