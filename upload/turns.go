@@ -11,8 +11,8 @@ import (
 // serve waiting goroutines in no particular order.
 type turns struct {
 	mu      sync.Mutex
-	limit   int // slots in all
-	free    int // slots not taken; below zero after the limit was lowered
+	limit   int           // slots in all
+	free    int           // slots not taken; below zero after the limit was lowered
 	waiting []*job        // sorted by ID
 	changed chan struct{} // closed and replaced when a slot or the line changes
 }
