@@ -101,6 +101,10 @@ type browser struct {
 	// nothing selected.
 	onShortcut func(fyne.Shortcut)
 	onEscape   func()
+	// onLocation and onViewMode tell the window what to remember across
+	// restarts: the folder shown, list or grid.
+	onLocation func(location)
+	onViewMode func(grid bool)
 }
 
 func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {
@@ -274,6 +278,9 @@ func (b *browser) show(loc location) {
 	}
 	b.buildCrumbs()
 	b.updateButtons()
+	if b.onLocation != nil {
+		b.onLocation(loc)
+	}
 	b.status.SetText("")
 	b.refreshRows()
 	b.list.ScrollToTop()
@@ -476,6 +483,9 @@ func (b *browser) setGrid(on bool) {
 		mode = "grid"
 	}
 	b.log.Debug("view", "mode", mode, "items", len(b.shown))
+	if b.onViewMode != nil {
+		b.onViewMode(on)
+	}
 }
 
 func (b *browser) goBack() {

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/url"
 	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,11 +67,12 @@ func (r queueRow) location() *url.URL {
 	return u
 }
 
-// queueTotals sums a batch.
+// queueTotals sums a batch. Active files are uploading now; Waiting ones
+// wait for their turn.
 type queueTotals struct {
-	Active, Paused, Done, Failed, Cancelled int
-	Sent, Total                             int64
-	BytesPerSec                             float64
+	Active, Waiting, Paused, Done, Failed, Cancelled int
+	Sent, Total                                      int64
+	BytesPerSec                                      float64
 }
 
 // queueModel is the queue's rows and batch bookkeeping, without widgets.
@@ -180,6 +182,8 @@ func (q *queueModel) totals() queueTotals {
 			t.Cancelled++
 		case upload.Paused:
 			t.Paused++
+		case upload.Queued:
+			t.Waiting++
 		default:
 			t.Active++
 			t.BytesPerSec += r.BytesPerSec
@@ -190,6 +194,39 @@ func (q *queueModel) totals() queueTotals {
 		}
 	}
 	return t
+}
+
+// clearFinished drops the rows whose upload ended (done, failed or
+// cancelled) and returns, for each row kept, its old index, in order.
+func (q *queueModel) clearFinished() (kept []int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	newIndex := make(map[int]int, len(q.rows))
+	rows := q.rows[:0:0]
+	for i, r := range q.rows {
+		if r.State.Final() {
+			continue
+		}
+		newIndex[i] = len(rows)
+		kept = append(kept, i)
+		rows = append(rows, r)
+	}
+	for id, i := range q.byID {
+		if n, ok := newIndex[i]; ok {
+			q.byID[id] = n
+		} else {
+			delete(q.byID, id)
+			delete(q.srcs, id)
+		}
+	}
+	for name, waiting := range q.retrying {
+		for k, i := range waiting {
+			waiting[k] = newIndex[i] // a row waiting for a retry is never final
+		}
+		q.retrying[name] = waiting
+	}
+	q.rows = rows
+	return kept
 }
 
 func (q *queueModel) row(i int) (queueRow, bool) {
@@ -219,15 +256,31 @@ type queueControl interface {
 	Pause(upload.JobID)
 	Resume(upload.JobID)
 	Cancel(upload.JobID)
+	PauseAll()
+	ResumeAll()
+	CancelAll()
+	SetConcurrency(n int)
 }
 
 // queueView shows a row per queued file: icon, name, progress bar, bytes,
 // speed, ETA and state, with Pause/Resume, Cancel, Retry and Details, and
-// the batch's totals above.
+// the batch's totals above. The newest batch is listed first, its files in
+// the order they were added, so what was just added is in sight.
 type queueView struct {
 	*queueModel
 	list    *widget.List
-	total   *widget.Label
+	total   *widget.Label // the counts: uploading, waiting, paused, failed…
+	summary *widget.Label // "3 of 20 files, 1.2 GiB left, about 2 min"
+
+	clearBtn, pauseAllBtn, cancelAllBtn *widget.Button
+
+	// batchOf is each row's batch (by model index); batches are numbered
+	// in the order they began and their rows are contiguous in the model.
+	batchOf  []int
+	batch    int    // the batch rows are added to now
+	inRun    []bool // by model index: the row belongs to the work since the queue was last idle
+	onChange func() // the rows or their totals changed (the panel grows, shrinks, saves)
+
 	ctl     queueControl            // nil until connected
 	retry   func(src upload.Source) // adds a source again
 	details func(i int, r queueRow) // shows row i's failure and what can be done
@@ -236,10 +289,55 @@ type queueView struct {
 }
 
 func newQueueView() *queueView {
-	q := &queueView{queueModel: newQueueModel(), total: widget.NewLabel(T("No uploads yet.")),
+	q := &queueView{queueModel: newQueueModel(),
+		total:   &widget.Label{Wrapping: fyne.TextWrapWord},
+		summary: &widget.Label{Text: T("No uploads yet."), Wrapping: fyne.TextWrapWord},
 		openURL: func(u *url.URL) error { return fyne.CurrentApp().OpenURL(u) }}
-	q.list = widget.NewList(q.len, q.createRow, q.updateRow)
+	q.list = widget.NewList(q.len, q.createRow, func(d widget.ListItemID, o fyne.CanvasObject) { q.updateRow(q.modelIndex(d), o) })
+	q.clearBtn = &widget.Button{Text: T("Clear finished"), Icon: theme.DeleteIcon(), Importance: widget.LowImportance, OnTapped: q.clearFinishedRows}
+	q.pauseAllBtn = &widget.Button{Text: T("Pause all"), Icon: theme.MediaPauseIcon(), Importance: widget.LowImportance, OnTapped: q.pauseOrResumeAll}
+	q.cancelAllBtn = &widget.Button{Text: T("Cancel all"), Icon: theme.CancelIcon(), Importance: widget.LowImportance, OnTapped: q.cancelAll}
+	q.updateTotals()
 	return q
+}
+
+// beginBatch starts a new batch: the rows added from now on are listed
+// above the earlier ones. UI goroutine.
+func (q *queueView) beginBatch() { q.batch++ }
+
+// modelIndex maps a row as listed (newest batch first) to the model's index.
+func (q *queueView) modelIndex(d int) int {
+	end := len(q.batchOf)
+	for end > 0 {
+		b := q.batchOf[end-1]
+		start := end - 1
+		for start > 0 && q.batchOf[start-1] == b {
+			start--
+		}
+		if d < end-start {
+			return start + d
+		}
+		d -= end - start
+		end = start
+	}
+	return -1
+}
+
+// displayIndex maps a model index to where the row is listed.
+func (q *queueView) displayIndex(i int) int {
+	if i < 0 || i >= len(q.batchOf) {
+		return -1
+	}
+	b := q.batchOf[i]
+	start := i
+	for start > 0 && q.batchOf[start-1] == b {
+		start--
+	}
+	end := i + 1
+	for end < len(q.batchOf) && q.batchOf[end] == b {
+		end++
+	}
+	return len(q.batchOf) - end + (i - start)
 }
 
 // rowView is the widgets of one row.
@@ -306,7 +404,7 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	if !ok {
 		return
 	}
-	v := o.(*queueRowBox).v
+	v := o.(*queueRowBox).v // v.id is the model's index: the buttons act on it
 	v.id = i
 	v.name.SetText(DisplayName(r.Name, 80))
 	switch r.State {
@@ -424,6 +522,7 @@ func (q *queueView) retryRow(i int) {
 // retryRowWith retries row i with its source changed by change (nil: as
 // it was), e.g. a cloud file the person confirmed despite a warning.
 func (q *queueView) retryRowWith(i int, change func(upload.Source) upload.Source) {
+	idle := !q.busy()
 	src, ok := q.startRetry(i)
 	if !ok || q.retry == nil {
 		return
@@ -431,47 +530,205 @@ func (q *queueView) retryRowWith(i int, change func(upload.Source) upload.Source
 	if change != nil {
 		src = change(src)
 	}
-	q.list.RefreshItem(i)
+	if idle {
+		q.newRun()
+	}
+	q.inRun[i] = true
+	q.list.RefreshItem(q.displayIndex(i))
 	q.updateTotals()
 	q.retry(src)
 }
 
+// busy reports whether some row has not finished since the last batch
+// ended (UI goroutine).
+func (q *queueView) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.inBatch
+}
+
+// newRun starts counting the work afresh: the summary and the batch's
+// notification count only what was added (or retried) since the queue was
+// last idle.
+func (q *queueView) newRun() {
+	for i := range q.inRun {
+		q.inRun[i] = false
+	}
+}
+
+// runTotals sums the rows of the current run.
+func (q *queueView) runTotals() queueTotals {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var t queueTotals
+	for i, r := range q.rows {
+		if i >= len(q.inRun) || !q.inRun[i] {
+			continue
+		}
+		switch r.State {
+		case upload.Done:
+			t.Done++
+		case upload.Failed:
+			t.Failed++
+		case upload.Cancelled:
+			t.Cancelled++
+			continue // its bytes are no longer part of the work
+		case upload.Paused:
+			t.Paused++
+		case upload.Queued:
+			t.Waiting++
+		default:
+			t.Active++
+			t.BytesPerSec += r.BytesPerSec
+		}
+		t.Sent += r.Sent
+		if r.Total > 0 {
+			t.Total += r.Total
+		}
+	}
+	return t
+}
+
 // apply folds an event into the view. It must run on the UI goroutine.
 func (q *queueView) apply(e upload.Event) {
+	idle := !q.busy()
 	i, added, ended := q.queueModel.apply(e)
 	if added {
+		if idle {
+			q.newRun()
+		}
+		q.batchOf = append(q.batchOf, q.batch)
+		q.inRun = append(q.inRun, true)
 		q.list.Refresh()
+		if q.displayIndex(i) == 0 {
+			q.list.ScrollToTop() // a new batch: show it
+		}
 	} else {
-		q.list.RefreshItem(i)
+		q.list.RefreshItem(q.displayIndex(i))
 	}
 	q.updateTotals()
 	if ended && q.ended != nil {
-		q.ended(q.totals())
+		q.ended(q.runTotals())
 	}
 }
 
+// updateTotals refreshes the summary, the counts and which of the
+// queue-wide buttons apply.
 func (q *queueView) updateTotals() {
-	q.total.SetText(totalsText(q.totals()))
+	all := q.totals()
+	run := q.runTotals()
+	q.summary.SetText(summaryText(run, q.len() > 0))
+	q.total.SetText(countsText(all))
+	show(q.clearBtn, all.Done+all.Failed+all.Cancelled > 0)
+	unfinished := all.Active + all.Waiting + all.Paused
+	show(q.pauseAllBtn, unfinished > 0)
+	show(q.cancelAllBtn, unfinished > 0)
+	if all.Paused > 0 && all.Paused == unfinished {
+		q.pauseAllBtn.SetText(T("Resume all"))
+		q.pauseAllBtn.SetIcon(theme.MediaPlayIcon())
+	} else {
+		q.pauseAllBtn.SetText(T("Pause all"))
+		q.pauseAllBtn.SetIcon(theme.MediaPauseIcon())
+	}
+	if q.onChange != nil {
+		q.onChange()
+	}
 }
 
-// totalsText is the batch line: counts, bytes, speed and time left.
-func totalsText(t queueTotals) string {
-	s := T("{{.Active}} uploading · {{.Done}} done · {{.Failed}} failed — {{.Sent}} of {{.Total}}",
-		"Active", t.Active+t.Paused, "Done", t.Done, "Failed", t.Failed+t.Cancelled,
-		"Sent", humanize.Bytes(t.Sent), "Total", humanize.Bytes(t.Total))
-	if t.Active > 0 && t.BytesPerSec > 0 && t.Total > t.Sent {
-		eta := humanize.Duration(secondsToDuration(float64(t.Total-t.Sent) / t.BytesPerSec))
-		if eta != "" {
-			s += " · " + T("{{.Speed}}/s, {{.ETA}} left", "Speed", humanize.Bytes(int64(t.BytesPerSec)), "ETA", eta)
+// summaryText is the queue's one line: while files upload, "3 of 20 files,
+// 1.2 GiB left, about 2 min"; after a batch, what became of it.
+func summaryText(t queueTotals, anyRows bool) string {
+	files := t.Active + t.Waiting + t.Paused + t.Done + t.Failed
+	if t.Active+t.Waiting+t.Paused > 0 {
+		s := N("{{.Done}} of {{.Count}} files", files, "Done", t.Done) +
+			", " + T("{{.Left}} left", "Left", humanize.Bytes(max(t.Total-t.Sent, 0)))
+		if t.Active > 0 && t.BytesPerSec > 0 && t.Total > t.Sent {
+			if eta := humanize.Duration(secondsToDuration(float64(t.Total-t.Sent) / t.BytesPerSec)); eta != "" {
+				s += ", " + T("about {{.ETA}}", "ETA", eta)
+			}
+		} else if t.Active == 0 && t.Paused > 0 && t.Waiting == 0 {
+			s += " — " + T("paused")
+		}
+		return s
+	}
+	if files+t.Cancelled == 0 {
+		if anyRows {
+			return T("Nothing uploading.")
+		}
+		return T("No uploads yet.")
+	}
+	return batchText(t)
+}
+
+// batchText says what became of a finished batch: uploaded, not uploaded
+// (failed) and cancelled files, each only when there are some. A file the
+// person cancelled is not counted as not uploaded.
+func batchText(t queueTotals) string {
+	parts := []string{N("{{.Count}} uploaded", t.Done)}
+	if t.Failed > 0 {
+		parts = append(parts, N("{{.Count}} not uploaded", t.Failed))
+	}
+	if t.Cancelled > 0 {
+		parts = append(parts, N("{{.Count}} cancelled", t.Cancelled))
+	}
+	return sentence(strings.Join(parts, ", "))
+}
+
+// countsText breaks the queue down by state: "2 uploading · 14 waiting ·
+// 1 paused · 1 failed · 5 done", leaving out states no file is in.
+func countsText(t queueTotals) string {
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		text string
+	}{
+		{t.Active, "{{.Count}} uploading"}, {t.Waiting, "{{.Count}} waiting"}, {t.Paused, "{{.Count}} paused"},
+		{t.Failed, "{{.Count}} failed"}, {t.Cancelled, "{{.Count}} cancelled"}, {t.Done, "{{.Count}} done"},
+	} {
+		if c.n > 0 {
+			parts = append(parts, N(c.text, c.n))
 		}
 	}
-	return s
+	return strings.Join(parts, " · ")
 }
 
-func (q *queueView) view() fyne.CanvasObject {
-	return container.NewBorder(
-		container.NewVBox(widget.NewLabelWithStyle(T("Uploads"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), q.total),
-		nil, nil, nil, q.list)
+// clearFinishedRows removes the rows of finished, failed and cancelled
+// uploads (Clear finished).
+func (q *queueView) clearFinishedRows() {
+	kept := q.clearFinished()
+	batchOf, inRun := make([]int, len(kept)), make([]bool, len(kept))
+	for n, i := range kept {
+		batchOf[n], inRun[n] = q.batchOf[i], q.inRun[i]
+	}
+	q.batchOf, q.inRun = batchOf, inRun
+	q.list.Refresh()
+	q.updateTotals()
+}
+
+// pauseOrResumeAll is Pause all, or Resume all when every unfinished
+// file is paused.
+func (q *queueView) pauseOrResumeAll() {
+	if q.ctl == nil {
+		return
+	}
+	t := q.totals()
+	if t.Paused > 0 && t.Active+t.Waiting == 0 {
+		go q.ctl.ResumeAll()
+	} else {
+		go q.ctl.PauseAll()
+	}
+}
+
+func (q *queueView) cancelAll() {
+	if q.ctl != nil {
+		go q.ctl.CancelAll()
+	}
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// view is the queue on its own, without the window's folding panel.
+func (q *queueView) view() fyne.CanvasObject {
+	tools := container.NewBorder(nil, nil, nil, container.NewHBox(q.clearBtn, q.pauseAllBtn, q.cancelAllBtn), q.total)
+	return container.NewBorder(container.NewVBox(q.summary, tools), nil, nil, nil, q.list)
+}
