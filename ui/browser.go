@@ -93,6 +93,7 @@ type browser struct {
 	nav                   *navArea
 	status                *widget.Label
 	root                  fyne.CanvasObject
+	toolbar               fyne.CanvasObject // the window lays out toolbar, nav and status itself
 
 	onSelectionChanged func([]*item)
 	onCursorChanged    func(*item) // the preview follows the cursor
@@ -141,6 +142,7 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	tools := container.NewBorder(nil, nil, nil, container.NewHBox(b.sortSel, b.orderBtn), b.search)
 	toolbar := container.NewVBox(nav, tools)
 	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
+	b.toolbar = toolbar
 	return b
 }
 

@@ -46,17 +46,17 @@ type dropZoneRenderer struct {
 	content *fyne.Container
 }
 
+// Layout draws the frame over the content's inner padding, so the zone is
+// no taller than a line of text: at the default size every pixel of height
+// goes to the file list.
 func (r *dropZoneRenderer) Layout(size fyne.Size) {
 	r.frame.Resize(size)
 	r.frame.Move(fyne.NewPos(0, 0))
-	in := r.frame.StrokeWidth
-	r.content.Resize(fyne.NewSize(size.Width-2*in, size.Height-2*in))
-	r.content.Move(fyne.NewPos(in, in))
+	r.content.Resize(size)
+	r.content.Move(fyne.NewPos(0, 0))
 }
 
-func (r *dropZoneRenderer) MinSize() fyne.Size {
-	return r.content.MinSize().AddWidthHeight(2*r.frame.StrokeWidth, 2*r.frame.StrokeWidth)
-}
+func (r *dropZoneRenderer) MinSize() fyne.Size { return r.content.MinSize() }
 
 // Refresh takes the colours from the current theme, so the zone follows a
 // switch between light and dark.

@@ -363,8 +363,10 @@ func (m *Main) content() fyne.CanvasObject {
 	if m.pick != nil {
 		actions = container.NewHBox(m.pick.cancelBtn(m), m.upBtn)
 	}
-	bar := container.NewBorder(nil, nil, nil, actions, m.selLabel)
-	m.filesPane = container.NewBorder(nil, bar, nil, nil, m.browser.view())
+	// One line under the files says what the folder holds and what is
+	// selected, so the list keeps the height of a row more.
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(m.selLabel, actions), m.browser.status)
+	m.filesPane = container.NewBorder(m.browser.toolbar, bar, nil, nil, m.browser.nav)
 	m.panel = newQueuePanel(m.queue, m.review)
 	queueSplit := container.NewVSplit(m.filesPane, m.panel.full())
 	queueSplit.Offset = clampOffset(m.state.QueueSplit, 0.55)
