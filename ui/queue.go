@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"net/url"
 	"path"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -347,6 +349,7 @@ type rowView struct {
 	bar                        *widget.ProgressBar
 	pause, resume, cancel, rtr *widget.Button
 	info, folder, link         *widget.Button
+	buttons                    *fyne.Container
 	id                         int
 }
 
@@ -392,8 +395,14 @@ func (q *queueView) createRow() fyne.CanvasObject {
 	v.link = act(theme.ContentCopyIcon(), q.copyLink)
 	v.link.SetText(T("Copy link"))
 	buttons := container.NewHBox(v.pause, v.resume, v.cancel, v.rtr, v.info, v.folder, v.link)
+	v.buttons = buttons
 	top := container.NewBorder(nil, nil, v.icon, container.NewHBox(v.bytes, v.speed), v.name)
-	bottom := container.NewBorder(nil, nil, nil, buttons, container.NewGridWithColumns(2, v.bar, v.state))
+	// The bar keeps a fixed width and the state its words: "Waiting" or
+	// "Uploading — 3 min left" is read whole; only a long failure reason
+	// is shortened, and Details shows it all.
+	barWidth := canvas.NewRectangle(color.Transparent)
+	barWidth.SetMinSize(fyne.NewSize(140, 0))
+	bottom := container.NewBorder(nil, nil, container.NewStack(barWidth, v.bar), buttons, v.state)
 	b := &queueRowBox{v: v, content: container.NewVBox(top, bottom)}
 	b.ExtendBaseWidget(b)
 	return b
@@ -442,6 +451,11 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	show(v.info, a.Details)
 	show(v.folder, a.ShowInFolder)
 	show(v.link, a.CopyLink)
+	if w := v.buttons.MinSize().Width; w != v.buttons.Size().Width {
+		// Other buttons than before: the state's words get the room the
+		// row's buttons leave.
+		o.(*queueRowBox).content.Refresh()
+	}
 }
 
 // showInFolder opens the folder holding a file the built-in backend stored.
