@@ -142,10 +142,12 @@ func (p *queuePanel) refresh() {
 		return
 	}
 	p.wasBusy = busy
+	icon := theme.MenuDropUpIcon()
 	if p.expanded {
-		p.toggle.SetIcon(theme.MenuDropDownIcon())
-	} else {
-		p.toggle.SetIcon(theme.MenuDropUpIcon())
+		icon = theme.MenuDropDownIcon()
+	}
+	if p.toggle.Icon != icon {
+		p.toggle.SetIcon(icon)
 	}
 	idle := !busy && !p.rv.pending()
 	var center fyne.CanvasObject = p.q.summary

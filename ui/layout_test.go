@@ -459,3 +459,25 @@ func TestSummaryIsTranslated(t *testing.T) {
 	assert.Equal(t, "1 wird hochgeladen · 19 warten · 3 fertig", countsText(tot))
 	assert.Equal(t, "0 von 1 Datei, noch 10 B", summaryText(queueTotals{Waiting: 1, Total: 10}, true))
 }
+
+// TestQueueListingOrder: batches newest first, each in the order added,
+// and the mapping back from a row to its place in the list.
+func TestQueueListingOrder(t *testing.T) {
+	test.NewTempApp(t)
+	q := newQueueView()
+	id := upload.JobID(0)
+	for _, n := range []int{3, 1, 2} {
+		q.beginBatch()
+		for range n {
+			id++
+			q.apply(upload.Event{ID: id, Name: fmt.Sprint(id), State: upload.Queued, Total: 1})
+		}
+	}
+	var got []int
+	for d := range q.len() {
+		got = append(got, q.modelIndex(d))
+		assert.Equal(t, d, q.displayIndex(q.modelIndex(d)))
+	}
+	assert.Equal(t, []int{4, 5, 3, 0, 1, 2}, got)
+	assert.Equal(t, -1, q.modelIndex(6))
+}

@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -279,6 +280,7 @@ type queueView struct {
 	// batchOf is each row's batch (by model index); batches are numbered
 	// in the order they began and their rows are contiguous in the model.
 	batchOf  []int
+	starts   []int  // the model index where each batch's rows begin, ascending
 	batch    int    // the batch rows are added to now
 	inRun    []bool // by model index: the row belongs to the work since the queue was last idle
 	onChange func() // the rows or their totals changed (the panel grows, shrinks, saves)
@@ -307,15 +309,13 @@ func newQueueView() *queueView {
 // above the earlier ones. UI goroutine.
 func (q *queueView) beginBatch() { q.batch++ }
 
-// modelIndex maps a row as listed (newest batch first) to the model's index.
+// modelIndex maps a row as listed (newest batch first) to the model's
+// index. It costs a step per batch, not per row, so a folder of thousands
+// of files lists as fast as a few.
 func (q *queueView) modelIndex(d int) int {
 	end := len(q.batchOf)
-	for end > 0 {
-		b := q.batchOf[end-1]
-		start := end - 1
-		for start > 0 && q.batchOf[start-1] == b {
-			start--
-		}
+	for k := len(q.starts) - 1; k >= 0; k-- {
+		start := q.starts[k]
 		if d < end-start {
 			return start + d
 		}
@@ -330,16 +330,21 @@ func (q *queueView) displayIndex(i int) int {
 	if i < 0 || i >= len(q.batchOf) {
 		return -1
 	}
-	b := q.batchOf[i]
-	start := i
-	for start > 0 && q.batchOf[start-1] == b {
-		start--
+	k := sort.SearchInts(q.starts, i+1) - 1 // the batch holding row i
+	end := len(q.batchOf)
+	if k+1 < len(q.starts) {
+		end = q.starts[k+1]
 	}
-	end := i + 1
-	for end < len(q.batchOf) && q.batchOf[end] == b {
-		end++
+	return len(q.batchOf) - end + (i - q.starts[k])
+}
+
+// addRow files a new row (the model's last) under the current batch.
+func (q *queueView) addRow() {
+	if n := len(q.batchOf); n == 0 || q.batchOf[n-1] != q.batch {
+		q.starts = append(q.starts, n)
 	}
-	return len(q.batchOf) - end + (i - start)
+	q.batchOf = append(q.batchOf, q.batch)
+	q.inRun = append(q.inRun, true)
 }
 
 // rowView is the widgets of one row.
@@ -611,8 +616,7 @@ func (q *queueView) apply(e upload.Event) {
 		if idle {
 			q.newRun()
 		}
-		q.batchOf = append(q.batchOf, q.batch)
-		q.inRun = append(q.inRun, true)
+		q.addRow()
 		q.list.Refresh()
 		if q.displayIndex(i) == 0 {
 			q.list.ScrollToTop() // a new batch: show it
@@ -714,7 +718,12 @@ func (q *queueView) clearFinishedRows() {
 	for n, i := range kept {
 		batchOf[n], inRun[n] = q.batchOf[i], q.inRun[i]
 	}
-	q.batchOf, q.inRun = batchOf, inRun
+	q.batchOf, q.inRun, q.starts = batchOf, inRun, nil
+	for n, b := range batchOf {
+		if n == 0 || batchOf[n-1] != b {
+			q.starts = append(q.starts, n)
+		}
+	}
 	q.list.Refresh()
 	q.updateTotals()
 }
