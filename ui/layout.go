@@ -149,10 +149,15 @@ func (p *queuePanel) refresh() {
 	if p.toggle.Icon != icon {
 		p.toggle.SetIcon(icon)
 	}
-	idle := !busy && !p.rv.pending()
 	var center fyne.CanvasObject = p.q.summary
-	if idle {
-		p.zone.SetText(p.q.summary.Text + " " + T("Drop files or folders here to upload them."))
+	if !busy {
+		// Idle, the line is a drop zone; a batch under review grows with
+		// every drop.
+		lead := p.q.summary.Text
+		if p.rv.pending() {
+			lead = sentence(p.rv.title.Text)
+		}
+		p.zone.SetText(lead + " " + T("Drop files or folders here to upload them."))
 		center = p.zone
 	}
 	if len(p.center.Objects) != 1 || p.center.Objects[0] != center {

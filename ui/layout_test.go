@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ferry-app/ferry/internal/app"
 	"github.com/ferry-app/ferry/upload"
 )
 
@@ -108,15 +109,20 @@ func fullyShownRows(t *testing.T, m *Main) int {
 // size, with the queue idle, the file list shows at least 12 rows, and the
 // queue is one line whose drop zone says files can be dropped.
 func TestDefaultWindowShowsTwelveRows(t *testing.T) {
-	test.NewTempApp(t)
-	dir := manyFiles(t, 40)
-	m, w := defaultWindow(t, Deps{StartDir: dir, Local: localSource(t, dir).Prov})
-	rows := fullyShownRows(t, m)
-	assert.GreaterOrEqual(t, rows, 12, "rows of the file list shown whole at 1000×680")
-	assert.False(t, m.panel.expanded, "an idle queue is folded to one line")
-	assert.Contains(t, m.panel.zone.label.Text, "No uploads yet.")
-	assert.Contains(t, m.panel.zone.label.Text, "Drop files or folders here to upload them.")
-	assert.True(t, shownWhole(w, m.panel.zone), "the drop zone is on screen")
+	for _, lang := range []string{"en", "de"} {
+		t.Run(lang, func(t *testing.T) {
+			withLanguage(t, lang)
+			test.NewTempApp(t)
+			dir := manyFiles(t, 40)
+			m, w := defaultWindow(t, Deps{StartDir: dir, Local: localSource(t, dir).Prov})
+			rows := fullyShownRows(t, m)
+			assert.GreaterOrEqual(t, rows, 12, "rows of the file list shown whole at 1000×680")
+			assert.False(t, m.panel.expanded, "an idle queue is folded to one line")
+			assert.Contains(t, m.panel.zone.label.Text, T("No uploads yet."))
+			assert.Contains(t, m.panel.zone.label.Text, T("Drop files or folders here to upload them."))
+			assert.True(t, shownWhole(w, m.panel.zone), "the drop zone is on screen")
+		})
+	}
 }
 
 // shownWhole reports whether o is visible and lies inside the window.
@@ -480,4 +486,26 @@ func TestQueueListingOrder(t *testing.T) {
 	}
 	assert.Equal(t, []int{4, 5, 3, 0, 1, 2}, got)
 	assert.Equal(t, -1, q.modelIndex(6))
+}
+
+// TestCloudAccountReopensItsLastFolder: the last folder of a cloud account
+// opens again, and one that no longer exists falls back to the root.
+func TestCloudAccountReopensItsLastFolder(t *testing.T) {
+	test.NewTempApp(t)
+	drive := newFakeDrive(20) // "folder 7" has ID id7
+	acct := app.Account{Remote: "acme", Title: "Acme Drive", ID: "1", Name: "ann", Status: app.StatusSignedIn}
+	for _, tc := range []struct{ remembered, want string }{{"id7", "id7"}, {"gone", "root"}} {
+		stateDir := t.TempDir()
+		st := windowState{Folders: map[string]string{"acme:1": tc.remembered}}
+		b, err := json.Marshal(st)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(stateDir, stateFileName), b, 0o600))
+		dir := localTree(t)
+		deps := Deps{StartDir: dir, Local: localSource(t, dir).Prov, StateDir: stateDir}
+		oneCloudAccount(&deps, acct, drive)
+		m, _ := defaultWindow(t, deps)
+		withUI(func() { m.openAccount(acct) })
+		m.browser.Wait()
+		assert.Equal(t, tc.want, m.browser.loc.folder().ID, "remembered %q", tc.remembered)
+	}
 }
