@@ -259,7 +259,8 @@ func TestStatusLineIsNeverCutOff(t *testing.T) {
 					m.status.SetText(msg)
 					w.Content().Refresh()
 				})
-				assert.Equal(t, strings.Join(strings.Fields(msg), " "), renderedText(m.status), "shown whole")
+				// Compared without spaces: a line may break inside a long word (a link).
+				assert.Equal(t, strings.Join(strings.Fields(msg), ""), strings.Join(strings.Fields(renderedText(m.status)), ""), "shown whole")
 				assert.True(t, shownWhole(w, m.status), "inside the window: %q", msg)
 				assert.LessOrEqual(t, m.status.MinSize().Height, m.status.Size().Height+0.5, "tall enough for every line: %q", msg)
 			}
