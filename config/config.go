@@ -64,6 +64,7 @@ type UI struct {
 	Language         string // ui.language: system, en or de
 	ThumbnailCacheMB int    // ui.thumbnail_cache_mb
 	ShowHidden       bool   // ui.show_hidden
+	UploadAtOnce     bool   // ui.upload_at_once: a drop starts at once, without a review
 }
 
 // Provider is one [providers.<name>] table: a source beside the local disk.

@@ -543,7 +543,7 @@ func TestBindFlags(t *testing.T) {
 	flags := BindFlags(fs)
 	var names []string
 	fs.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
-	assert.Equal(t, []string{"backend", "ui-language", "ui-show-hidden", "ui-theme", "ui-thumbnail-cache-mb",
+	assert.Equal(t, []string{"backend", "ui-language", "ui-show-hidden", "ui-theme", "ui-thumbnail-cache-mb", "ui-upload-at-once",
 		"upload-allowed-types", "upload-concurrency", "upload-max-file-size", "upload-max-files",
 		"upload-multipart-threshold", "upload-part-concurrency"}, names)
 	assert.Equal(t, "4", fs.Lookup("upload-concurrency").DefValue)
@@ -571,7 +571,7 @@ func TestEntriesOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"backend", "upload.concurrency", "upload.part_concurrency", "upload.multipart_threshold",
 		"upload.max_file_size", "upload.max_files", "upload.allowed_types", "ui.theme", "ui.language",
-		"ui.thumbnail_cache_mb", "ui.show_hidden", "providers.a.type", "providers.b.type"}, got)
+		"ui.thumbnail_cache_mb", "ui.show_hidden", "ui.upload_at_once", "providers.a.type", "providers.b.type"}, got)
 	assert.Len(t, Keys(), len(keys))
 	assert.Equal(t, Entry{Key: "upload.concurrency", Value: "4", Doc: "files uploaded at the same time"}, Keys()[1])
 }

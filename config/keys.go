@@ -38,6 +38,8 @@ var keys = []keyDef{
 		global(func(c *Config) *int { return &c.UI.ThumbnailCacheMB })),
 	boolKey("ui.show_hidden", "show hidden files and folders", false,
 		global(func(c *Config) *bool { return &c.UI.ShowHidden })),
+	boolKey("ui.upload_at_once", "upload dropped files at once instead of showing them for review first", false,
+		global(func(c *Config) *bool { return &c.UI.UploadAtOnce })),
 
 	enumKey("providers.*.type", "kind of source; defaults to the provider's name when that is a kind", "",
 		ProviderTypes, provider(func(p *Provider) *string { return &p.Type })),

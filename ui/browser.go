@@ -103,6 +103,7 @@ type browser struct {
 	status                *widget.Label
 	bar                   *fyne.Container // back, forward, up, breadcrumb, list/grid
 	root                  fyne.CanvasObject
+	toolbar               fyne.CanvasObject // the window lays out toolbar, nav and status itself
 
 	onSelectionChanged func([]*item)
 	onCursorChanged    func(*item) // the preview follows the cursor
@@ -114,6 +115,10 @@ type browser struct {
 	// onBookmark adds a folder to the sidebar ("Add to sidebar"); nil
 	// leaves the entry out of the context menu.
 	onBookmark func(src *source, folder providers.Entry)
+	// onLocation and onViewMode tell the window what to remember across
+	// restarts: the folder shown, list or grid.
+	onLocation func(location)
+	onViewMode func(grid bool)
 }
 
 func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restrictions) *browser {
@@ -152,6 +157,7 @@ func newBrowser(ctx context.Context, loader *thumbs.Loader, rules func() restric
 	tools := container.NewBorder(nil, nil, nil, container.NewHBox(b.sortSel, b.orderBtn), b.search)
 	toolbar := container.NewVBox(b.bar, tools)
 	b.root = container.NewBorder(toolbar, b.status, nil, nil, b.nav)
+	b.toolbar = toolbar
 	return b
 }
 
@@ -337,6 +343,9 @@ func (b *browser) show(loc location) {
 	}
 	b.crumbs.set(loc)
 	b.updateButtons()
+	if b.onLocation != nil {
+		b.onLocation(loc)
+	}
 	b.status.SetText("")
 	b.refreshRows()
 	b.list.ScrollToTop()
@@ -548,6 +557,9 @@ func (b *browser) setGrid(on bool) {
 		mode = "grid"
 	}
 	b.log.Debug("view", "mode", mode, "items", len(b.shown))
+	if b.onViewMode != nil {
+		b.onViewMode(on)
+	}
 }
 
 func (b *browser) goBack() {

@@ -92,7 +92,7 @@ func explain(err error) problem {
 	case errors.As(err, &kce):
 		p.What, p.Do, p.Remedy = T("The system keychain is not available, so sign-ins cannot be kept."), T("Unlock or set up the keychain, then sign in again."), remedyOther
 	case errors.Is(err, providers.ErrPasswordSignIn):
-		p.What, p.Do, p.Remedy = T("This server does not offer sign-in in the browser; it takes a login name and password."), T("Sign in from a terminal with ferry login --user and your login name, then reopen Ferry."), remedyOther
+		p.What, p.Do, p.Remedy = T("This server does not offer sign-in in the browser; it takes a login name and password."), T("Sign in again from the sidebar with your login name and password."), remedyOther
 	case errors.Is(err, providers.ErrPermissionDenied):
 		p.What, p.Do, p.Remedy = T("You do not have permission to read this."), T("Ask its owner or your administrator for access."), remedyAdmin
 	case errors.Is(err, providers.ErrNotFound):

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"image/color"
 	"net/url"
 	"path"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -66,11 +70,12 @@ func (r queueRow) location() *url.URL {
 	return u
 }
 
-// queueTotals sums a batch.
+// queueTotals sums a batch. Active files are uploading now; Waiting ones
+// wait for their turn.
 type queueTotals struct {
-	Active, Paused, Done, Failed, Cancelled int
-	Sent, Total                             int64
-	BytesPerSec                             float64
+	Active, Waiting, Paused, Done, Failed, Cancelled int
+	Sent, Total                                      int64
+	BytesPerSec                                      float64
 }
 
 // queueModel is the queue's rows and batch bookkeeping, without widgets.
@@ -82,14 +87,16 @@ type queueModel struct {
 	retrying map[string][]int // rows waiting for the job a Retry added, by name
 	inBatch  bool             // some row has not finished since the last batch ended
 	srcs     map[upload.JobID]upload.Source
-	// sums are the rows' totals, kept as rows change: a folder of 20 000
-	// files sends about 80 000 events, and summing every row for each
-	// would make the window crawl.
-	sums queueTotals
+	inRun    []bool // by row: the row belongs to the work since the queue was last idle
+	// sums and run are the totals of all rows and of the run's, kept as
+	// rows change: a folder of 20 000 files sends about 80 000 events, and
+	// summing every row for each would make the window crawl.
+	sums, run queueTotals
 }
 
-// count adds (sign 1) or removes (sign -1) a row's part of the totals.
-func (t *queueTotals) count(r queueRow, sign int) {
+// count adds (sign 1) or removes (sign -1) a row's part of the totals. In
+// a run's totals a cancelled file's bytes are no longer part of the work.
+func (t *queueTotals) count(r queueRow, sign int, run bool) {
 	switch r.State {
 	case upload.Done:
 		t.Done += sign
@@ -97,8 +104,13 @@ func (t *queueTotals) count(r queueRow, sign int) {
 		t.Failed += sign
 	case upload.Cancelled:
 		t.Cancelled += sign
+		if run {
+			return
+		}
 	case upload.Paused:
 		t.Paused += sign
+	case upload.Queued:
+		t.Waiting += sign
 	default:
 		t.Active += sign
 		t.BytesPerSec += float64(sign) * r.BytesPerSec
@@ -110,6 +122,24 @@ func (t *queueTotals) count(r queueRow, sign int) {
 	if t.Active == 0 {
 		t.BytesPerSec = 0 // no float residue once nothing moves
 	}
+}
+
+// counted adds (sign 1) or removes (sign -1) row i's part of the totals.
+func (q *queueModel) counted(i, sign int) {
+	q.sums.count(q.rows[i], sign, false)
+	if q.inRun[i] {
+		q.run.count(q.rows[i], sign, true)
+	}
+}
+
+// newRunLocked starts counting the work afresh: the summary and the
+// batch's notification count only what was added (or retried) since the
+// queue was last idle.
+func (q *queueModel) newRunLocked() {
+	for i := range q.inRun {
+		q.inRun[i] = false
+	}
+	q.run = queueTotals{}
 }
 
 func newQueueModel() *queueModel {
@@ -148,15 +178,19 @@ func (q *queueModel) apply(e upload.Event) (i int, added, batchEnded bool) {
 		row.Reason = row.Problem.Text()
 	}
 	if ok {
-		q.sums.count(q.rows[i], -1)
+		q.counted(i, -1)
 		q.rows[i] = row
 	} else {
+		if !q.inBatch {
+			q.newRunLocked()
+		}
 		i = len(q.rows)
 		q.byID[e.ID] = i
 		q.rows = append(q.rows, row)
+		q.inRun = append(q.inRun, true)
 		added = true
 	}
-	q.sums.count(row, 1)
+	q.counted(i, 1)
 	if !e.State.Final() {
 		q.inBatch = true
 		return i, added, false
@@ -169,7 +203,7 @@ func (q *queueModel) apply(e upload.Event) (i int, added, batchEnded bool) {
 }
 
 func (q *queueModel) allFinal() bool {
-	if q.sums.Active+q.sums.Paused > 0 {
+	if q.sums.Active+q.sums.Waiting+q.sums.Paused > 0 {
 		return false
 	}
 	for _, w := range q.retrying {
@@ -187,11 +221,15 @@ func (q *queueModel) startRetry(i int) (upload.Source, bool) {
 	if i < 0 || i >= len(q.rows) || !q.rows[i].actions().Retry {
 		return nil, false
 	}
+	if !q.inBatch {
+		q.newRunLocked()
+	}
+	q.counted(i, -1)
 	r := &q.rows[i]
 	q.retrying[r.Name] = append(q.retrying[r.Name], i)
-	q.sums.count(*r, -1)
 	r.State, r.Sent, r.Err, r.Reason, r.Problem = upload.Queued, 0, nil, "", problem{}
-	q.sums.count(*r, 1)
+	q.inRun[i] = true
+	q.counted(i, 1)
 	q.inBatch = true
 	return r.Src, true
 }
@@ -200,6 +238,53 @@ func (q *queueModel) totals() queueTotals {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.sums
+}
+
+// runTotals are the totals of the current run.
+func (q *queueModel) runTotals() queueTotals {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.run
+}
+
+// clearFinished drops the rows whose upload ended (done, failed or
+// cancelled) and returns, for each row kept, its old index, in order.
+func (q *queueModel) clearFinished() (kept []int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	newIndex := make(map[int]int, len(q.rows))
+	rows, inRun := q.rows[:0:0], q.inRun[:0:0]
+	q.sums, q.run = queueTotals{}, queueTotals{}
+	for i, r := range q.rows {
+		if r.State.Final() {
+			continue
+		}
+		newIndex[i] = len(rows)
+		kept = append(kept, i)
+		rows = append(rows, r)
+		inRun = append(inRun, q.inRun[i])
+		q.sums.count(r, 1, false)
+		if q.inRun[i] {
+			q.run.count(r, 1, true)
+		}
+	}
+	q.inRun = inRun
+	for id, i := range q.byID {
+		if n, ok := newIndex[i]; ok {
+			q.byID[id] = n
+		} else {
+			delete(q.byID, id)
+			delete(q.srcs, id)
+		}
+	}
+	for name, waiting := range q.retrying {
+		for k, i := range waiting {
+			waiting[k] = newIndex[i] // a row waiting for a retry is never final
+		}
+		q.retrying[name] = waiting
+	}
+	q.rows = rows
+	return kept
 }
 
 func (q *queueModel) row(i int) (queueRow, bool) {
@@ -229,15 +314,31 @@ type queueControl interface {
 	Pause(upload.JobID)
 	Resume(upload.JobID)
 	Cancel(upload.JobID)
+	PauseAll()
+	ResumeAll()
+	CancelAll()
+	SetConcurrency(n int)
 }
 
 // queueView shows a row per queued file: icon, name, progress bar, bytes,
 // speed, ETA and state, with Pause/Resume, Cancel, Retry and Details, and
-// the batch's totals above.
+// the batch's totals above. The newest batch is listed first, its files in
+// the order they were added, so what was just added is in sight.
 type queueView struct {
 	*queueModel
 	list    *widget.List
-	total   *widget.Label
+	total   *widget.Label // the counts: uploading, waiting, paused, failed…
+	summary *widget.Label // "3 of 20 files, 1.2 GiB left, about 2 min"
+
+	clearBtn, pauseAllBtn, cancelAllBtn *widget.Button
+
+	// batchOf is each row's batch (by model index); batches are numbered
+	// in the order they began and their rows are contiguous in the model.
+	batchOf  []int
+	starts   []int  // the model index where each batch's rows begin, ascending
+	batch    int    // the batch rows are added to now
+	onChange func() // the rows or their totals changed (the panel grows, shrinks, saves)
+
 	ctl     queueControl            // nil until connected
 	retry   func(src upload.Source) // adds a source again
 	details func(i int, r queueRow) // shows row i's failure and what can be done
@@ -246,10 +347,57 @@ type queueView struct {
 }
 
 func newQueueView() *queueView {
-	q := &queueView{queueModel: newQueueModel(), total: widget.NewLabel(T("No uploads yet.")),
+	q := &queueView{queueModel: newQueueModel(),
+		total:   &widget.Label{Wrapping: fyne.TextWrapWord},
+		summary: &widget.Label{Text: T("No uploads yet."), Wrapping: fyne.TextWrapWord},
 		openURL: func(u *url.URL) error { return fyne.CurrentApp().OpenURL(u) }}
-	q.list = widget.NewList(q.len, q.createRow, q.updateRow)
+	q.list = widget.NewList(q.len, q.createRow, func(d widget.ListItemID, o fyne.CanvasObject) { q.updateRow(q.modelIndex(d), o) })
+	q.clearBtn = &widget.Button{Text: T("Clear finished"), Icon: theme.DeleteIcon(), Importance: widget.LowImportance, OnTapped: q.clearFinishedRows}
+	q.pauseAllBtn = &widget.Button{Text: T("Pause all"), Icon: theme.MediaPauseIcon(), Importance: widget.LowImportance, OnTapped: q.pauseOrResumeAll}
+	q.cancelAllBtn = &widget.Button{Text: T("Cancel all"), Icon: theme.CancelIcon(), Importance: widget.LowImportance, OnTapped: q.cancelAll}
+	q.updateTotals()
 	return q
+}
+
+// beginBatch starts a new batch: the rows added from now on are listed
+// above the earlier ones. UI goroutine.
+func (q *queueView) beginBatch() { q.batch++ }
+
+// modelIndex maps a row as listed (newest batch first) to the model's
+// index. It costs a step per batch, not per row, so a folder of thousands
+// of files lists as fast as a few.
+func (q *queueView) modelIndex(d int) int {
+	end := len(q.batchOf)
+	for k := len(q.starts) - 1; k >= 0; k-- {
+		start := q.starts[k]
+		if d < end-start {
+			return start + d
+		}
+		d -= end - start
+		end = start
+	}
+	return -1
+}
+
+// displayIndex maps a model index to where the row is listed.
+func (q *queueView) displayIndex(i int) int {
+	if i < 0 || i >= len(q.batchOf) {
+		return -1
+	}
+	k := sort.SearchInts(q.starts, i+1) - 1 // the batch holding row i
+	end := len(q.batchOf)
+	if k+1 < len(q.starts) {
+		end = q.starts[k+1]
+	}
+	return len(q.batchOf) - end + (i - q.starts[k])
+}
+
+// addRow files a new row (the model's last) under the current batch.
+func (q *queueView) addRow() {
+	if n := len(q.batchOf); n == 0 || q.batchOf[n-1] != q.batch {
+		q.starts = append(q.starts, n)
+	}
+	q.batchOf = append(q.batchOf, q.batch)
 }
 
 // rowView is the widgets of one row.
@@ -259,6 +407,7 @@ type rowView struct {
 	bar                        *widget.ProgressBar
 	pause, resume, cancel, rtr *widget.Button
 	info, folder, link         *widget.Button
+	buttons                    *fyne.Container
 	id                         int
 }
 
@@ -304,8 +453,14 @@ func (q *queueView) createRow() fyne.CanvasObject {
 	v.link = act(theme.ContentCopyIcon(), q.copyLink)
 	v.link.SetText(T("Copy link"))
 	buttons := container.NewHBox(v.pause, v.resume, v.cancel, v.rtr, v.info, v.folder, v.link)
+	v.buttons = buttons
 	top := container.NewBorder(nil, nil, v.icon, container.NewHBox(v.bytes, v.speed), v.name)
-	bottom := container.NewBorder(nil, nil, nil, buttons, container.NewGridWithColumns(2, v.bar, v.state))
+	// The bar keeps a fixed width and the state its words: "Waiting" or
+	// "Uploading — 3 min left" is read whole; only a long failure reason
+	// is shortened, and Details shows it all.
+	barWidth := canvas.NewRectangle(color.Transparent)
+	barWidth.SetMinSize(fyne.NewSize(140, 0))
+	bottom := container.NewBorder(nil, nil, container.NewStack(barWidth, v.bar), buttons, v.state)
 	b := &queueRowBox{v: v, content: container.NewVBox(top, bottom)}
 	b.ExtendBaseWidget(b)
 	return b
@@ -316,7 +471,7 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	if !ok {
 		return
 	}
-	v := o.(*queueRowBox).v
+	v := o.(*queueRowBox).v // v.id is the model's index: the buttons act on it
 	v.id = i
 	v.name.SetText(DisplayName(r.Name, 80))
 	switch r.State {
@@ -354,6 +509,11 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	show(v.info, a.Details)
 	show(v.folder, a.ShowInFolder)
 	show(v.link, a.CopyLink)
+	if w := v.buttons.MinSize().Width; w != v.buttons.Size().Width {
+		// Other buttons than before: the state's words get the room the
+		// row's buttons leave.
+		o.(*queueRowBox).content.Refresh()
+	}
 }
 
 // showInFolder opens the folder holding a file the built-in backend stored.
@@ -441,9 +601,17 @@ func (q *queueView) retryRowWith(i int, change func(upload.Source) upload.Source
 	if change != nil {
 		src = change(src)
 	}
-	q.list.RefreshItem(i)
+	q.list.RefreshItem(q.displayIndex(i))
 	q.updateTotals()
 	q.retry(src)
+}
+
+// busy reports whether some row has not finished since the last batch
+// ended (UI goroutine).
+func (q *queueView) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.inBatch
 }
 
 // apply folds an event into the view. It must run on the UI goroutine.
@@ -452,13 +620,16 @@ func (q *queueView) apply(e upload.Event) { q.applyAll([]upload.Event{e}) }
 // applyAll folds events into the view and redraws it once. It must run on
 // the UI goroutine.
 func (q *queueView) applyAll(events []upload.Event) {
-	var ended, added bool
+	var ended, added, top bool
 	var changed []int
 	for _, e := range events {
 		i, a, end := q.queueModel.apply(e)
-		added = added || a
 		ended = ended || end
-		if !added && len(changed) < 64 {
+		if a {
+			q.addRow()
+			added = true
+			top = top || q.displayIndex(i) == 0 // a new batch: show it
+		} else if len(changed) < 64 {
 			changed = append(changed, i)
 		}
 	}
@@ -466,37 +637,140 @@ func (q *queueView) applyAll(events []upload.Event) {
 		q.list.Refresh()
 	} else {
 		for _, i := range changed {
-			q.list.RefreshItem(i)
+			q.list.RefreshItem(q.displayIndex(i))
 		}
+	}
+	if top {
+		q.list.ScrollToTop()
 	}
 	q.updateTotals()
 	if ended && q.ended != nil {
-		q.ended(q.totals())
+		q.ended(q.runTotals())
 	}
 }
 
+// updateTotals refreshes the summary, the counts and which of the
+// queue-wide buttons apply.
 func (q *queueView) updateTotals() {
-	q.total.SetText(totalsText(q.totals()))
+	all := q.totals()
+	run := q.runTotals()
+	q.summary.SetText(summaryText(run, q.len() > 0))
+	q.total.SetText(countsText(all))
+	show(q.clearBtn, all.Done+all.Failed+all.Cancelled > 0)
+	unfinished := all.Active + all.Waiting + all.Paused
+	show(q.pauseAllBtn, unfinished > 0)
+	show(q.cancelAllBtn, unfinished > 0)
+	if all.Paused > 0 && all.Paused == unfinished {
+		q.pauseAllBtn.SetText(T("Resume all"))
+		q.pauseAllBtn.SetIcon(theme.MediaPlayIcon())
+	} else {
+		q.pauseAllBtn.SetText(T("Pause all"))
+		q.pauseAllBtn.SetIcon(theme.MediaPauseIcon())
+	}
+	if q.onChange != nil {
+		q.onChange()
+	}
 }
 
-// totalsText is the batch line: counts, bytes, speed and time left.
-func totalsText(t queueTotals) string {
-	s := T("{{.Active}} uploading · {{.Done}} done · {{.Failed}} failed — {{.Sent}} of {{.Total}}",
-		"Active", t.Active+t.Paused, "Done", t.Done, "Failed", t.Failed+t.Cancelled,
-		"Sent", humanize.Bytes(t.Sent), "Total", humanize.Bytes(t.Total))
-	if t.Active > 0 && t.BytesPerSec > 0 && t.Total > t.Sent {
-		eta := humanize.Duration(secondsToDuration(float64(t.Total-t.Sent) / t.BytesPerSec))
-		if eta != "" {
-			s += " · " + T("{{.Speed}}/s, {{.ETA}} left", "Speed", humanize.Bytes(int64(t.BytesPerSec)), "ETA", eta)
+// summaryText is the queue's one line: while files upload, "3 of 20 files,
+// 1.2 GiB left, about 2 min"; after a batch, what became of it.
+func summaryText(t queueTotals, anyRows bool) string {
+	files := t.Active + t.Waiting + t.Paused + t.Done + t.Failed
+	if t.Active+t.Waiting+t.Paused > 0 {
+		s := N("{{.Done}} of {{.Count}} files", files, "Done", t.Done) +
+			", " + T("{{.Left}} left", "Left", humanize.Bytes(max(t.Total-t.Sent, 0)))
+		if t.Active > 0 && t.BytesPerSec > 0 && t.Total > t.Sent {
+			if eta := humanize.Duration(secondsToDuration(float64(t.Total-t.Sent) / t.BytesPerSec)); eta != "" {
+				s += ", " + T("about {{.ETA}}", "ETA", eta)
+			}
+		} else if t.Active == 0 && t.Paused > 0 && t.Waiting == 0 {
+			s += " — " + T("paused")
+		}
+		return s
+	}
+	if files+t.Cancelled == 0 {
+		if anyRows {
+			return T("Nothing uploading.")
+		}
+		return T("No uploads yet.")
+	}
+	return batchText(t)
+}
+
+// batchText says what became of a finished batch: uploaded, not uploaded
+// (failed) and cancelled files, each only when there are some. A file the
+// person cancelled is not counted as not uploaded.
+func batchText(t queueTotals) string {
+	parts := []string{N("{{.Count}} uploaded", t.Done)}
+	if t.Failed > 0 {
+		parts = append(parts, N("{{.Count}} not uploaded", t.Failed))
+	}
+	if t.Cancelled > 0 {
+		parts = append(parts, N("{{.Count}} cancelled", t.Cancelled))
+	}
+	return sentence(strings.Join(parts, ", "))
+}
+
+// countsText breaks the queue down by state: "2 uploading · 14 waiting ·
+// 1 paused · 1 failed · 5 done", leaving out states no file is in.
+func countsText(t queueTotals) string {
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		text string
+	}{
+		{t.Active, "{{.Count}} uploading"}, {t.Waiting, "{{.Count}} waiting"}, {t.Paused, "{{.Count}} paused"},
+		{t.Failed, "{{.Count}} failed"}, {t.Cancelled, "{{.Count}} cancelled"}, {t.Done, "{{.Count}} done"},
+	} {
+		if c.n > 0 {
+			parts = append(parts, N(c.text, c.n))
 		}
 	}
-	return s
+	return strings.Join(parts, " · ")
 }
 
-func (q *queueView) view() fyne.CanvasObject {
-	return container.NewBorder(
-		container.NewVBox(widget.NewLabelWithStyle(T("Uploads"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), q.total),
-		nil, nil, nil, q.list)
+// clearFinishedRows removes the rows of finished, failed and cancelled
+// uploads (Clear finished).
+func (q *queueView) clearFinishedRows() {
+	kept := q.clearFinished()
+	batchOf := make([]int, len(kept))
+	for n, i := range kept {
+		batchOf[n] = q.batchOf[i]
+	}
+	q.batchOf, q.starts = batchOf, nil
+	for n, b := range batchOf {
+		if n == 0 || batchOf[n-1] != b {
+			q.starts = append(q.starts, n)
+		}
+	}
+	q.list.Refresh()
+	q.updateTotals()
+}
+
+// pauseOrResumeAll is Pause all, or Resume all when every unfinished
+// file is paused.
+func (q *queueView) pauseOrResumeAll() {
+	if q.ctl == nil {
+		return
+	}
+	t := q.totals()
+	if t.Paused > 0 && t.Active+t.Waiting == 0 {
+		go q.ctl.ResumeAll()
+	} else {
+		go q.ctl.PauseAll()
+	}
+}
+
+func (q *queueView) cancelAll() {
+	if q.ctl != nil {
+		go q.ctl.CancelAll()
+	}
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// view is the queue on its own, without the window's folding panel.
+func (q *queueView) view() fyne.CanvasObject {
+	tools := container.NewBorder(nil, nil, nil, container.NewHBox(q.clearBtn, q.pauseAllBtn, q.cancelAllBtn), q.total)
+	return container.NewBorder(container.NewVBox(q.summary, tools), nil, nil, nil, q.list)
+}

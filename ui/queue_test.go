@@ -83,7 +83,8 @@ func TestQueueTotalsAndETA(t *testing.T) {
 	q.apply(upload.Event{ID: 3, Name: "c", State: upload.Failed, Sent: 0, Total: 1 << 20, Err: errors.New("x")})
 	tot := q.totals()
 	assert.Equal(t, queueTotals{Active: 1, Done: 1, Failed: 1, Sent: 3 << 20, Total: 6 << 20, BytesPerSec: 1 << 20}, tot)
-	assert.Equal(t, "1 uploading · 1 done · 1 failed — 3.0 MiB of 6.0 MiB · 1.0 MiB/s, 3 s left", totalsText(tot))
+	assert.Equal(t, "1 of 3 files, 3.0 MiB left, about 3 s", summaryText(tot, true))
+	assert.Equal(t, "1 uploading · 1 failed · 1 done", countsText(tot))
 }
 
 // TestQueueRowsShowStateAndButtons renders the queue with the fyne test
@@ -126,7 +127,7 @@ func TestQueueRowsShowStateAndButtons(t *testing.T) {
 	test.Tap(up.cancel)
 	assert.Eventually(t, func() bool { return ctl.count() == 3 }, 5*time.Second, 10*time.Millisecond)
 	assert.ElementsMatch(t, []string{"pause 1", "resume 2", "cancel 1"}, ctl.all())
-	assert.Contains(t, q.total.Text, "2 uploading · 0 done · 1 failed")
+	assert.Equal(t, "1 uploading · 1 paused · 1 failed", q.total.Text, "a paused file is counted as paused")
 
 	// Issue 20 item 5: no speed and no time left before any byte is stored.
 	q.apply(upload.Event{ID: 4, Name: "stuck.bin", State: upload.Uploading, Sent: 0, Total: 1 << 20, BytesPerSec: 2900, ETA: 9 * time.Minute})
@@ -212,7 +213,7 @@ func TestFailedBatchNotifiesAndDetailsExplain(t *testing.T) {
 	}}, StartDir: src, ThumbnailDir: t.TempDir(), Accounts: &fakeAccounts{}})
 	defer m.Close()
 	m.browser.Wait()
-	test.AssertNotificationSent(t, fyne.NewNotification("Some uploads failed", "0 uploaded, 1 not uploaded. Open Ferry to retry them."), func() {
+	test.AssertNotificationSent(t, fyne.NewNotification("Some uploads failed", "0 uploaded, 1 not uploaded. Retry them from Ferry's upload list."), func() {
 		withUI(func() { m.AddPaths([]string{filepath.Join(src, "a.bin")}) })
 		m.Wait()
 	})
@@ -230,3 +231,7 @@ func TestFailedBatchNotifiesAndDetailsExplain(t *testing.T) {
 	assert.Contains(t, text, "Sign in again", "the dialog offers to sign in to the upload service")
 	assert.NotContains(t, text, "wrong", "the bearer token is not shown")
 }
+func (c *recordingControl) PauseAll()            { c.add("pause all") }
+func (c *recordingControl) ResumeAll()           { c.add("resume all") }
+func (c *recordingControl) CancelAll()           { c.add("cancel all") }
+func (c *recordingControl) SetConcurrency(n int) { c.add(fmt.Sprintf("concurrency %d", n)) }

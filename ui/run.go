@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-app/ferry/auth"
 	"github.com/ferry-app/ferry/backend/api"
 	"github.com/ferry-app/ferry/internal/app"
+	"github.com/ferry-app/ferry/internal/appdirs"
 	"github.com/ferry-app/ferry/internal/portal"
 	"github.com/ferry-app/ferry/upload"
 )
@@ -40,12 +41,15 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 		Accounts:         sessionAccounts{s},
 		Preconnect:       true,
 		Concurrency:      cfg.Upload.Concurrency,
+		UploadAtOnce:     cfg.UI.UploadAtOnce,
+		StateDir:         appdirs.DataDir(),
 		ShowHidden:       cfg.UI.ShowHidden,
 		Restrictions:     api.UploadInfo{MaxFileSize: cfg.Upload.MaxFileSize, AllowedTypes: cfg.Upload.AllowedTypes},
 		ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB,
 		Settings: &Settings{
 			Backend: cfg.Backend, BackendLocked: cfg.Locked("backend"),
 			Concurrency: cfg.Upload.Concurrency, ConcurrencyLocked: cfg.Locked("upload.concurrency"),
+			UploadAtOnce: cfg.UI.UploadAtOnce, UploadAtOnceLocked: cfg.Locked("ui.upload_at_once"),
 			ThumbnailCacheMB: cfg.UI.ThumbnailCacheMB, Theme: cfg.UI.Theme, Language: cfg.UI.Language,
 			StorageDir: s.BuiltInStorageDir(),
 			Save:       s.SaveSettings,

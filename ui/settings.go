@@ -25,9 +25,12 @@ type Settings struct {
 	BackendLocked     bool   // the administrator locked it
 	Concurrency       int
 	ConcurrencyLocked bool
-	ThumbnailCacheMB  int
-	Theme             string // system, light or dark
-	Language          string // system, en or de
+	// UploadAtOnce starts dropped files without a review (ui.upload_at_once).
+	UploadAtOnce       bool
+	UploadAtOnceLocked bool
+	ThumbnailCacheMB   int
+	Theme              string // system, light or dark
+	Language           string // system, en or de
 	// StorageDir is the folder the built-in upload service stores files
 	// in; shown with an Open button while Backend is "".
 	StorageDir string
@@ -48,11 +51,15 @@ type settingsDialog struct {
 	storage     *widget.Label  // the built-in service's folder
 	openStorage *widget.Button // opens it in the file manager
 	concurrency *widget.Select
+	atOnce      *widget.Check
+	atOnceNote  *widget.Label
 	cacheSize   *widget.Select
 	clearBtn    *widget.Button
 	cacheUsage  *widget.Label
 	theme       *widget.RadioGroup
 	language    *widget.Select
+	langNote    *widget.Label // Fyne cannot re-translate an open window
+	cacheNote   *widget.Label
 	status      *widget.Label
 	saveBtn     *widget.Button
 }
@@ -88,7 +95,7 @@ func (m *Main) showSettings() *settingsDialog {
 	m.log.Debug("settings shown")
 	s := m.deps.Settings
 	if s == nil {
-		s = &Settings{Concurrency: m.deps.Concurrency, ThumbnailCacheMB: m.deps.ThumbnailCacheMB}
+		s = &Settings{Concurrency: m.deps.Concurrency, ThumbnailCacheMB: m.deps.ThumbnailCacheMB, UploadAtOnce: m.deps.UploadAtOnce}
 	}
 	sd := &settingsDialog{status: &widget.Label{Wrapping: fyne.TextWrapWord}}
 
@@ -107,6 +114,14 @@ func (m *Main) showSettings() *settingsDialog {
 	sd.concurrency.SetSelected(strconv.Itoa(max(s.Concurrency, 1)))
 	if s.ConcurrencyLocked {
 		sd.concurrency.Disable()
+	}
+	sd.atOnce = &widget.Check{Text: T("Upload dropped files at once, without a review"), Checked: s.UploadAtOnce}
+	sd.atOnceNote = &widget.Label{Importance: widget.LowImportance}
+	if s.UploadAtOnceLocked {
+		sd.atOnce.Disable()
+		sd.atOnceNote.SetText(T("Set by your administrator"))
+	} else {
+		sd.atOnceNote.Hide()
 	}
 
 	var sizes []string
@@ -137,6 +152,10 @@ func (m *Main) showSettings() *settingsDialog {
 	}
 	sd.language = widget.NewSelect(langs, nil)
 	sd.language.SetSelected(languageLabel(cmpOr(s.Language, "system")))
+	// Fyne translates a widget's text when it is made; an open window
+	// cannot switch language, so say so where the choice is made.
+	sd.langNote = &widget.Label{Text: T("Applies after a restart"), Importance: widget.LowImportance}
+	sd.cacheNote = &widget.Label{Text: T("Applies after a restart"), Importance: widget.LowImportance}
 
 	service := container.NewVBox(sd.backend, sd.lockedNote)
 	if s.Backend == "" && s.StorageDir != "" {
@@ -150,9 +169,10 @@ func (m *Main) showSettings() *settingsDialog {
 	form := widget.NewForm(
 		widget.NewFormItem(T("Upload service"), service),
 		widget.NewFormItem(T("Files at once"), sd.concurrency),
-		widget.NewFormItem(T("Thumbnail cache"), container.NewVBox(container.NewBorder(nil, nil, nil, sd.clearBtn, sd.cacheSize), sd.cacheUsage)),
+		widget.NewFormItem(T("Dropped files"), container.NewVBox(sd.atOnce, sd.atOnceNote)),
+		widget.NewFormItem(T("Thumbnail cache"), container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(sd.cacheNote, sd.clearBtn), sd.cacheSize), sd.cacheUsage)),
 		widget.NewFormItem(T("Appearance"), sd.theme),
-		widget.NewFormItem(T("Language"), sd.language),
+		widget.NewFormItem(T("Language"), container.NewBorder(nil, nil, nil, sd.langNote, sd.language)),
 	)
 	sd.saveBtn = &widget.Button{Text: T("Save"), Importance: widget.HighImportance, OnTapped: func() { m.saveSettings(sd, s) }}
 	cancel := &widget.Button{Text: T("Close"), OnTapped: func() { sd.d.Hide() }}
@@ -213,6 +233,9 @@ func (m *Main) saveSettings(sd *settingsDialog, s *Settings) {
 	if !s.ConcurrencyLocked && sd.concurrency.Selected != strconv.Itoa(s.Concurrency) {
 		changes["upload.concurrency"] = sd.concurrency.Selected
 	}
+	if !s.UploadAtOnceLocked && sd.atOnce.Checked != s.UploadAtOnce {
+		changes["ui.upload_at_once"] = strconv.FormatBool(sd.atOnce.Checked)
+	}
 	for i, mb := range cacheSizesMB {
 		if sd.cacheSize.SelectedIndex() == i && mb != s.ThumbnailCacheMB {
 			changes["ui.thumbnail_cache_mb"] = strconv.Itoa(mb)
@@ -246,6 +269,11 @@ func (m *Main) saveSettings(sd *settingsDialog, s *Settings) {
 	}
 	if v, ok := changes["upload.concurrency"]; ok {
 		s.Concurrency, _ = strconv.Atoi(v)
+		m.setConcurrency(s.Concurrency)
+	}
+	if v, ok := changes["ui.upload_at_once"]; ok {
+		s.UploadAtOnce = v == "true"
+		m.deps.UploadAtOnce = s.UploadAtOnce // the next drop
 	}
 	if v, ok := changes["ui.thumbnail_cache_mb"]; ok {
 		s.ThumbnailCacheMB, _ = strconv.Atoi(v)
@@ -258,7 +286,23 @@ func (m *Main) saveSettings(sd *settingsDialog, s *Settings) {
 		s.Language = lg
 	}
 	sd.d.Hide()
-	m.status.SetText(T("Settings saved. Some changes take effect when Ferry starts again."))
+	_, backend := changes["backend"]
+	_, language := changes["ui.language"]
+	_, cache := changes["ui.thumbnail_cache_mb"]
+	if backend || language || cache {
+		m.status.SetText(T("Settings saved. Some changes take effect when Ferry starts again."))
+	} else {
+		m.status.SetText(T("Settings saved and applied."))
+	}
+}
+
+// setConcurrency applies "Files at once" to the uploads running now and
+// to the queue made later.
+func (m *Main) setConcurrency(n int) {
+	m.deps.Concurrency = n
+	if m.queue.ctl != nil {
+		m.queue.ctl.SetConcurrency(n)
+	}
 }
 
 // settingsReason explains a refused setting without a raw error string:

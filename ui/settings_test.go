@@ -116,3 +116,44 @@ func TestSettingsShowsTheBuiltInStorageFolder(t *testing.T) {
 	withUI(func() { sd = m2.showSettings() })
 	assert.Nil(t, sd.storage, "a configured service's storage is not on this computer")
 }
+
+// TestSettingsApplyAtOnceWhereTheToolkitAllows is issue 21 item 12: Files
+// at once changes the running queue when saved; the language, which Fyne
+// cannot change in an open window, says so beside its control; Upload at
+// once takes effect with the next drop, and the administrator can lock it.
+func TestSettingsApplyAtOnceWhereTheToolkitAllows(t *testing.T) {
+	test.NewTempApp(t)
+	var saved map[string]string
+	s := &Settings{Concurrency: 4, ThumbnailCacheMB: 256, Theme: "system", Language: "system",
+		Save: func(c map[string]string) error { saved = c; return nil }}
+	m := settingsWindow(t, s)
+	ctl := &recordingControl{}
+	m.queue.ctl = ctl
+	var sd *settingsDialog
+	withUI(func() { sd = m.showSettings() })
+	assert.Equal(t, "Applies after a restart", sd.langNote.Text)
+	assert.True(t, sd.langNote.Visible())
+	lp := fyne.CurrentApp().Driver().AbsolutePositionForObject(sd.language)
+	np := fyne.CurrentApp().Driver().AbsolutePositionForObject(sd.langNote)
+	assert.InDelta(t, lp.Y, np.Y, float64(sd.language.Size().Height), "the note is beside the language, not only in a status line")
+	assert.Greater(t, np.X, lp.X)
+	assert.False(t, sd.atOnce.Checked)
+	assert.False(t, sd.atOnce.Disabled())
+
+	withUI(func() {
+		sd.concurrency.SetSelected("2")
+		sd.atOnce.SetChecked(true)
+		test.Tap(sd.saveBtn)
+	})
+	assert.Equal(t, map[string]string{"upload.concurrency": "2", "ui.upload_at_once": "true"}, saved)
+	assert.Equal(t, []string{"concurrency 2"}, ctl.all(), "the running queue uploads two files at once from now on")
+	assert.Equal(t, 2, m.deps.Concurrency, "and so does a queue made later")
+	assert.True(t, m.deps.UploadAtOnce, "the next drop starts at once")
+	assert.Equal(t, "Settings saved and applied.", m.status.Text, "nothing here waits for a restart")
+
+	m2 := settingsWindow(t, &Settings{Concurrency: 4, UploadAtOnce: true, UploadAtOnceLocked: true})
+	withUI(func() { sd = m2.showSettings() })
+	assert.True(t, sd.atOnce.Checked)
+	assert.True(t, sd.atOnce.Disabled(), "locked by the administrator")
+	assert.Equal(t, "Set by your administrator", sd.atOnceNote.Text)
+}

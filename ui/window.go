@@ -43,6 +43,12 @@ type Deps struct {
 	StartDir string
 	// Concurrency is how many files upload at once (0: the queue options').
 	Concurrency int
+	// UploadAtOnce starts dropped files at once (ui.upload_at_once); without
+	// it a drop becomes a batch the person reviews and starts.
+	UploadAtOnce bool
+	// StateDir is where the window keeps its size, dividers, view mode and
+	// last folders across restarts (window.json). "": nothing is kept.
+	StateDir string
 
 	// Local is This Computer. Nil: one over local.DefaultPlaces() (plus
 	// StartDir when it lies outside them), closed by Close.
@@ -141,6 +147,8 @@ type Main struct {
 	preview  *preview
 	sidebar  *sidebar
 	queue    *queueView
+	review   *review     // dropped files waiting for Start
+	panel    *queuePanel // the queue's folding panel
 	status   *widget.Label
 	selLabel *widget.Label
 	upBtn    *widget.Button
@@ -159,6 +167,12 @@ type Main struct {
 	// uploads ends (the tray quits a hidden window's app then).
 	AfterBatch func()
 
+	store     *stateStore
+	state     windowState // as loaded, then as changed (UI goroutine)
+	splits    [3]*container.Split
+	work      *fyne.Container   // the file list, and the queue's line or split
+	filesPane fyne.CanvasObject // the file list with its selection bar
+
 	pending sync.WaitGroup // AddPaths calls still walking or connecting
 	connMu  sync.Mutex     // held while connecting; guards q
 	q       *upload.Queue
@@ -170,11 +184,24 @@ type Main struct {
 // handler and keyboard shortcuts, starts listing the start folder and
 // returns the screen. Call Close when the window closes.
 func Create(w fyne.Window, deps Deps) *Main {
-	if deps.StartDir == "" {
-		deps.StartDir, _ = os.UserHomeDir()
-	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	store := &stateStore{}
+	if deps.StateDir != "" {
+		store.path = filepath.Join(deps.StateDir, stateFileName)
+	}
+	state, err := store.load()
+	if err != nil {
+		deps.Log.Warn("window state not read; starting afresh", "err", err)
+	}
+	if deps.StartDir == "" {
+		deps.StartDir, _ = os.UserHomeDir()
+		if dir := state.Folders["local"]; dir != "" {
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+				deps.StartDir = dir // where the person was last time
+			}
+		}
 	}
 	// Create is UI code that starts workers and goes on building widgets.
 	// In the app their onMain functions run later on the UI goroutine; the
@@ -182,10 +209,14 @@ func Create(w fyne.Window, deps Deps) *Main {
 	uiMu.Lock()
 	defer uiMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{win: w, deps: deps, log: deps.Log, queue: newQueueView(), ctx: ctx, cancel: cancel,
+	m := &Main{win: w, deps: deps, log: deps.Log, queue: newQueueView(), review: newReview(), ctx: ctx, cancel: cancel,
 		rules: restrictionsFrom(deps.Restrictions), remotes: map[string]*source{},
-		status:   &widget.Label{Text: T("Drop files or folders anywhere in this window to upload them."), Truncation: fyne.TextTruncateEllipsis},
-		selLabel: widget.NewLabel(T("Nothing selected"))}
+		status:   &widget.Label{Wrapping: fyne.TextWrapWord},
+		selLabel: widget.NewLabel(T("Nothing selected")),
+		store:    store, state: state}
+	if m.state.Folders == nil {
+		m.state.Folders = map[string]string{}
+	}
 	if deps.Pick != nil {
 		m.pick = &picker{opts: *deps.Pick}
 		m.rules.Accept = deps.Pick.Accept
@@ -233,7 +264,16 @@ func Create(w fyne.Window, deps Deps) *Main {
 		m.presentProblem(SafeName(r.Name), r.Problem, act)
 	}
 	m.queue.ended = m.batchEnded
+	m.review.onStart = func(srcs []upload.Source) {
+		m.pending.Add(1)
+		go func() {
+			defer m.pending.Done()
+			m.enqueue(srcs)
+		}()
+	}
 	m.browser.onSelectionChanged = m.selectionChanged
+	m.browser.onLocation = m.rememberFolder
+	m.browser.onViewMode = m.rememberViewMode
 	m.browser.onCursorChanged = func(it *item) { m.preview.show(m.browser.loc.src, it) }
 	w.SetOnDropped(m.onDropped)
 	w.SetContent(m.content())
@@ -252,6 +292,12 @@ func Create(w fyne.Window, deps Deps) *Main {
 		}
 	})
 	w.Canvas().Focus(m.browser.nav) // the keyboard works from the start
+	if state.Grid {
+		m.browser.setGrid(true)
+	}
+	if state.Width >= 400 && state.Height >= 300 {
+		w.Resize(fyne.NewSize(min(state.Width, 10000), min(state.Height, 10000)))
+	}
 	m.sidebar.reload()
 	if m.local != nil {
 		m.browser.openSource(m.local, filepath.Clean(deps.StartDir))
@@ -309,25 +355,101 @@ func (m *Main) localSource() *source {
 	return &source{Key: "local", Title: T("This Computer"), Prov: p, Feat: providers.FeaturesOf(p), Local: true}
 }
 
+// content lays the window out: across the top the status line (it wraps,
+// so no message is cut off) with Add files, Add folder and the menu; below
+// it the sidebar, the files with the upload queue's panel under them, and
+// the preview.
 func (m *Main) content() fyne.CanvasObject {
 	addFiles := &widget.Button{Text: T("Add files…"), Icon: theme.FileIcon(), OnTapped: func() { m.choose(false) }}
 	addFolder := &widget.Button{Text: T("Add folder…"), Icon: theme.FolderIcon(), OnTapped: func() { m.choose(true) }}
-	hint := container.NewBorder(nil, nil, widget.NewIcon(theme.UploadIcon()), container.NewHBox(addFiles, addFolder, m.menuBtn), m.status)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, m.menuBtn), m.status)
 
 	actions := fyne.CanvasObject(m.upBtn)
 	if m.pick != nil {
 		actions = container.NewHBox(m.pick.cancelBtn(m), m.upBtn)
 	}
-	bar := container.NewBorder(nil, nil, nil, actions, m.selLabel)
-	browserPane := container.NewBorder(nil, bar, nil, nil, m.browser.view())
-	split := container.NewVSplit(browserPane, m.queue.view())
-	split.Offset = 0.68
-	center := container.NewHSplit(container.NewBorder(hint, nil, nil, nil, split), m.preview.view())
-	center.Offset = 0.7
+	// One line under the files says what the folder holds and what is
+	// selected, so the list keeps the height of a row more.
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(m.selLabel, actions), m.browser.status)
+	m.filesPane = container.NewBorder(m.browser.toolbar, bar, nil, nil, m.browser.nav)
+	m.panel = newQueuePanel(m.queue, m.review)
+	queueSplit := container.NewVSplit(m.filesPane, m.panel.full())
+	queueSplit.Offset = clampOffset(m.state.QueueSplit, 0.55)
+	m.work = container.NewStack()
+	m.splits[2] = queueSplit
+	m.panel.arrange = m.arrangeQueue
+	m.arrangeQueue(false)
+	center := container.NewHSplit(m.work, m.preview.view())
+	center.Offset = clampOffset(m.state.PreviewSplit, 0.7)
 	body := container.NewHSplit(m.sidebar.list, center)
-	body.Offset = 0.2 // "This Computer" and account names fit at the default size
+	body.Offset = clampOffset(m.state.SidebarSplit, 0.2) // "This Computer" and account names fit at the default size
+	m.splits[0], m.splits[1] = body, center
 	m.banner = newBanner()
-	return container.NewBorder(m.banner.box, nil, nil, nil, body)
+	return container.NewBorder(container.NewVBox(m.banner.box, top), nil, nil, nil, body)
+}
+
+// arrangeQueue shows the queue folded to its line under the files, or
+// expanded in a split the person can resize.
+func (m *Main) arrangeQueue(expanded bool) {
+	if expanded {
+		s := m.splits[2]
+		s.Leading, s.Trailing = m.filesPane, m.panel.full()
+		m.work.Objects = []fyne.CanvasObject{s}
+		s.Refresh()
+	} else {
+		m.work.Objects = []fyne.CanvasObject{container.NewBorder(nil, m.panel.header, nil, nil, m.filesPane)}
+	}
+	m.work.Refresh()
+}
+
+// rememberFolder keeps the folder just opened as its source's last one.
+func (m *Main) rememberFolder(loc location) {
+	if loc.src == nil || loc.query != "" || len(loc.trail) == 0 {
+		return
+	}
+	key, id := stateKey(loc.src), loc.folder().ID
+	if m.state.Folders[key] == id {
+		return
+	}
+	m.state.Folders[key] = id
+	m.saveState(false)
+}
+
+func (m *Main) rememberViewMode(grid bool) {
+	if m.state.Grid != grid {
+		m.state.Grid = grid
+		m.saveState(false)
+	}
+}
+
+// saveState writes the window's state: at once (wait, when the window
+// closes) or off the UI goroutine.
+func (m *Main) saveState(wait bool) {
+	st := m.state
+	st.Folders = make(map[string]string, len(m.state.Folders))
+	for k, v := range m.state.Folders {
+		st.Folders[k] = v
+	}
+	if sz := m.win.Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
+		st.Width, st.Height = sz.Width, sz.Height
+	}
+	st.SidebarSplit, st.PreviewSplit, st.QueueSplit = m.splits[0].Offset, m.splits[1].Offset, m.splits[2].Offset
+	m.store.seq++
+	seq := m.store.seq
+	write := func() {
+		if err := m.store.save(st, seq); err != nil {
+			m.log.Warn("window state not saved", "err", err)
+		}
+	}
+	if wait {
+		write()
+		return
+	}
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		write()
+	}()
 }
 
 // selectionChanged updates the bar: "N selected (size) — Upload".
@@ -366,6 +488,7 @@ func (m *Main) openAccount(a app.Account) {
 		return
 	}
 	m.status.SetText(T("Opening {{.Title}}…", "Title", SafeName(a.Title)))
+	last := m.state.Folders[strings.ReplaceAll(key, "\x00", ":")]
 	m.browser.jobs.Add(1)
 	go func() {
 		defer m.browser.jobs.Done()
@@ -374,6 +497,14 @@ func (m *Main) openAccount(a app.Account) {
 		if err == nil {
 			ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
 			roots, _ = p.Roots(ctx) // shown in the sidebar; opening goes on without them
+			cancel()
+		}
+		// The folder the person was in last time, if it is still there.
+		if last != "" && err == nil {
+			ctx, cancel := context.WithTimeout(m.ctx, providerTimeout)
+			if e, serr := p.Stat(ctx, last); serr != nil || !e.IsDir {
+				last = ""
+			}
 			cancel()
 		}
 		onMain(func() {
@@ -392,7 +523,7 @@ func (m *Main) openAccount(a app.Account) {
 			m.remotes[key] = src
 			m.sidebar.showRoots()
 			m.status.SetText("")
-			m.browser.openSource(src, "")
+			m.browser.openSource(src, last)
 		})
 	}()
 }
@@ -421,7 +552,39 @@ func (m *Main) onDropped(pos fyne.Position, uris []fyne.URI) {
 		m.status.SetText(T("Only files and folders from this computer can be dropped."))
 		return
 	}
-	m.AddPaths(paths)
+	m.dropPaths(paths)
+}
+
+// dropPaths turns dropped files and folders into a batch the person
+// reviews before it starts — or starts it at once with "Upload at once"
+// (or in a picker, whose program waits for the files).
+func (m *Main) dropPaths(paths []string) {
+	if m.deps.UploadAtOnce || m.pick != nil {
+		m.AddPaths(paths)
+		return
+	}
+	m.status.SetText(N("Adding {{.Count}} items…", len(paths)))
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		srcs, skipped := upload.Expand(paths)
+		var left []skippedItem
+		for _, s := range skipped {
+			left = append(left, skippedItem{name: s.Name, reason: oneLine(s.Err)})
+		}
+		onMain(func() {
+			if len(srcs) > 0 {
+				m.review.add(srcs)
+				m.status.SetText(N("{{.Count}} files are ready to upload: review them, then press Start upload.", len(srcs)))
+			} else {
+				m.status.SetText(T("Nothing could be added."))
+			}
+			if len(left) > 0 {
+				m.status.SetText(m.status.Text + " " + N("{{.Count}} skipped.", len(left)))
+				m.showSkipped(left)
+			}
+		})
+	}()
 }
 
 // uploadSelection queues the selected items: local files and folders by
@@ -535,6 +698,7 @@ func (m *Main) enqueue(srcs []upload.Source) bool {
 		})
 		return false
 	}
+	onMain(m.queue.beginBatch) // listed above the earlier batches
 	// Remember each job's source before its events reach the rows, so
 	// Retry and the picker know what each row is.
 	ids := q.Add(srcs...)
@@ -620,17 +784,24 @@ func (m *Main) queueIfConnected() *upload.Queue {
 // batchEnded tells the desktop when a batch finished or failed, and hands
 // a picker's results to its program.
 func (m *Main) batchEnded(t queueTotals) {
+	// The desktop's notification may be read with the window hidden; the
+	// status line is read inside it. Neither asks to open Ferry, and a file
+	// the person cancelled is no failure.
 	var n *fyne.Notification
-	if t.Failed+t.Cancelled > 0 {
-		n = fyne.NewNotification(T("Some uploads failed"),
-			T("{{.Done}} uploaded, {{.Failed}} not uploaded. Open Ferry to retry them.", "Done", t.Done, "Failed", t.Failed+t.Cancelled))
-	} else {
+	switch {
+	case t.Failed > 0:
+		n = fyne.NewNotification(T("Some uploads failed"), batchText(t)+" "+T("Retry them from Ferry's upload list."))
+		m.status.SetText(batchText(t) + " " + T("Retry them from the upload list below."))
+	case t.Cancelled > 0:
+		n = fyne.NewNotification(T("Uploads finished"), batchText(t))
+		m.status.SetText(n.Content)
+	default:
 		n = fyne.NewNotification(T("Uploads finished"), N("{{.Count}} files uploaded.", t.Done))
+		m.status.SetText(n.Content)
 	}
 	if a := fyne.CurrentApp(); a != nil {
 		a.SendNotification(n)
 	}
-	m.status.SetText(n.Content)
 	if m.pick != nil {
 		m.pick.batchEnded(m, t)
 	}
@@ -642,7 +813,7 @@ func (m *Main) batchEnded(t queueTotals) {
 // Busy reports whether some upload has not finished (UI goroutine).
 func (m *Main) Busy() bool {
 	t := m.queue.totals()
-	return t.Active+t.Paused > 0
+	return t.Active+t.Waiting+t.Paused > 0
 }
 
 // serviceSignIn returns the "Sign in again" action for a problem the
@@ -724,6 +895,7 @@ func (m *Main) Wait() {
 
 // Close cancels unfinished uploads, listings and thumbnails.
 func (m *Main) Close() {
+	m.saveState(true) // the size and dividers as the person left them
 	m.cancel()
 	if m.ownLocal != nil {
 		defer m.ownLocal.Close()

@@ -87,6 +87,9 @@ func TestDropFilesAndFoldersUploadsThemWithRelativePaths(t *testing.T) {
 		storage.NewFileURI(filepath.Join(src, "photos")),
 	})
 	m.Wait()
+	require.Empty(t, m.queue.Rows(), "a drop waits for the person to review it")
+	withUI(func() { test.Tap(m.review.startBtn) })
+	m.Wait()
 
 	rows := m.queue.Rows()
 	require.Len(t, rows, 3)

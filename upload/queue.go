@@ -292,6 +292,13 @@ func (q *Queue) finish(j *job, res *Result, err error) {
 	q.done(j)
 }
 
+// SetConcurrency changes how many files upload at once (n < 1 counts as
+// 1), for the files in line now and later. Lowering it pauses no running
+// file: the line waits until fewer than n run.
+func (q *Queue) SetConcurrency(n int) {
+	q.turns.setLimit(max(n, 1))
+}
+
 // Cancel stops one job and discards what it stored (the multipart upload is
 // aborted on the backend, its journal entry removed). A finished job is left
 // as it is.

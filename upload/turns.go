@@ -15,13 +15,25 @@ import (
 // woken whenever a slot frees.
 type turns struct {
 	mu      sync.Mutex
-	free    int
+	limit   int    // slots in all
+	free    int    // slots not taken; below zero after the limit was lowered
 	waiting []*job // sorted by ID; neither paused nor ended nor owned
 	closed  bool   // the queue closed: nothing starts any more
 	start   func(*job)
 }
 
-func newTurns(n int, start func(*job)) *turns { return &turns{free: n, start: start} }
+func newTurns(n int, start func(*job)) *turns { return &turns{limit: n, free: n, start: start} }
+
+// setLimit changes how many slots there are. Raising it lets the next in
+// line go at once; lowering it stops nobody: running files finish, and no
+// new one starts until fewer than n run.
+func (t *turns) setLimit(n int) {
+	t.mu.Lock()
+	t.free += n - t.limit
+	t.limit = n
+	t.dispatchLocked()
+	t.mu.Unlock()
+}
 
 // join puts j in line by its ID and starts whoever is first while slots are
 // free. It reports false when the queue closed: j is the caller's to end.
