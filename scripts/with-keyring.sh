@@ -24,7 +24,39 @@ for tool in dbus-run-session gnome-keyring-daemon secret-tool; do
 done
 
 if [ -z "${FERRY_WITH_KEYRING_INNER:-}" ]; then
-	FERRY_WITH_KEYRING_INNER=1 exec dbus-run-session -- "$0" "$@"
+	# The session bus activates the system's services, except the desktop
+	# portals: xdg-desktop-portal (installed for the file-chooser tests,
+	# which run it on a bus of their own) would start the document portal,
+	# whose FUSE mount in a test's runtime or cache folder outlives the test
+	# and makes its temporary folder impossible to remove.
+	bus=$(mktemp -d "${TMPDIR:-/tmp}/ferry-session.XXXXXX")
+	mkdir "$bus/services"
+	for f in /usr/share/dbus-1/services/*.service; do
+		case $(basename "$f") in
+		org.freedesktop.portal.* | org.freedesktop.impl.portal.*) ;;
+		*) ln -s "$f" "$bus/services/" ;;
+		esac
+	done
+	cat >"$bus/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=${TMPDIR:-/tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$bus/services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+	status=0
+	FERRY_WITH_KEYRING_INNER=1 dbus-run-session --config-file="$bus/session.conf" -- "$0" "$@" || status=$?
+	rm -rf "$bus"
+	exit $status
 fi
 unset FERRY_WITH_KEYRING_INNER
 
