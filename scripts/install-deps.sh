@@ -15,7 +15,10 @@ dist_pkgs=(imagemagick xz-utils zip mingw-w64)
 pkg_test_pkgs=(desktop-file-utils appstream lintian systemd wine64 wine)
 # the fleet test: Redis and nginx from Debian.
 fleet_pkgs=(redis-server nginx-light)
+# libheif-examples, libavif-bin: heif-enc and avifenc remake the HEIC/AVIF samples
+# of internal/thumbs (testdata/heif/make.sh).
 test_pkgs=(xvfb x11-utils xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools chromium curl time
+  libheif-examples libavif-bin
   "${fleet_pkgs[@]}"
   "${dist_pkgs[@]}" "${pkg_test_pkgs[@]}")
 pkgs=("${run_pkgs[@]}")
