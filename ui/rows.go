@@ -105,10 +105,10 @@ func (r *fileRow) bind(i int, it *item) {
 	if r.grid {
 		runes = gridNameRunes
 	}
+	// An excluded file's name stays in the foreground colour (the disabled
+	// colour of LowImportance is unreadable, 1.3:1) and is set in italics.
 	r.name.Importance = widget.MediumImportance
-	if it.reason != "" {
-		r.name.Importance = widget.LowImportance
-	}
+	r.name.TextStyle.Italic = it.reason != ""
 	r.name.SetText(DisplayName(it.Name, runes))
 	r.icon.SetResource(iconFor(it))
 	if r.size != nil {

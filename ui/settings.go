@@ -95,7 +95,7 @@ func (m *Main) showSettings() *settingsDialog {
 	sd.backend = widget.NewEntry()
 	sd.backend.SetText(s.Backend)
 	sd.backend.SetPlaceHolder(T("Built-in (files stay on this computer)"))
-	sd.lockedNote = &widget.Label{Importance: widget.LowImportance}
+	sd.lockedNote = &widget.Label{} // not LowImportance: its disabled colour is unreadable (TestTextContrastMeetsWCAGAA)
 	if s.BackendLocked {
 		sd.backend.Disable()
 		sd.lockedNote.SetText(T("Set by your administrator"))
@@ -119,7 +119,7 @@ func (m *Main) showSettings() *settingsDialog {
 		cur = humanize.Bytes(256 << 20)
 	}
 	sd.cacheSize.SetSelected(cur)
-	sd.cacheUsage = &widget.Label{Importance: widget.LowImportance}
+	sd.cacheUsage = &widget.Label{}
 	m.updateCacheUsage(sd, false)
 	sd.clearBtn = &widget.Button{Text: T("Clear"), Icon: theme.DeleteIcon(), OnTapped: func() { m.updateCacheUsage(sd, true) }}
 
