@@ -56,3 +56,30 @@ func TestHEIFBombRefusedBeforeAllocating(t *testing.T) {
 		t.Logf("%s: %d KiB allocated", name, n>>10)
 	}
 }
+
+// A HEIC or AVIF decode holds its WebAssembly memory, many times the
+// pixels' own size: it asks the shared budget for that (heifDecodeBytes)
+// and is refused when the budget could never hold it.
+func TestHEIFDecodeAsksBudgetForWasmMemory(t *testing.T) {
+	for _, name := range []string{"halves.heic", "halves.avif"} {
+		data := heifSample(t, name)
+		format := heifFormat(data)
+		cfg, err := heifConfig(format, data)
+		require.NoError(t, err)
+		need := heifDecodeBytes(format, cfg, data)
+		assert.GreaterOrEqual(t, need, int64(cfg.Width*cfg.Height*17), "%s: at least the measured 17.5 bytes a pixel", name)
+
+		swapBudget(t, newMemBudget(need-1))
+		_, err = Make(t.Context(), data, 32, 0)
+		require.ErrorIs(t, err, ErrTooLarge, name)
+
+		b := newMemBudget(need)
+		var asked int64
+		b.waiting = func(n int64) { asked = n; b.sem.Release(1) }
+		swapBudget(t, b)
+		require.NoError(t, b.sem.Acquire(t.Context(), 1)) // so the decode has to wait, and says for how much
+		_, err = Make(t.Context(), data, 32, 0)
+		require.NoError(t, err, name)
+		assert.Equal(t, need, asked, name)
+	}
+}

@@ -4,6 +4,8 @@
 // JPEG's embedded EXIF thumbnail when it is big enough, shrinks large images
 // with a fast box filter before a Catmull-Rom pass, and keeps results in an
 // in-memory LRU and an on-disk cache keyed by file identity (Loader).
+// HEIC/HEIF (phone photos) and AVIF are decoded by libheif and libavif
+// compiled to WebAssembly (heif.go), under the same limits.
 //
 // It knows nothing of Fyne: the UI asks a Loader from a goroutine and hands
 // the image to a widget itself.
