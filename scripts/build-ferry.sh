@@ -9,6 +9,9 @@
 # of its binary resident (`ferry --version`: 37.9 MiB vs 26.3 MiB peak
 # RSS). Together: `ferry ls` of a 20 000-entry WebDAV folder peaks at
 # 32 MiB instead of 42 MiB (bench/ls), and the window runs the same.
+# nodynamic: the HEIC/AVIF decoders (gen2brain/heic, gen2brain/avif) use their
+# embedded WebAssembly build and never dlopen a libheif/libavif found on the
+# library path (or, on Windows, a DLL planted beside the working folder).
 set -euo pipefail
 out=$1
 pkg=${2:-.}
@@ -17,4 +20,4 @@ ldflags="-X main.version=${VERSION:-dev}"
 if [ "$($GO env GOOS)/$($GO env GOARCH)" = linux/amd64 ]; then
   ldflags+=" -linkmode=internal"
 fi
-CGO_ENABLED=1 exec $GO build -tags netgo,osusergo -ldflags "$ldflags" -o "$out" "$pkg"
+CGO_ENABLED=1 exec $GO build -tags netgo,osusergo,nodynamic -ldflags "$ldflags" -o "$out" "$pkg"

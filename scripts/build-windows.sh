@@ -38,4 +38,4 @@ mkdir -p "$src"
 mkdir -p "$(dirname "$out")"
 cd "$src"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=${CC_WINDOWS:-x86_64-w64-mingw32-gcc} \
-  $GO build -trimpath -tags netgo,osusergo -ldflags "-s -w -X main.version=$VERSION" -o "$out" .
+  $GO build -trimpath -tags netgo,osusergo,nodynamic -ldflags "-s -w -X main.version=$VERSION" -o "$out" .

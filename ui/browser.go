@@ -829,11 +829,11 @@ func (b *browser) thumbRequest(it *item) (thumbs.Request, bool) {
 // isImageName reports formats the thumbnail engine decodes.
 func isImageName(name, mime string) bool {
 	switch strings.ToLower(path.Ext(name)) {
-	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff":
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".hif", ".avif":
 		return true
 	}
 	switch mime {
-	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff":
+	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff", "image/heic", "image/heif", "image/avif":
 		return true
 	}
 	return false

@@ -265,9 +265,10 @@ func TestSelectionClicksKeysAndRestrictions(t *testing.T) {
 	test.Tap(rowFor(t, w, 0)) // Ctrl+Shift adds the range Alpha … c.txt
 	assert.Equal(t, []string{"Alpha", "beta", "c.txt", "d.txt"}, names(last))
 
-	// The excluded file is greyed out, explains itself, and Ctrl+A skips it.
+	// The excluded file is set in italics, explains itself, and Ctrl+A skips it.
 	huge := rowFor(t, w, 4)
-	assert.Equal(t, widget.LowImportance, huge.name.Importance)
+	assert.True(t, huge.name.TextStyle.Italic)
+	assert.False(t, rowFor(t, w, 3).name.TextStyle.Italic)
 	assert.Equal(t, "Larger than the 1000 B the upload service accepts", huge.tooltip())
 	huge.MouseIn(desktopEvent())
 	require.NotNil(t, huge.tip, "hovering shows the reason as a tooltip")

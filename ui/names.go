@@ -88,3 +88,50 @@ func sanitizeText(b []byte) string {
 	}
 	return sb.String()
 }
+
+// TwoLineName lays name out on at most two lines, each of which fits (as
+// told by fits, which measures a line): the first line breaks after a
+// space, '-' or '_' in its second half when the rest then fits the second
+// line; otherwise the first line is as full as it fits and the second keeps
+// the name's end — its extension — behind "…": "Holiday photos from t" /
+// "…beach.jpg".
+// Lines are joined with "\n".
+func TwoLineName(name string, fits func(line string) bool) string {
+	if fits(name) {
+		return name
+	}
+	rs := []rune(name)
+	n1 := max(longestFit(len(rs), func(k int) bool { return fits(string(rs[:k])) }), 1)
+	split := func(n int) (string, []rune) {
+		return strings.TrimRight(string(rs[:n]), " "), []rune(strings.TrimLeft(string(rs[n:]), " "))
+	}
+	for i := n1; i > n1/2 && i < len(rs); i-- {
+		if c := rs[i-1]; c == ' ' || c == '-' || c == '_' {
+			if line1, rest := split(i); fits(string(rest)) {
+				return line1 + "\n" + string(rest)
+			}
+			break
+		}
+	}
+	line1, rest := split(n1)
+	if fits(string(rest)) {
+		return line1 + "\n" + string(rest)
+	}
+	n2 := longestFit(len(rest), func(k int) bool { return fits("…" + string(rest[len(rest)-k:])) })
+	return line1 + "\n…" + strings.TrimLeft(string(rest[len(rest)-n2:]), " ")
+}
+
+// longestFit returns the largest k in [0, n] with ok(k), for ok that holds
+// up to some k and not beyond (a prefix or suffix that fits a width).
+func longestFit(n int, ok func(k int) bool) int {
+	lo, hi := 0, n // ok(lo) is assumed; find the last k that is ok
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if ok(mid) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}

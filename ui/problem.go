@@ -187,7 +187,7 @@ func problemView(p problem) fyne.CanvasObject {
 	if p.Details == "" {
 		return text
 	}
-	details := &widget.Label{Text: p.Details, Wrapping: fyne.TextWrapBreak, Selectable: true, Importance: widget.LowImportance}
+	details := &widget.Label{Text: p.Details, Wrapping: fyne.TextWrapBreak, Selectable: true}
 	acc := widget.NewAccordion(widget.NewAccordionItem(T("Details"), details))
 	return container.NewVBox(text, acc)
 }

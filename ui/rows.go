@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"image"
+	"image/color"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -21,7 +22,7 @@ const (
 	gridThumb     = 104 // grid cell thumbnail box
 	thumbPixels   = 256 // thumbnails are made at this size for both views
 	listNameRunes = 72  // middle truncation of names in the list
-	gridNameRunes = 20  // and in the grid
+	gridNameRunes = 60  // and in the grid, before TwoLineName fits the tile
 )
 
 // fileRow is one list row or grid cell. It handles presses itself (with
@@ -60,12 +61,17 @@ func newFileRow(b *browser, grid bool) *fileRow {
 	}
 	r.bg.CornerRadius = theme.SelectionRadiusSize()
 	if grid {
+		// Up to two lines, fitted by TwoLineName; the name's area is always
+		// two lines high so every tile has the same height and layout.
 		r.name.Alignment = fyne.TextAlignCenter
-		box := canvas.NewRectangle(nil)
+		r.name.Truncation = fyne.TextTruncateClip
+		box := canvas.NewRectangle(color.Transparent) // not nil: the software painter (captures, image snapshots) cannot fill nil
 		box.SetMinSize(fyne.NewSize(gridThumb+16, gridThumb))
 		pic := container.NewStack(box, container.NewPadded(r.icon), r.thumb,
 			container.NewVBox(container.NewHBox(layout.NewSpacer(), r.mark)))
-		r.body = container.NewBorder(nil, r.name, nil, nil, pic)
+		twoLines := canvas.NewRectangle(color.Transparent)
+		twoLines.SetMinSize(fyne.NewSize(0, (&widget.Label{Text: "Ag\nAg"}).MinSize().Height))
+		r.body = container.NewBorder(nil, container.NewStack(twoLines, r.name), nil, nil, pic)
 	} else {
 		r.size = &widget.Label{Text: "000.0 MiB", Alignment: fyne.TextAlignTrailing}
 		r.date = &widget.Label{Text: "2006-01-02 15:04"}
@@ -105,11 +111,15 @@ func (r *fileRow) bind(i int, it *item) {
 	if r.grid {
 		runes = gridNameRunes
 	}
+	// An excluded file's name stays in the foreground colour (the disabled
+	// colour of LowImportance is unreadable, 1.3:1) and is set in italics.
 	r.name.Importance = widget.MediumImportance
-	if it.reason != "" {
-		r.name.Importance = widget.LowImportance
+	r.name.TextStyle.Italic = it.reason != ""
+	name := DisplayName(it.Name, runes)
+	if r.grid {
+		name = TwoLineName(name, r.fitsTile)
 	}
-	r.name.SetText(DisplayName(it.Name, runes))
+	r.name.SetText(name)
 	r.icon.SetResource(iconFor(it))
 	if r.size != nil {
 		switch {
@@ -307,4 +317,10 @@ var currentModifiers = func() fyne.KeyModifier {
 		return d.CurrentKeyModifiers()
 	}
 	return 0
+}
+
+// fitsTile reports whether line fits the width of a grid tile's name.
+func (r *fileRow) fitsTile(line string) bool {
+	width := float32(gridThumb+16) - 2*theme.InnerPadding()
+	return fyne.MeasureText(line, theme.TextSize(), r.name.TextStyle).Width <= width
 }

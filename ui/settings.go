@@ -102,7 +102,7 @@ func (m *Main) showSettings() *settingsDialog {
 	sd.backend = widget.NewEntry()
 	sd.backend.SetText(s.Backend)
 	sd.backend.SetPlaceHolder(T("Built-in (files stay on this computer)"))
-	sd.lockedNote = &widget.Label{Importance: widget.LowImportance}
+	sd.lockedNote = &widget.Label{} // not LowImportance: its disabled colour is unreadable (TestTextContrastMeetsWCAGAA)
 	if s.BackendLocked {
 		sd.backend.Disable()
 		sd.lockedNote.SetText(T("Set by your administrator"))
@@ -116,7 +116,7 @@ func (m *Main) showSettings() *settingsDialog {
 		sd.concurrency.Disable()
 	}
 	sd.atOnce = &widget.Check{Text: T("Upload dropped files at once, without a review"), Checked: s.UploadAtOnce}
-	sd.atOnceNote = &widget.Label{Importance: widget.LowImportance}
+	sd.atOnceNote = &widget.Label{TextStyle: fyne.TextStyle{Italic: true}}
 	if s.UploadAtOnceLocked {
 		sd.atOnce.Disable()
 		sd.atOnceNote.SetText(T("Set by your administrator"))
@@ -134,7 +134,7 @@ func (m *Main) showSettings() *settingsDialog {
 		cur = humanize.Bytes(256 << 20)
 	}
 	sd.cacheSize.SetSelected(cur)
-	sd.cacheUsage = &widget.Label{Importance: widget.LowImportance}
+	sd.cacheUsage = &widget.Label{}
 	m.updateCacheUsage(sd, false)
 	sd.clearBtn = &widget.Button{Text: T("Clear"), Icon: theme.DeleteIcon(), OnTapped: func() { m.updateCacheUsage(sd, true) }}
 
@@ -154,8 +154,8 @@ func (m *Main) showSettings() *settingsDialog {
 	sd.language.SetSelected(languageLabel(cmpOr(s.Language, "system")))
 	// Fyne translates a widget's text when it is made; an open window
 	// cannot switch language, so say so where the choice is made.
-	sd.langNote = &widget.Label{Text: T("Applies after a restart"), Importance: widget.LowImportance}
-	sd.cacheNote = &widget.Label{Text: T("Applies after a restart"), Importance: widget.LowImportance}
+	sd.langNote = &widget.Label{Text: T("Applies after a restart"), TextStyle: fyne.TextStyle{Italic: true}}
+	sd.cacheNote = &widget.Label{Text: T("Applies after a restart"), TextStyle: fyne.TextStyle{Italic: true}}
 
 	service := container.NewVBox(sd.backend, sd.lockedNote)
 	if s.Backend == "" && s.StorageDir != "" {

@@ -4,6 +4,8 @@
 // JPEG's embedded EXIF thumbnail when it is big enough, shrinks large images
 // with a fast box filter before a Catmull-Rom pass, and keeps results in an
 // in-memory LRU and an on-disk cache keyed by file identity (Loader).
+// HEIC/HEIF (phone photos) and AVIF are decoded by libheif and libavif
+// compiled to WebAssembly (heif.go), under the same limits.
 //
 // It knows nothing of Fyne: the UI asks a Loader from a goroutine and hands
 // the image to a widget itself.
@@ -88,12 +90,34 @@ func Make(ctx context.Context, data []byte, size, maxPixels int) (image.Image, e
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	var cfg image.Config
+	var err error
+	format := heifFormat(data)
+	if format != "" {
+		cfg, err = heifConfig(format, data)
+	} else {
+		cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
 	if err := checkPixels(cfg, maxPixels); err != nil {
 		return nil, err
+	}
+	if format == "heic" || format == "avif" {
+		img, err := budget.run(ctx, heifDecodeBytes(format, cfg, data), func() (image.Image, error) {
+			img, err := heifDecode(format, data)
+			if err != nil {
+				return nil, err
+			}
+			return Scale(img, size), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		// libheif applies the irot/imir transforms itself: the EXIF
+		// orientation of a HEIC is informational and must not be applied again.
+		return img, nil
 	}
 	var info jpegdc.Info
 	if format == "jpeg" {
