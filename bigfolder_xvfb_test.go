@@ -43,7 +43,9 @@ func TestSIGTERMMidFolderThenResumeStoresEachFileOnce(t *testing.T) {
 	env := []string{"HOME=" + home, "LANG=en_US.UTF-8", "PATH=" + os.Getenv("PATH"), "DISPLAY=" + display,
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "XDG_RUNTIME_DIR=" + shortRuntimeDir(t),
-		"FERRY_ADMIN_CONFIG=" + filepath.Join(home, "no-admin.toml")} // and no DBUS_SESSION_BUS_ADDRESS
+		"FERRY_ADMIN_CONFIG=" + filepath.Join(home, "no-admin.toml"),
+		// No session bus; named, so that D-Bus clients do not autolaunch one.
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(home, "no-bus")}
 
 	logs := &syncBuffer{}
 	cmd, exited := startBinaryCmd(t, bin, env, logs, logs, "--verbose", tree)

@@ -47,7 +47,9 @@ one() {
   mkdir -p "$home"
   log="$home/log"
   t0=$(date +%s.%N)
+  # No session bus (named, so that none is autolaunched): no keychain, no tray.
   env -i PATH="$PATH" DISPLAY="$DISPLAY" LANG=$LANG HOME="$home" XDG_CONFIG_HOME="$home/.config" \
+    DBUS_SESSION_BUS_ADDRESS="unix:path=$home/no-bus" \
     XDG_DATA_HOME="$home/.local/share" XDG_CACHE_HOME="$home/.cache" XDG_RUNTIME_DIR="$home" \
     "$work/ferry" --verbose "$work/src/tree" >"$log" 2>&1 &
   pid=$!
