@@ -83,7 +83,7 @@ bench: tools bench-tools
 # Regenerates docs/screenshots/ from the real window under Xvfb.
 # windows-wine.png comes from the packaging test's ferry.exe under Wine.
 screenshots: build tools
-	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(GO) test -run 'TestGUISmoke' -count=1 .
+	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots scripts/with-keyring.sh $(GO) test -run 'TestGUISmoke|TestGUIGerman|TestPickUnderXvfb|TestSIGTERMMidFolder' -count=1 .
 	FERRY_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots VERSION=$(VERSION) BIN=$(BIN) scripts/test-packages.sh
 
 clean:

@@ -52,6 +52,8 @@ func TestSIGTERMMidFolderThenResumeStoresEachFileOnce(t *testing.T) {
 	waitWindow(t, display, "^Ferry$", exited, logs)
 	require.Eventually(t, func() bool { return strings.Count(logs.String(), "state=done") >= 50 },
 		2*time.Minute, 20*time.Millisecond, "uploads did not start:\n%s", logs)
+	id := waitWindow(t, display, "^Ferry$", exited, logs)
+	shootMoving(t, display, id, "queue-big-folder.png")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-exited:

@@ -332,3 +332,18 @@ func keepScreenshot(t *testing.T, src, name string) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	fmt.Fprintf(os.Stderr, "screenshot kept: %s\n", filepath.Join(dir, name))
 }
+
+// TestGUIGerman: with LANGUAGE=de the window is German from the first
+// frame — its folder listing and the idle queue's drop zone — and the
+// status line keeps its whole text (docs/screenshots/main-de.png).
+func TestGUIGerman(t *testing.T) {
+	bin := buildFerry(t)
+	display := startXvfb(t)
+	home := sampleHome(t)
+	logs := &syncBuffer{}
+	env := append(guiEnv(home), "DISPLAY="+display, "LANGUAGE=de", "LANG=de_DE.UTF-8")
+	exited := startBinary(t, bin, env, logs, logs, "--verbose")
+	id := waitWindow(t, display, "^Ferry$", exited, logs)
+	waitLog(t, logs, `msg="folder listed" source="Dieser Computer" folder=`)
+	shoot(t, display, id, "main-de.png")
+}
