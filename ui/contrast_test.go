@@ -125,7 +125,8 @@ func labelsIn(roots []fyne.CanvasObject) []shownObj {
 // rendered background.
 func assertReadable(t *testing.T, what string, c fyne.Canvas, roots ...fyne.CanvasObject) {
 	t.Helper()
-	img := c.Capture()
+	var img image.Image
+	withUI(func() { img = c.Capture() }) // background work (cache usage) updates labels via onMain
 	if len(roots) == 0 {
 		roots = []fyne.CanvasObject{c.Content()}
 	}

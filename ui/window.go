@@ -168,7 +168,8 @@ type Main struct {
 	AfterBatch func()
 
 	store     *stateStore
-	state     windowState // as loaded, then as changed (UI goroutine)
+	state     windowState    // as loaded, then as changed (UI goroutine)
+	saves     sync.WaitGroup // state writes under way
 	splits    [3]*container.Split
 	work      *fyne.Container   // the file list, and the queue's line or split
 	filesPane fyne.CanvasObject // the file list with its selection bar
@@ -445,9 +446,11 @@ func (m *Main) saveState(wait bool) {
 		write()
 		return
 	}
-	m.pending.Add(1)
+	// Not m.pending: a listing saves this from the UI goroutine, while Wait
+	// may be waiting on m.pending elsewhere (an Add racing a Wait).
+	m.saves.Add(1)
 	go func() {
-		defer m.pending.Done()
+		defer m.saves.Done()
 		write()
 	}()
 }
@@ -896,6 +899,7 @@ func (m *Main) Wait() {
 // Close cancels unfinished uploads, listings and thumbnails.
 func (m *Main) Close() {
 	m.saveState(true) // the size and dividers as the person left them
+	m.saves.Wait()
 	m.cancel()
 	if m.ownLocal != nil {
 		defer m.ownLocal.Close()
