@@ -125,8 +125,11 @@ func labelsIn(roots []fyne.CanvasObject) []shownObj {
 // rendered background.
 func assertReadable(t *testing.T, what string, c fyne.Canvas, roots ...fyne.CanvasObject) {
 	t.Helper()
-	var img image.Image
-	withUI(func() { img = c.Capture() }) // background work (cache usage) updates labels via onMain
+	// Background work (the cache usage in Settings) updates labels through
+	// onMain: hold the UI lock while the picture and its labels are read.
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	img := c.Capture()
 	if len(roots) == 0 {
 		roots = []fyne.CanvasObject{c.Content()}
 	}
