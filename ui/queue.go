@@ -339,6 +339,11 @@ type queueView struct {
 	batch    int    // the batch rows are added to now
 	onChange func() // the rows or their totals changed (the panel grows, shrinks, saves)
 
+	// minRefresh spaces whole-list refreshes (0: at once, as in tests).
+	minRefresh  time.Duration
+	lastRefresh time.Time
+	refreshDue  bool
+
 	ctl     queueControl            // nil until connected
 	retry   func(src upload.Source) // adds a source again
 	details func(i int, r queueRow) // shows row i's failure and what can be done
@@ -617,6 +622,30 @@ func (q *queueView) busy() bool {
 // apply folds an event into the view. It must run on the UI goroutine.
 func (q *queueView) apply(e upload.Event) { q.applyAll([]upload.Event{e}) }
 
+// refreshList redraws the whole list, at most once per minRefresh: Fyne's
+// List.Refresh builds a throwaway row to measure (seven buttons, whose
+// renderers its cache keeps for a minute), so a folder of 20 000 files,
+// refreshed for every batch of events, grew the heap by hundreds of MB.
+// A refresh due sooner is done when the interval ends. UI goroutine.
+func (q *queueView) refreshList() {
+	if q.minRefresh <= 0 || time.Since(q.lastRefresh) >= q.minRefresh {
+		q.lastRefresh = time.Now()
+		q.list.Refresh()
+		return
+	}
+	if q.refreshDue {
+		return
+	}
+	q.refreshDue = true
+	time.AfterFunc(q.minRefresh-time.Since(q.lastRefresh), func() {
+		onMain(func() {
+			q.refreshDue = false
+			q.lastRefresh = time.Now()
+			q.list.Refresh()
+		})
+	})
+}
+
 // applyAll folds events into the view and redraws it once. It must run on
 // the UI goroutine.
 func (q *queueView) applyAll(events []upload.Event) {
@@ -634,7 +663,7 @@ func (q *queueView) applyAll(events []upload.Event) {
 		}
 	}
 	if added || len(changed) >= 64 {
-		q.list.Refresh()
+		q.refreshList()
 	} else {
 		for _, i := range changed {
 			q.list.RefreshItem(q.displayIndex(i))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -54,9 +55,10 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 			StorageDir: s.BuiltInStorageDir(),
 			Save:       s.SaveSettings,
 		},
-		About:   About{Version: s.Version, Licenses: licenses()},
-		Chooser: portal.FileChooser{}, // the session bus's portal
-		Log:     s.Log,
+		About:      About{Version: s.Version, Licenses: licenses()},
+		Chooser:    portal.FileChooser{}, // the session bus's portal
+		Log:        s.Log,
+		EventBatch: 100 * time.Millisecond,
 	}
 	if h, _ := s.History(); h != nil {
 		deps.History = h
