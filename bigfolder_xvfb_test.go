@@ -50,10 +50,15 @@ func TestSIGTERMMidFolderThenResumeStoresEachFileOnce(t *testing.T) {
 	logs := &syncBuffer{}
 	cmd, exited := startBinaryCmd(t, bin, env, logs, logs, "--verbose", tree)
 	waitWindow(t, display, "^Ferry$", exited, logs)
-	require.Eventually(t, func() bool { return strings.Count(logs.String(), "state=done") >= 50 },
+	waitLog(t, logs, `msg="folder listed"`)
+	waitLog(t, logs, `msg="queue panel" expanded=true`)
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), "state=done") >= 200 },
 		2*time.Minute, 20*time.Millisecond, "uploads did not start:\n%s", logs)
-	id := waitWindow(t, display, "^Ferry$", exited, logs)
-	shootMoving(t, display, id, "queue-big-folder.png")
+	search := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Ferry$")
+	search.Env = append(os.Environ(), "DISPLAY="+display)
+	ids, err := search.Output()
+	require.NoError(t, err)
+	shootMoving(t, display, strings.Fields(string(ids))[0], "queue-big-folder.png")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-exited:

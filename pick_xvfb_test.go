@@ -176,6 +176,7 @@ client_id = "ferry-test"
 	waitLog(t, logs, `msg="folder listed" source="This Computer" folder=Pictures entries=10`)
 	xdo(t, display, "key", "--delay", "80", "space", "Down", "space", "Down", "space", "ctrl+u")
 	waitLog(t, logs, `msg=upload name=big-panorama.jpg state=uploading`)
+	waitLog(t, logs, `msg="queue panel" expanded=true`) // work started: the queue opened
 	select {
 	case err := <-exited:
 		t.Fatalf("ferry pick ended before the queue could be seen: %v\n%s", err, logs)

@@ -92,6 +92,7 @@ type queueModel struct {
 	// rows change: a folder of 20 000 files sends about 80 000 events, and
 	// summing every row for each would make the window crawl.
 	sums, run queueTotals
+	runStart  time.Time // when the current run began
 }
 
 // count adds (sign 1) or removes (sign -1) a row's part of the totals. In
@@ -140,6 +141,7 @@ func (q *queueModel) newRunLocked() {
 		q.inRun[i] = false
 	}
 	q.run = queueTotals{}
+	q.runStart = time.Now()
 }
 
 func newQueueModel() *queueModel {
@@ -240,11 +242,18 @@ func (q *queueModel) totals() queueTotals {
 	return q.sums
 }
 
-// runTotals are the totals of the current run.
+// runTotals are the totals of the current run. Its speed is at least the
+// run's average: many small files each report little speed of their own
+// (each is done before its speed settles), and their sum would promise
+// hours for a folder that takes a minute.
 func (q *queueModel) runTotals() queueTotals {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.run
+	t := q.run
+	if elapsed := time.Since(q.runStart).Seconds(); t.Active > 0 && elapsed >= 2 && !q.runStart.IsZero() {
+		t.BytesPerSec = max(t.BytesPerSec, float64(t.Sent)/elapsed)
+	}
+	return t
 }
 
 // clearFinished drops the rows whose upload ended (done, failed or

@@ -235,3 +235,25 @@ func (c *recordingControl) PauseAll()            { c.add("pause all") }
 func (c *recordingControl) ResumeAll()           { c.add("resume all") }
 func (c *recordingControl) CancelAll()           { c.add("cancel all") }
 func (c *recordingControl) SetConcurrency(n int) { c.add(fmt.Sprintf("concurrency %d", n)) }
+
+// TestSummaryTimeLeftFollowsTheRunsPace: 1 000 small files, 600 done in the
+// ten seconds since the run began, each of the four uploading reporting
+// little speed of its own (a small file is done before its speed settles):
+// the time left follows the run's pace (about 7 s), not the sum of the
+// files' own speeds (which promised hours).
+func TestSummaryTimeLeftFollowsTheRunsPace(t *testing.T) {
+	q := newQueueModel()
+	for i := 1; i <= 1000; i++ {
+		q.apply(upload.Event{ID: upload.JobID(i), Name: fmt.Sprintf("f%04d", i), State: upload.Queued, Total: 1024})
+	}
+	q.runStart = time.Now().Add(-10 * time.Second)
+	for i := 1; i <= 600; i++ {
+		q.apply(upload.Event{ID: upload.JobID(i), Name: fmt.Sprintf("f%04d", i), State: upload.Done, Sent: 1024, Total: 1024})
+	}
+	for i := 601; i <= 604; i++ {
+		q.apply(upload.Event{ID: upload.JobID(i), Name: fmt.Sprintf("f%04d", i), State: upload.Uploading, Sent: 10, Total: 1024, BytesPerSec: 5})
+	}
+	got := summaryText(q.runTotals(), true)
+	assert.Contains(t, got, "600 of 1000 files")
+	assert.Contains(t, got, "about 7 s", "the run moves about 60 files (60 KiB) a second")
+}

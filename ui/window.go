@@ -398,6 +398,7 @@ func (m *Main) content() fyne.CanvasObject {
 // arrangeQueue shows the queue folded to its line under the files, or
 // expanded in a split the person can resize.
 func (m *Main) arrangeQueue(expanded bool) {
+	m.log.Debug("queue panel", "expanded", expanded)
 	if expanded {
 		s := m.splits[2]
 		s.Leading, s.Trailing = m.filesPane, m.panel.full()
