@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -102,6 +103,7 @@ func Run(ctx context.Context, a fyne.App, s *app.Session, show app.Show) error {
 		fyne.Do(a.Quit)
 	}()
 	watchStalls(ctx, s.Log)
+	softMemoryLimit()
 	w.ShowAndRun()
 	return nil
 }
@@ -222,4 +224,19 @@ func licenses() string {
 		}
 	}
 	return sb.String()
+}
+
+// windowMemoryLimit is the Go heap the window asks the garbage collector to
+// stay near. Without it the heap grows to twice what is live before a
+// collection: a queue of 20 000 files (about 60 MiB live) peaked at 280 MiB
+// resident, where 96 MiB keeps it under 250 (bench/ui/bigfolder.sh) at the
+// cost of more frequent collections. It is a soft limit: a larger live heap
+// is never refused, only collected more often (Go caps the extra GC work).
+const windowMemoryLimit = 96 << 20
+
+// softMemoryLimit applies windowMemoryLimit unless GOMEMLIMIT chose one.
+func softMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(windowMemoryLimit)
+	}
 }

@@ -63,12 +63,11 @@ func (t *turns) dispatchLocked() {
 	}
 }
 
-// give returns j's slot; j no longer has a goroutine (it ended, or it is
-// parked while paused).
+// give returns the slot of j, which is ending: j stays owned by its
+// goroutine, so that neither Cancel nor Close ends it a second time.
 func (t *turns) give(j *job) {
 	t.mu.Lock()
 	t.free++
-	j.owned = false
 	t.dispatchLocked()
 	t.mu.Unlock()
 }
