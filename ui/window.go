@@ -761,6 +761,9 @@ func (m *Main) connect() (*upload.Queue, error) {
 				states[e.ID] = e.State
 				m.log.Debug("upload", "name", e.Name, "state", e.State.String())
 			}
+			if e.State.Final() {
+				delete(states, e.ID) // a job's last event: keep no entry per finished file
+			}
 		}
 		m.queue.applyAll(evs)
 	}

@@ -332,7 +332,7 @@ func (q *Queue) cancelJobs(jobs []*job) {
 	if len(idle) == 0 {
 		return
 	}
-	slices.SortFunc(idle, func(a, b *job) int { return cmpID(a.id, b.id) })
+	slices.SortFunc(idle, func(a, b *job) int { return cmp.Compare(a.id, b.id) })
 	go func() {
 		for _, j := range idle {
 			q.finish(j, nil, nil)

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 )
@@ -43,7 +44,7 @@ func (t *turns) join(j *job) bool {
 	if t.closed || j.owned {
 		return !t.closed
 	}
-	i, found := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
+	i, found := t.find(j)
 	if !found {
 		t.waiting = slices.Insert(t.waiting, i, j)
 	}
@@ -94,7 +95,7 @@ func (t *turns) leave(j *job) bool {
 }
 
 func (t *turns) removeLocked(j *job) bool {
-	i, found := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
+	i, found := t.find(j)
 	if found {
 		t.waiting = slices.Delete(t.waiting, i, i+1)
 	}
@@ -122,7 +123,7 @@ func (t *turns) close(all []*job) []*job {
 func (t *turns) after(j *job, n int, keep func(*job) bool) []*job {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i, _ := slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmpID(w.id, id) })
+	i, _ := t.find(j)
 	var out []*job
 	for _, o := range t.waiting[i:] {
 		if len(out) >= n {
@@ -135,12 +136,7 @@ func (t *turns) after(j *job, n int, keep func(*job) bool) []*job {
 	return out
 }
 
-func cmpID(a, b JobID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+// find is where j is, or would be, in the line (sorted by ID).
+func (t *turns) find(j *job) (int, bool) {
+	return slices.BinarySearchFunc(t.waiting, j.id, func(w *job, id JobID) int { return cmp.Compare(w.id, id) })
 }
